@@ -1,0 +1,202 @@
+"""One small storage interface over local paths (the embedded default) and ``s3://bucket/key`` URIs.
+
+Callers never branch on the scheme: they open, read and write URIs, and errors come back as the toolkit's
+own types (a missing file is an :class:`~governance.errors.InputError`, an unreachable endpoint is
+:class:`~governance.errors.Incomplete`).
+
+>>> import tempfile, os
+>>> target = os.path.join(tempfile.mkdtemp(), "a.txt")
+>>> _ = write_bytes_atomic(target, b"hello")
+>>> read_bytes(target)
+b'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from governance.errors import Incomplete, InputError
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    key: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def is_s3_uri(uri: str | os.PathLike) -> bool:
+    return isinstance(uri, str) and uri.startswith("s3://")
+
+
+def parse_s3_uri(uri: str) -> S3Location:
+    if not is_s3_uri(uri):
+        raise InputError("BAD_URI", f"{uri}: not an s3:// URI")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket:
+        raise InputError("BAD_URI", f"{uri}: no bucket in the URI")
+    return S3Location(bucket, key)
+
+
+def s3_client(region: str | None = None):
+    """A boto3 S3 client; ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` point it at a local server."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 5, "mode": "adaptive"}, s3={"addressing_style": "path"})
+    return boto3.client("s3", region_name=region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", config=config)
+
+
+def aws_error(err: Exception, what: str) -> Exception:
+    """Translate a botocore exception into the toolkit's error types (used by every AWS caller)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    if isinstance(err, ClientError):
+        code = err.response.get("Error", {}).get("Code", "")
+        message = err.response.get("Error", {}).get("Message", "") or code
+        if code in {"NoSuchKey", "NoSuchBucket", "404", "NotFound", "NoSuchVersion"}:
+            return InputError("NOT_FOUND", f"{what}: not found ({code})")
+        if code in {"AccessDenied", "403", "Forbidden", "AccessDeniedException"}:
+            return Incomplete("ACCESS_DENIED", f"{what}: access denied ({message})")
+        return Incomplete("AWS_ERROR", f"{what}: {code}: {message}")
+    if isinstance(err, NoCredentialsError):
+        return Incomplete("NO_CREDENTIALS", f"{what}: no AWS credentials configured")
+    if isinstance(err, BotoCoreError):
+        return Incomplete("ENDPOINT_UNREACHABLE", f"{what}: {err}")
+    return Incomplete("IO_ERROR", f"{what}: {err}")
+
+
+@contextlib.contextmanager
+def open_stream(uri: str | os.PathLike, *, version_id: str | None = None) -> Iterator[BinaryIO]:
+    """Open ``uri`` for streaming reads; S3 bodies are streamed, never spooled to a temporary file."""
+    if is_s3_uri(uri):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        location = parse_s3_uri(str(uri))
+        try:
+            extra = {"VersionId": version_id} if version_id else {}
+            response = s3_client().get_object(Bucket=location.bucket, Key=location.key, **extra)
+        except (ClientError, BotoCoreError) as err:
+            raise aws_error(err, str(uri)) from None
+        body = response["Body"]
+        try:
+            yield _BotoStream(body, response)
+        except (ClientError, BotoCoreError) as err:
+            raise aws_error(err, str(uri)) from None
+        finally:
+            body.close()
+        return
+    path = Path(uri)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a file") from None
+    except PermissionError:
+        raise Incomplete("PERMISSION_DENIED", f"{path}: permission denied") from None
+    with handle:
+        yield handle
+
+
+class _BotoStream:
+    """File-like wrapper over a botocore StreamingBody that also exposes the GetObject response metadata."""
+
+    def __init__(self, body, response: dict) -> None:
+        self._body = body
+        self.response = response
+
+    def read(self, size: int = -1) -> bytes:
+        return self._body.read(None if size is None or size < 0 else size)
+
+    def readinto(self, buffer) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def read_bytes(uri: str | os.PathLike) -> bytes:
+    with open_stream(uri) as stream:
+        return stream.read()
+
+
+def exists(uri: str | os.PathLike) -> bool:
+    if is_s3_uri(uri):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        location = parse_s3_uri(str(uri))
+        try:
+            s3_client().head_object(Bucket=location.bucket, Key=location.key)
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise aws_error(err, str(uri)) from None
+        except BotoCoreError as err:
+            raise aws_error(err, str(uri)) from None
+    return Path(uri).is_file()
+
+
+def write_bytes_atomic(uri: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path | str:
+    """Write all of ``data`` or nothing: a temporary file in the same folder, fsync, then rename.
+
+    For ``s3://`` a single PutObject is already all-or-nothing.
+    """
+    if is_s3_uri(uri):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        location = parse_s3_uri(str(uri))
+        try:
+            s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data, ChecksumAlgorithm="SHA256")
+        except (ClientError, BotoCoreError) as err:
+            raise aws_error(err, str(uri)) from None
+        return str(uri)
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode if mode is not None else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, *, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block finishes.
+
+    For writers (tarfile, reportlab, matplotlib) that want a file name rather than bytes.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

@@ -1,0 +1,67 @@
+"""Shared fixtures: the real data file (skipped with a reason when absent), work folders and local servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.servers import MotoServer
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_DATA = REPO.parent / "shared" / "data" / "cs-training.csv.gz"
+REAL_DATA_SHA256 = "1bd46da486a5708c58c7b01a034fae2a13b327f6f7b62ea7ba4fe3b5824b24ac"
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The Give Me Some Credit training file, read in place from ../shared/data (never copied)."""
+    if not REAL_DATA.is_file():
+        pytest.skip(f"real data not present at {REAL_DATA} (it ships beside the repository, not in it)")
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory) -> Path:
+    """A small synthetic raw CSV (5,000 rows) for fast tests."""
+    from pipeline.synthetic import write_csv
+
+    path = tmp_path_factory.mktemp("synthetic") / "synthetic.csv"
+    write_csv(path, rows=5000, seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(tmp_path_factory, synthetic_csv):
+    """One local pipeline run on the synthetic data, shared by tests that only read its outputs."""
+    from pipeline.runner import run_pipeline
+
+    return run_pipeline(synthetic_csv, tmp_path_factory.mktemp("run"), hyperparameters={"num_round": 60})
+
+
+@pytest.fixture(scope="session")
+def real_run(tmp_path_factory, real_data):
+    """One local pipeline run on the real data (about 5 s), shared by the tests that need it."""
+    from pipeline.runner import run_pipeline
+
+    return run_pipeline(real_data, tmp_path_factory.mktemp("real-run"))
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch):
+    """Point boto3 (and everything built on it) at moto's server on 127.0.0.1, with a clean state."""
+    moto_server.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return moto_server
