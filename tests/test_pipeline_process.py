@@ -1,0 +1,157 @@
+"""The process step: schema validation, imputation, stratified split, split format and the dataset profile."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from governance.credit_data import FEATURES, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
+from governance.errors import InputError
+from pipeline.steps.process import process
+from pipeline.synthetic import generate
+
+HEADER = "," + ",".join(RAW_COLUMNS)
+
+
+def _write(tmp_path, text: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _rows(n: int = 40) -> list[str]:
+    frame = generate(max(n, 10), seed=3).head(n)
+    frame = frame.drop(columns=[SYNTHETIC_INDEX_COLUMN])
+    return [",".join(["" if pd.isna(v) else str(v) for v in row]) for row in frame.itertuples()]
+
+
+def _run(tmp_path, path):
+    return process(path, tmp_path / "out", tmp_path / "out", tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason", "fragment"),
+    [
+        (lambda h, rows: h.replace(",age,", ",Age_years,"), "SCHEMA_MISMATCH", "missing column 'age'"),
+        (lambda h, rows: h.replace("DebtRatio", "DebtRatoi"), "SCHEMA_MISMATCH", "misspelt"),
+        (lambda h, rows: h + ",extra", "SCHEMA_MISMATCH", None),
+    ],
+)
+def test_schema_errors_name_the_column(tmp_path, mutate, reason, fragment):
+    rows = _rows()
+    header = mutate(HEADER, rows)
+    if header.endswith(",extra"):
+        rows = [r + ",1" for r in rows]
+    path = _write(tmp_path, "\n".join([header, *rows]) + "\n")
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, path)
+    assert err.value.reason == reason
+    if fragment:
+        assert fragment in err.value.message
+    assert not (tmp_path / "out" / "train.csv").exists()
+
+
+def test_non_numeric_value_names_line_and_column(tmp_path):
+    rows = _rows()
+    cells = rows[4].split(",")
+    cells[3] = "forty"  # age
+    rows[4] = ",".join(cells)
+    path = _write(tmp_path, "\n".join([HEADER, *rows]) + "\n")
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, path)
+    assert err.value.reason == "MALFORMED_CSV"
+    assert "line 6" in err.value.message and "'age'" in err.value.message and "forty" in err.value.message
+
+
+@pytest.mark.parametrize(("text", "reason"), [("", "EMPTY_DATA"), (HEADER + "\n", "EMPTY_DATA")])
+def test_empty_inputs(tmp_path, text, reason):
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, _write(tmp_path, text))
+    assert err.value.reason == reason
+
+
+def test_single_class_target_is_refused(tmp_path):
+    rows = [",".join(["1", "0", *r.split(",")[2:]]) for r in _rows()]
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, _write(tmp_path, "\n".join([HEADER, *rows]) + "\n"))
+    assert err.value.reason == "SINGLE_CLASS"
+
+
+def test_missing_values_outside_imputed_columns_are_refused(tmp_path):
+    rows = _rows()
+    cells = rows[2].split(",")
+    cells[4] = "NA"  # NumberOfTime30-59DaysPastDueNotWorse
+    rows[2] = ",".join(cells)
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, _write(tmp_path, "\n".join([HEADER, *rows]) + "\n"))
+    assert err.value.reason == "MISSING_VALUES"
+
+
+def test_corrupt_gzip_is_a_clear_error(tmp_path):
+    path = tmp_path / "data.csv.gz"
+    whole = gzip.compress("\n".join([HEADER, *_rows()]).encode())
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, path)
+    assert err.value.reason == "MALFORMED_CSV"
+
+
+def test_imputation_really_fills_and_uses_training_statistics(tmp_path, synthetic_csv):
+    raw, synthetic = read_raw(synthetic_csv)
+    assert synthetic
+    assert raw["MonthlyIncome"].isna().sum() > 0 and raw["NumberOfDependents"].isna().sum() > 0
+    result = _run(tmp_path, synthetic_csv)
+    train = pd.read_csv(result.train_path, header=None)
+    validation = pd.read_csv(result.validation_path, header=None)
+    assert not train.isna().any().any() and not validation.isna().any().any()
+    imputation = result.profile["imputation"]
+    income_column = 1 + FEATURES.index("MonthlyIncome")
+    # The imputed median is present in the training split exactly as many extra times as values were missing.
+    filled = imputation["MonthlyIncome"]["filled_train"]
+    assert filled > 0
+    assert (train[income_column] == imputation["MonthlyIncome"]["value"]).sum() >= filled
+    assert imputation["NumberOfDependents"]["value"] == 0.0  # the mode of a Poisson(0.76)
+
+
+def test_split_is_stratified_headerless_and_target_first(tmp_path, synthetic_csv):
+    result = _run(tmp_path, synthetic_csv)
+    train = pd.read_csv(result.train_path, header=None)
+    validation = pd.read_csv(result.validation_path, header=None)
+    assert train.shape[1] == validation.shape[1] == 1 + len(FEATURES)
+    assert set(train[0].unique()) == {0, 1}
+    assert len(validation) == pytest.approx(0.2 * (len(train) + len(validation)), abs=1)
+    rates = result.profile["target_rate"]
+    assert abs(rates["train"] - rates["validation"]) < 0.002
+    first_line = result.train_path.read_text().splitlines()[0]
+    assert not any(c.isalpha() for c in first_line)
+
+
+def test_profile_reports_data_quality_quirks(tmp_path, synthetic_csv):
+    profile = _run(tmp_path, synthetic_csv).profile
+    codes = {(f["code"], f["column"]) for f in profile["data_quality"]}
+    assert ("AGE_OUT_OF_RANGE", "age") in codes
+    assert ("SENTINEL_CODE", "NumberOfTimes90DaysLate") in codes
+    assert ("EXTREME_RATIO", "RevolvingUtilizationOfUnsecuredLines") in codes
+    assert profile["columns"]["age"]["min"] == 0.0
+    assert profile["synthetic"] is True
+
+
+def test_same_input_gives_same_splits(tmp_path, synthetic_csv):
+    first = process(synthetic_csv, tmp_path / "a", tmp_path / "a", tmp_path / "a")
+    second = process(synthetic_csv, tmp_path / "b", tmp_path / "b", tmp_path / "b")
+    assert first.profile["outputs"] == second.profile["outputs"]
+
+
+@pytest.mark.realdata
+def test_real_data_profile_matches_the_published_shape(tmp_path, real_data):
+    from tests.conftest import REAL_DATA_SHA256
+
+    profile = _run(tmp_path, real_data).profile
+    assert profile["rows"] == {"total": 150_000, "train": 120_000, "validation": 30_000}
+    assert profile["columns"]["MonthlyIncome"]["missing"] == 29_731
+    assert profile["columns"]["NumberOfDependents"]["missing"] == 3_924
+    assert profile["target_rate"]["total"] == pytest.approx(0.06684, abs=1e-5)
+    assert profile["source"]["content_sha256"] == REAL_DATA_SHA256
+    assert profile["synthetic"] is False
