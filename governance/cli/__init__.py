@@ -18,6 +18,17 @@ from governance.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, GovernanceError
 COMMAND_MODULES = (
     "demo",
     "pipeline",
+    "lineage",
+    "ledger",
+    "scan",
+    "fairness",
+    "explain",
+    "keygen",
+    "sign",
+    "verify",
+    "inspect",
+    "approve",
+    "pack",
 )
 
 

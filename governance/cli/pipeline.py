@@ -1,4 +1,4 @@
-"""``governance pipeline run``: the local pipeline alone (the SageMaker definition and deploy commands join it)."""
+"""``governance pipeline run|definition|deploy``: the local pipeline, and the same pipeline on SageMaker."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_run_options(run)
     run.add_argument("--json", action="store_true", help="print the run record as JSON on stdout")
     run.set_defaults(handler=run_command)
+    add_sagemaker_actions(actions)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -56,3 +57,86 @@ def print_run_summary(run, console) -> None:
         console.print(f"registered  {run.package.arn} [{run.package.approval_status}] in {run.registry_path}")
     else:
         console.print("registered  NO: " + "; ".join(run.not_registered_reasons()))
+
+
+# --- SageMaker: definition (offline) and deploy -------------------------------------------------------------------
+
+SETTINGS_HELP = ("pipeline settings YAML (region, role_arn, bucket, kms_key_id, signing_key_id, image_uri, ...); "
+                 "GOVERNANCE_SAGEMAKER_<KEY> environment variables override it (default: $GOVERNANCE_SAGEMAKER_CONFIG, "
+                 "else ./sagemaker.yaml when present)")
+
+
+def add_sagemaker_actions(actions: argparse._SubParsersAction) -> None:
+    definition = actions.add_parser(
+        "definition", help="the SageMaker pipeline definition JSON, built offline (no AWS account needed)"
+    )
+    definition.add_argument("--out", help="write the JSON here instead of stdout")
+    definition.add_argument("--config", help=SETTINGS_HELP)
+    definition.set_defaults(handler=definition_command)
+
+    deploy = actions.add_parser("deploy", help="upsert the pipeline in SageMaker (and start it with --start)")
+    deploy.add_argument("--start", action="store_true", help="start an execution after the upsert")
+    deploy.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="pipeline parameter for the started execution, e.g. AucThreshold=0.8 (repeatable)")
+    deploy.add_argument("--config", help=SETTINGS_HELP)
+    deploy.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    deploy.set_defaults(handler=deploy_command)
+
+
+def definition_command(args: argparse.Namespace) -> int:
+    from governance.cli.console import stderr
+    from governance.jsonio import dumps
+    from governance.storage import write_bytes_atomic
+    from pipeline.sagemaker.config import load_settings
+    from pipeline.sagemaker.definition import pipeline_definition
+
+    loaded = load_settings(args.config, require=False)
+    if loaded.missing:
+        stderr.print(f"[yellow]note: example values (account 123456789012) for {', '.join(loaded.missing)}; "
+                     "set them before deploying[/]")
+    with stderr.status("building the SageMaker pipeline definition"):
+        data = dumps(pipeline_definition(loaded.values))
+    if args.out:
+        write_bytes_atomic(args.out, data)
+        stderr.print(f"definition  {args.out}")
+    else:
+        import sys
+
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def parse_parameters(items: list[str]) -> dict[str, str]:
+    from governance.errors import InputError
+
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError("BAD_PARAMETER", f"--parameter {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    from governance.cli.console import print_json, stderr
+    from governance.errors import InputError
+    from pipeline.sagemaker.config import load_settings
+    from pipeline.sagemaker.deploy import deploy
+
+    parameters = parse_parameters(args.parameter)
+    if parameters and not args.start:
+        raise InputError("BAD_CALL", "--parameter only applies to a started execution: add --start")
+    settings = load_settings(args.config).values
+    with stderr.status(f"deploying {settings.pipeline_name} to SageMaker in {settings.region}"):
+        result = deploy(settings, start=args.start, parameters=parameters)
+    if args.json:
+        print_json(result.to_dict())
+    stderr.print(f"pipeline    {result.pipeline_arn}")
+    stderr.print(f"definition  sha256:{result.definition_sha256}")
+    created = " (created)" if result.model_package_group_created else ""
+    stderr.print(f"registry    {result.model_package_group_arn}{created}")
+    if result.execution_arn:
+        stderr.print(f"execution   {result.execution_arn} [{result.execution_status}]")
+    return EXIT_OK

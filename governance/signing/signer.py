@@ -109,18 +109,29 @@ class LocalKeySigner:
         return f"LocalKeySigner(key_hint={self.key_hint[:16]}…)"
 
 
+# The hash that goes with each curve (Sigstore's convention, which the OMS tools follow for P-384/P-521 keys).
+_CURVE_HASH = {"secp256r1": hashes.SHA256, "secp384r1": hashes.SHA384, "secp521r1": hashes.SHA512}
+
+
 class PublicKeyVerifier:
-    """Verifies ECDSA P-256 / SHA-256 signatures with a PEM public key."""
+    """Verifies ECDSA signatures with a PEM public key: P-256 / SHA-256 (ours), or P-384 / P-521 (OMS tools)."""
 
     def __init__(self, pem: bytes) -> None:
         try:
             key = serialization.load_pem_public_key(pem)
         except ValueError:
             raise InputError("BAD_KEY", "not a readable PEM public key") from None
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            raise InputError("BAD_KEY", "not an ECDSA public key")
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _CURVE_HASH:
+            raise InputError("BAD_KEY", "not an ECDSA P-256, P-384 or P-521 public key")
         self._key = key
         self.pem = pem
+        self._hash = _CURVE_HASH[key.curve.name]
+        # The hint is taken over the canonical PEM, as the OMS tools do, so a re-wrapped file keeps its hint.
+        self._hint = key_hint(public_pem(key))
+
+    @classmethod
+    def from_public_key(cls, key: ec.EllipticCurvePublicKey) -> PublicKeyVerifier:
+        return cls(public_pem(key))
 
     @classmethod
     def from_pem_file(cls, path: str | os.PathLike) -> PublicKeyVerifier:
@@ -134,14 +145,21 @@ class PublicKeyVerifier:
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         try:
-            self._key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            self._key.verify(signature, data, ec.ECDSA(self._hash()))
             return True
         except InvalidSignature:
             return False
 
     @property
     def key_hint(self) -> str:
-        return key_hint(self.pem)
+        return self._hint
+
+    @property
+    def identity(self) -> str:
+        return f"key:sha256:{self._hint}"
+
+    def __repr__(self) -> str:
+        return f"PublicKeyVerifier(key_hint={self._hint[:16]}…)"
 
 
 def generate_private_key() -> ec.EllipticCurvePrivateKey:
@@ -154,3 +172,42 @@ def load_signer(path: str | os.PathLike) -> LocalKeySigner:
 
 def load_verifier(path: str | os.PathLike) -> PublicKeyVerifier:
     return PublicKeyVerifier.from_pem_file(path)
+
+
+PRIVATE_KEY_FILE = "signing-key.pem"
+PUBLIC_KEY_FILE = "signing-key.pub.pem"
+
+
+def write_key_pair(out_dir: str | os.PathLike, passphrase: bytes | None = None) -> tuple[Path, Path]:
+    """Generate an ECDSA P-256 pair into ``out_dir``: ``signing-key.pem`` (owner-only) and ``signing-key.pub.pem``.
+
+    The private key is encrypted (PKCS#8, best available cipher) when a passphrase is given or
+    ``GOVERNANCE_KEY_PASSPHRASE`` is set. Existing keys are never overwritten: losing a signing key is worse
+    than a failed command. Both files appear whole or not at all (temporary file + rename); the private key is
+    owner-only from the moment it exists.
+
+    >>> import tempfile
+    >>> private, public = write_key_pair(tempfile.mkdtemp())
+    >>> oct(private.stat().st_mode & 0o777), load_signer(private).key_hint == load_verifier(public).key_hint
+    ('0o600', True)
+    """
+    from governance.storage import write_bytes_atomic
+
+    folder = Path(out_dir)
+    private_path, public_path = folder / PRIVATE_KEY_FILE, folder / PUBLIC_KEY_FILE
+    for path in (private_path, public_path):
+        if path.exists():
+            raise InputError("KEY_EXISTS", f"{path}: already exists; refusing to overwrite a key")
+    if passphrase is None and os.environ.get(PASSPHRASE_ENV):
+        passphrase = os.environ[PASSPHRASE_ENV].encode("utf-8")
+    key = generate_private_key()
+    encryption = (serialization.BestAvailableEncryption(passphrase) if passphrase
+                  else serialization.NoEncryption())
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_bytes_atomic(private_path, private_pem, mode=0o600)
+        write_bytes_atomic(public_path, public_pem(key.public_key()), mode=0o600)
+    except PermissionError as err:
+        raise Incomplete("PERMISSION_DENIED", f"{folder}: cannot write the key pair ({err.strerror})") from None
+    return private_path, public_path

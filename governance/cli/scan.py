@@ -1,0 +1,159 @@
+"""``governance scan``: check storage, artefacts and SageMaker resources against the policy files.
+
+Exit codes: 0 every check passed (or was waived / not applicable), 1 a check failed (``POLICY_VIOLATION``),
+2 a bad call or policy file (with file:line), 3 some evidence could not be read and nothing failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
+
+FORMATS = ("json", "sarif", "junit", "csv")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan files, s3:// prefixes and SageMaker resources against the policy files",
+        description="Scan TARGETs (local files or folders, s3://bucket/prefix, SageMaker model package group / "
+                    "model package / training job / model ARNs) against the policies. Exit 0 pass, "
+                    "1 a check failed, 2 bad call or policy, 3 some evidence could not be read.",
+    )
+    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("--policies", metavar="DIR", help="policy folder or file (default: the shipped policies)")
+    parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the result here (local or s3://) "
+                                                                "instead of stdout")
+    parser.add_argument("--ignore-waivers", action="store_true", help="report waived findings as FAIL (audits)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="incremental scan: reuse evidence of unchanged objects recorded in FILE")
+    parser.add_argument("--object-max-age", type=float, default=168.0, metavar="HOURS",
+                        help="with --state: re-read an unchanged object's evidence after this long (default 168)")
+    parser.add_argument("--config-max-age", type=float, default=60.0, metavar="MINUTES",
+                        help="with --state: re-read bucket/KMS/SageMaker configuration after this long (default 60)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="parameters",
+                        help="override a policy parameter (VALUE is YAML: --set 'trusted_accounts=[\"1111...\"]')")
+    parser.add_argument("--workers", type=int, default=16, help="parallel API calls (default 16)")
+    parser.add_argument("--ledger", metavar="LEDGER",
+                        help="append a 'scan' record to this ledger (local file or s3:// prefix)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
+    parser.set_defaults(handler=scan_command)
+
+
+def parse_parameters(items: list[str]) -> dict:
+    import yaml
+
+    values = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError("BAD_PARAMETER", f"--set {item!r}: expected NAME=VALUE")
+        try:
+            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as err:
+            raise InputError("BAD_PARAMETER", f"--set {item!r}: VALUE is not valid YAML ({err})") from None
+    return values
+
+
+def scan_command(args: argparse.Namespace) -> int:
+    from governance.cli.console import stderr
+    from governance.policy import ScanState, load_policies, scan
+
+    if args.workers < 1:
+        raise InputError("BAD_PARAMETER", "--workers must be at least 1")
+    bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
+    if not args.quiet:
+        for skipped in bundle.skipped:
+            stderr.print(f"[dim]skipped {skipped['file']} (kind: {skipped['kind']}; not a policy set)[/]")
+    state = None
+    if args.state:
+        state = ScanState(args.state, object_max_age=timedelta(hours=args.object_max_age),
+                          config_max_age=timedelta(minutes=args.config_max_age))
+    if args.quiet:
+        result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
+                      workers=args.workers)
+    else:
+        with _progress(stderr) as progress:
+            result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
+                          workers=args.workers, progress=progress)
+    data = result.render(args.format)
+    if args.output:
+        result.write(args.format, args.output)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    if args.ledger:
+        record_scan(args.ledger, result, data, args.format)
+    if not args.quiet:
+        print_summary(result, stderr, args.output)
+    if result.exit_code == EXIT_CHECK_FAILED:
+        print(f"governance scan: POLICY_VIOLATION: {result.counts['FAIL']} finding(s) failed", file=sys.stderr)
+    elif result.exit_code == EXIT_INCOMPLETE:
+        print(f"governance scan: SCAN_INCOMPLETE: {result.counts['ERROR']} finding(s) could not be decided "
+              "(evidence unreadable)", file=sys.stderr)
+    return result.exit_code
+
+
+def record_scan(ledger_location: str, result, data: bytes, fmt: str) -> dict:
+    """Append a ``scan`` event (verdict, counts, sha256 of the written result) to a ledger."""
+    from governance.hashing import sha256_bytes
+    from governance.ledger import Ledger
+
+    return Ledger(ledger_location).append(
+        "scan", actor="governance scan", subject=" ".join(result.targets)[:500],
+        digests={f"policy.{fmt}": sha256_bytes(data)},
+        details={"verdict": result.verdict, "summary": result.counts, "exit_code": result.exit_code},
+    )
+
+
+class _progress:
+    """A rich progress bar on stderr: listing targets, then collecting evidence (the total grows as listings land)."""
+
+    def __init__(self, console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=console, transient=True)
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._bar.add_task(stage, total=total)
+        self._bar.update(self._tasks[stage], completed=done, total=total)
+
+
+def print_summary(result, console, output: str | None) -> None:
+    from rich.table import Table
+
+    from governance.policy import Status
+
+    counts = result.counts
+    colour = {"PASS": "green", "FAIL": "red", "WAIVED": "yellow", "N/A": "dim", "ERROR": "magenta"}
+    line = "  ".join(f"[{colour[k]}]{k} {v}[/]" for k, v in counts.items())
+    stats = result.stats
+    console.print(f"scan: {line}   ({sum(stats['resources'].values())} resources, {stats['api_calls_total']} API "
+                  f"calls, {stats['reused_evidence']} reused, {result.seconds:.1f} s)")
+    notable = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
+    if notable:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        for column in ("status", "check", "severity", "resource", "why"):
+            table.add_column(column, overflow="fold")
+        for finding in notable[:25]:
+            table.add_row(f"[{colour[str(finding.status)]}]{finding.status}[/]", finding.check.id,
+                          finding.check.severity, finding.resource.id, finding.message)
+        console.print(table)
+        if len(notable) > 25:
+            console.print(f"… and {len(notable) - 25} more (see the full result)")
+    if output:
+        console.print(f"written {output}")

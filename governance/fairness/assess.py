@@ -1,0 +1,329 @@
+"""``assess_fairness``: the whole fairness assessment of the credit model by age band, as plain data and charts.
+
+>>> from governance.fairness import assess_fairness                                      # doctest: +SKIP
+>>> result = assess_fairness("model/model.tar.gz", "data/validation.csv",
+...                          evaluation="evidence/evaluation.json", out_dir="evidence")  # doctest: +SKIP
+>>> result["verdict"], result["disparities"]["adverse_impact_ratio"]                       # doctest: +SKIP
+('amber', {'value': 0.859, 'interval': [0.840, 0.869], 'reference_band': '62+'})
+
+Writes ``out_dir/fairness.json`` and ``out_dir/fairness/*.png`` when ``out_dir`` is given. A red verdict is for the
+caller to act on (the command line exits 1); inputs that cannot be assessed raise :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.errors import Incomplete, InputError
+from governance.fairness import charts
+from governance.fairness.bands import Banding, assign_bands
+from governance.fairness.bootstrap import ResampleData, bootstrap
+from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
+from governance.fairness.policy import FairnessPolicy, load_policy
+from governance.fairness.sweep import grid, threshold_sweep
+from governance.fairness.verdicts import Finding, apply_waivers, judge, overall
+
+SCHEMA = "quickloan-governance/fairness/v1"
+# The numpy engine must reproduce fairlearn's point estimates; anything beyond rounding noise is a defect.
+POINT_TOLERANCE = 1e-9
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _interval(low: float, high: float) -> list | None:
+    return None if math.isnan(low) or math.isnan(high) else [low, high]
+
+
+def library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("quickloan-governance", "fairlearn", "numpy", "pandas", "scikit-learn", "xgboost-cpu", "xgboost",
+                 "shap", "matplotlib"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _check_point_estimates(table: pd.DataFrame, point, overall_points: dict[str, float]) -> None:
+    for metric in BAND_METRICS:
+        ours, theirs = point.band[metric][0], table[metric].to_numpy(dtype=float)
+        mismatch = ~((np.isnan(ours) & np.isnan(theirs)) | (np.abs(ours - theirs) <= POINT_TOLERANCE))
+        if mismatch.any():
+            raise Incomplete("METRIC_MISMATCH", f"bootstrap engine and fairlearn disagree on {metric}: "
+                             f"{ours[mismatch][0]!r} vs {theirs[mismatch][0]!r}")
+    for name, theirs in overall_points.items():
+        ours = point.overall[name][0]
+        if not (math.isnan(ours) and math.isnan(theirs)) and not abs(ours - theirs) <= POINT_TOLERANCE:
+            raise Incomplete("METRIC_MISMATCH",
+                             f"bootstrap engine and fairlearn disagree on {name}: {ours} vs {theirs}")
+
+
+def _elderly_age_shap(inputs, rows: np.ndarray, shap_values) -> tuple[np.ndarray, dict]:
+    """SHAP of ``age`` for the given data rows: from precomputed values, else TreeSHAP on those rows only."""
+    age = FEATURES.index(PROTECTED_ATTRIBUTE)
+    if shap_values is not None:
+        if isinstance(shap_values, np.ndarray):
+            if shap_values.shape != (inputs.rows, len(FEATURES)):
+                raise InputError("SHAP_MISMATCH", f"SHAP values have shape {shap_values.shape}, "
+                                 f"expected {(inputs.rows, len(FEATURES))}")
+            return shap_values[rows, age], {"source": "precomputed"}
+        return shap_values.for_rows(rows, inputs.rows)[:, age], {"source": "precomputed", **shap_values.summary()}
+    from governance.explain.shap_values import tree_shap
+
+    computed = tree_shap(inputs, rows)
+    if not computed.crosscheck.get("passed", False):
+        raise Incomplete("SHAP_CROSSCHECK", "TreeSHAP and XGBoost pred_contribs disagree on the elderly rows "
+                         f"({computed.crosscheck.get('max_abs_difference')} log-odds): the elderly check cannot run")
+    return computed.values[:, age], {"source": "computed for these rows", **computed.summary()}
+
+
+def _band_findings(policy: FairnessPolicy, banding: Banding, judged: np.ndarray, bands_out: list[dict],
+                   overall_out: dict, confidence: float) -> list[Finding]:
+    checks = policy.checks
+    findings: list[Finding] = []
+    quality = banding.findings()
+    if quality["out_of_range"]["count"]:
+        findings.append(Finding(
+            "age-out-of-range", PROTECTED_ATTRIBUTE, policy.data_quality.out_of_range_ages, "finding",
+            f"{quality['out_of_range']['count']} applicant(s) have an age outside {list(banding.valid_range)} "
+            f"(e.g. {quality['out_of_range']['examples'][:3]}): excluded from every band; fix at source",
+            details=quality["out_of_range"]))
+    if quality["unbanded"]["count"]:
+        findings.append(Finding(
+            "age-out-of-range", "unbanded", policy.data_quality.out_of_range_ages, "finding",
+            f"{quality['unbanded']['count']} applicant(s) have a valid age that no band covers",
+            details=quality["unbanded"]))
+    for band in bands_out:
+        if not band["judged"]:
+            findings.append(Finding(
+                "band-coverage", band["label"], policy.data_quality.band_below_min_count, "not_judged",
+                f"band {band['label']}: {band['count']} applicants, below the minimum of {policy.age.min_count}: "
+                "reported, not judged"))
+
+    def add(check_id: str, rule, metric: str, resource: str, entry: dict, direction: str, what: str) -> None:
+        if not rule.enabled:
+            return
+        interval = tuple(entry["interval"]) if entry.get("interval") else None
+        value = entry["value"]
+        status, verdict = judge(value, interval, rule, direction)
+        bound = {"min": "at least ", "max": "at most ", "abs_max": "within ±"}[direction]
+        shown = "n/a" if value is None else f"{value:.3f}"
+        span = f" ({confidence:.0%} interval {interval[0]:.3f} to {interval[1]:.3f})" if interval else ""
+        words = {"pass": "passes", "uncertain": "passes, but the interval crosses the limit",
+                 "breach": "breaches the limit, not significantly", "significant": "breaches the limit significantly",
+                 "error": "could not be computed"}[status]
+        findings.append(Finding(
+            check_id, resource, verdict, status, f"{what} is {shown}{span}; must be {bound}{rule.limit:g}: {words}",
+            metric=metric, value=value, interval=interval, limit=rule.limit, direction=direction))
+
+    for code, band in enumerate(bands_out):
+        if not judged[code]:
+            continue
+        metrics = band["metrics"]
+        label = band["label"]
+        add("adverse-impact-ratio", checks.adverse_impact_ratio, "adverse_impact_ratio", label,
+            metrics["adverse_impact_ratio"], "min", f"the adverse impact ratio of band {label}")
+        add("equal-opportunity-ratio", checks.equal_opportunity_ratio, "equal_opportunity_ratio", label,
+            metrics["equal_opportunity_ratio"], "min", f"the equal-opportunity ratio of band {label}")
+        add("calibration", checks.calibration, "calibration_error", label, metrics["calibration_error"], "abs_max",
+            f"the relative calibration error of band {label}")
+    add("demographic-parity-difference", checks.demographic_parity_difference, "demographic_parity_difference", "all",
+        overall_out["demographic_parity_difference"], "max", "the demographic parity difference")
+    add("equalized-odds-difference", checks.equalized_odds_difference, "equalized_odds_difference", "all",
+        overall_out["equalized_odds_difference"], "max", "the equalized-odds difference")
+    add("auc-gap", checks.auc_gap, "auc_gap", "all", overall_out["auc_gap"], "max", "the AUC gap between bands")
+    add("score-smd", checks.score_smd, "score_smd", "all", overall_out["score_smd"], "max",
+        "the largest standardized mean difference of scores")
+    return findings
+
+
+def assess_fairness(
+    model,
+    data,
+    policy=None,
+    out_dir: str | os.PathLike | None = None,
+    evaluation=None,
+    *,
+    threshold: float | None = None,
+    shap_values=None,
+    ignore_waivers: bool = False,
+    today: date | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> dict:
+    """Assess the decisions of ``model`` on ``data`` by age band under ``policy``; return the ``fairness.json`` content.
+
+    ``model``: ``model.tar.gz`` path/URI or an ``xgboost.Booster``; ``data``: a CSV (raw with header or processed
+    split), a ``(features, target)`` pair or a frame; ``policy``: ``None`` (packaged default), a YAML path, a mapping
+    or a :class:`FairnessPolicy`; ``evaluation``: ``evaluation.json`` path or content, for the operating threshold;
+    ``shap_values``: a :class:`~governance.explain.shap_values.ShapValues` (or rows × features array) already
+    computed on ``data``, so the elderly check does not compute SHAP again.
+    """
+    from governance.explain.inputs import load_inputs, resolve_threshold
+
+    progress("load model and data")
+    policy = load_policy(policy)
+    inputs = load_inputs(model, data)
+    threshold, threshold_source = resolve_threshold(threshold, evaluation, policy.decision.threshold,
+                                                    policy.decision.fallback_threshold)
+    banding = assign_bands(inputs.features[PROTECTED_ATTRIBUTE].to_numpy(), policy.age.age_bands(),
+                           policy.age.valid_range)
+    counts = banding.counts()
+    judged = counts >= policy.age.min_count
+    if counts.sum() == 0:
+        raise InputError("NO_BANDED_ROWS", f"{inputs.data_label}: no applicant's age falls in any band of the policy")
+    if judged.sum() < 2:
+        raise InputError(
+            "TOO_FEW_BANDS", f"{inputs.data_label}: {int(judged.sum())} band(s) have at least {policy.age.min_count} "
+            "applicants; at least two are needed to compare bands")
+
+    progress("score and measure per band (fairlearn)")
+    banded = np.flatnonzero(banding.codes >= 0)
+    codes, y, scores = banding.codes[banded], inputs.target[banded], inputs.scores()[banded]
+    labels = banding.labels
+    frame = band_metric_frame(y, scores, threshold, pd.Series(np.asarray(labels, dtype=object)[codes], name="age_band"))
+    table = band_table(frame, scores, codes, labels, judged)
+    point_disparities = disparities(table[judged])
+
+    elderly_rule = policy.checks.elderly_age_effect
+    elderly_positions = np.flatnonzero(banding.ages[banded] >= elderly_rule.min_age)
+    age_shap, shap_source = None, None
+    if elderly_rule.enabled and len(elderly_positions):
+        progress(f"SHAP of age for applicants aged {elderly_rule.min_age}+")
+        age_shap, shap_source = _elderly_age_shap(inputs, banded[elderly_positions], shap_values)
+
+    progress(f"bootstrap intervals ({policy.bootstrap.resamples:,} resamples)")
+    sample = ResampleData.build(codes, y, scores, threshold, judged,
+                                group_rows=elderly_positions if age_shap is not None else None, group_values=age_shap)
+    point = sample.statistics(np.ones((1, len(codes))))
+    _check_point_estimates(table, point, point_disparities)
+    boot = bootstrap(sample, policy.bootstrap.resamples, policy.bootstrap.seed)
+    confidence = policy.bootstrap.confidence
+
+    bands_out = []
+    for code, band in enumerate(banding.bands):
+        bands_out.append({
+            **band.to_dict(),
+            "count": int(counts[code]),
+            "share": float(counts[code] / counts.sum()),
+            "judged": bool(judged[code]),
+            "metrics": {
+                metric: {"value": _num(table[metric].iloc[code]),
+                         "interval": _interval(*boot.interval(metric, confidence, band=code))}
+                for metric in BAND_METRICS
+            },
+        })
+    best = int(np.flatnonzero(judged)[np.argmax(table["approval_rate"].to_numpy()[judged])])
+    overall_out = {
+        name: {"value": _num(point_disparities[name]), "interval": _interval(*boot.interval(name, confidence))}
+        for name in DISPARITIES
+    }
+    overall_out["adverse_impact_ratio"]["reference_band"] = labels[best]
+    overall_out["equal_opportunity_ratio"]["reference_band"] = labels[
+        int(np.flatnonzero(judged)[np.argmax(table["good_payer_approval_rate"].to_numpy()[judged])])]
+
+    findings = _band_findings(policy, banding, judged, bands_out, overall_out, confidence)
+    elderly_out = _elderly_section(elderly_rule, elderly_positions, age_shap, shap_source, boot, confidence, findings)
+
+    progress("threshold sweep and verdicts")
+    sweep = threshold_sweep(codes, scores, y, labels, judged,
+                            grid(policy.sweep.start, policy.sweep.stop, policy.sweep.step))
+    expired = [] if ignore_waivers else apply_waivers(findings, policy.waivers, today)
+    result = {
+        "schema": SCHEMA,
+        "assessed_on": (today or datetime.now(UTC).date()).isoformat(),
+        **inputs.describe(),
+        "settings": {
+            "protected_attribute": PROTECTED_ATTRIBUTE,
+            "threshold": threshold,
+            "threshold_source": threshold_source,
+            "decision_rule": "decline when the predicted default probability is above the threshold",
+            "bootstrap": {"resamples": policy.bootstrap.resamples, "confidence": confidence,
+                          "seed": policy.bootstrap.seed, "method": "percentile, rows resampled with replacement"},
+            "min_count": policy.age.min_count,
+            "waivers_ignored": ignore_waivers,
+            "policy": policy.settings(),
+        },
+        "libraries": library_versions(),
+        "data_checks": _data_checks(inputs.target, banding, bands_out),
+        "bands": bands_out,
+        "disparities": overall_out,
+        "elderly": elderly_out,
+        "sweep": sweep,
+        "checks": [finding.to_dict() for finding in findings],
+        "expired_waivers": expired,
+        "verdict": overall(findings),
+        "verdict_without_waivers": overall(findings, effective=False),
+        "charts": [f"fairness/{name}" for name in charts.CHARTS],
+    }
+    if out_dir is not None:
+        progress("charts and fairness.json")
+        write_outputs(result, out_dir)
+    return result
+
+
+def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, findings: list[Finding]) -> dict:
+    section = {"min_age": rule.min_age, "enabled": rule.enabled, "count": len(positions),
+               "mean_age_shap": None, "interval": None, "share_adverse": None, "shap": shap_source}
+    if not rule.enabled:
+        return section
+    if age_shap is None:
+        findings.append(Finding(
+            "elderly-age-effect", f"{rule.min_age}+", "amber", "error",
+            f"no applicants aged {rule.min_age} or over in the data: the elderly check could not run"))
+        return section
+    mean = float(age_shap.mean())
+    interval = _interval(*boot.interval("group_mean", confidence)) if boot.resamples else None
+    section.update(mean_age_shap=mean, interval=interval, share_adverse=float(np.mean(age_shap > 0)))
+    status, verdict = judge(mean, tuple(interval) if interval else None, rule, "max")
+    span = f" ({confidence:.0%} interval {interval[0]:+.3f} to {interval[1]:+.3f})" if interval else ""
+    meaning = "raises" if mean > 0 else "lowers"
+    findings.append(Finding(
+        "elderly-age-effect", f"{rule.min_age}+", verdict, status,
+        f"age {meaning} the predicted default risk of applicants aged {rule.min_age}+ by {mean:+.3f} log-odds on "
+        f"average{span}; must be at most {rule.limit:g} (Regulation B: age must not count against the elderly)",
+        metric="mean_age_shap", value=mean, interval=tuple(interval) if interval else None, limit=rule.limit,
+        direction="max", details={"share_adverse": section["share_adverse"], "count": section["count"]}))
+    return section
+
+
+def _data_checks(target: np.ndarray, banding: Banding, bands_out: list[dict]) -> dict:
+    positives = int(target.sum())
+    return {
+        "class_balance": {"rows": len(target), "defaults": positives, "repaid": int(len(target) - positives),
+                          "default_rate": positives / len(target)},
+        "age_quality": banding.findings(),
+        "coverage": [
+            {"band": b["label"], "count": b["count"], "share": b["share"], "judged": b["judged"],
+             "defaults": round(b["metrics"]["default_rate"]["value"] * b["count"]) if b["count"] else 0,
+             "default_rate": b["metrics"]["default_rate"]["value"]}
+            for b in bands_out
+        ],
+        "empty_bands": [b["label"] for b in bands_out if b["count"] == 0],
+    }
+
+
+def write_outputs(result: dict, out_dir: str | os.PathLike) -> Path:
+    """Charts first, ``fairness.json`` last, each written atomically: a reader never sees a half-written file."""
+    from governance.jsonio import write_json
+    from governance.storage import write_bytes_atomic
+
+    out = Path(out_dir)
+    pictures = charts.render_all(result)
+    for name, png in pictures.items():
+        write_bytes_atomic(out / "fairness" / name, png)
+    return Path(write_json(out / "fairness.json", result))

@@ -1,0 +1,106 @@
+"""KMS keys: who manages the key, its state, and whether automatic rotation is on.
+
+Buckets and objects name their key in several spellings (key id, key ARN, alias name, alias ARN, or nothing at
+all for SSE-KMS with the AWS managed key ``alias/aws/s3``); :func:`describe_key` resolves any of them once per
+scan and remembers the answer for every other resource that names the same key.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from governance.policy.aws import AwsCallError
+from governance.policy.collectors.base import Collector, Evidence, ResourceRef, ScanContext, register
+
+AWS_MANAGED_S3_ALIAS = "alias/aws/s3"
+
+
+def describe_key(ctx: ScanContext, key_ref: str, calls: list[str]) -> dict[str, Any]:
+    """KeyMetadata for ``key_ref`` (memoised per scan); ``KeyManager`` is AWS for ``alias/aws/*`` aliases.
+
+    The AWS managed aliases are fixed by AWS: a key reached through one is AWS managed whatever a local emulator
+    reports, so the alias decides. The answer is remembered under the key's ARN too.
+    """
+
+    def fetch() -> dict[str, Any]:
+        meta = dict(ctx.aws.call("kms", "describe_key", calls, KeyId=key_ref)["KeyMetadata"])
+        alias = key_ref.split(":alias/", 1)[1] if ":alias/" in key_ref else key_ref.removeprefix("alias/")
+        if key_ref.startswith("alias/") or ":alias/" in key_ref:
+            meta["_alias"] = f"alias/{alias}"
+            if alias.startswith("aws/"):
+                meta["KeyManager"] = "AWS"
+        if meta.get("Arn") and meta["Arn"] != key_ref:
+            ctx.memo.seed(("kms:DescribeKey", meta["Arn"]), meta)
+        return meta
+
+    meta, fresh = ctx.memo.get(("kms:DescribeKey", key_ref), fetch)
+    if not fresh:
+        calls.append("kms:DescribeKey (cached)")
+    return meta
+
+
+def key_summary(ctx: ScanContext, key_ref: str | None, calls: list[str]) -> tuple[dict[str, Any], str | None]:
+    """``({kms_key_arn, kms_key_manager}, error)`` for evidence that embeds a key reference."""
+    if not key_ref:
+        return {"kms_key_arn": None, "kms_key_manager": None}, None
+    try:
+        meta = describe_key(ctx, key_ref, calls)
+    except AwsCallError as err:
+        return {"kms_key_arn": None, "kms_key_manager": None}, str(err)
+    return {"kms_key_arn": meta.get("Arn"), "kms_key_manager": meta.get("KeyManager")}, None
+
+
+def key_ref(arn: str | None, alias: str | None = None) -> ResourceRef | None:
+    if not arn:
+        return None
+    return ResourceRef("kms_key", arn, {"alias": alias} if alias else {})
+
+
+@register
+class KmsKeyCollector(Collector):
+    resource_type = "kms_key"
+    description = "A KMS key named by a bucket, an object or a SageMaker resource (DescribeKey, GetKeyRotationStatus)."
+    shape: ClassVar[dict[str, Any]] = {
+        "arn": str,
+        "key_id": str,
+        "alias": str,
+        "account": str,
+        "key_manager": str,
+        "key_state": str,
+        "enabled": bool,
+        "key_spec": str,
+        "key_usage": str,
+        "origin": str,
+        "rotation": {"enabled": bool, "source": str},
+    }
+
+    def collect(self, ref: ResourceRef, ctx: ScanContext) -> Evidence:
+        evidence = Evidence()
+        try:
+            meta = describe_key(ctx, ref.id, evidence.calls)
+        except AwsCallError as err:
+            return Evidence.failed(str(err), evidence.calls)
+        evidence.data.update(
+            arn=meta.get("Arn"),
+            key_id=meta.get("KeyId"),
+            alias=ref.hints.get("alias") or meta.get("_alias"),
+            account=meta.get("AWSAccountId"),
+            key_manager=meta.get("KeyManager"),
+            key_state=meta.get("KeyState"),
+            enabled=meta.get("Enabled"),
+            key_spec=meta.get("KeySpec") or meta.get("CustomerMasterKeySpec"),
+            key_usage=meta.get("KeyUsage"),
+            origin=meta.get("Origin"),
+        )
+        evidence.section("rotation", lambda: self._rotation(meta, ctx, evidence.calls))
+        return evidence
+
+    @staticmethod
+    def _rotation(meta: dict, ctx: ScanContext, calls: list[str]) -> dict:
+        if meta.get("KeyManager") == "AWS":
+            # AWS rotates its managed keys every year and does not let anyone turn that off.
+            return {"enabled": True, "source": "aws-managed"}
+        if (meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+            return {"enabled": False, "source": "not-supported-for-key-spec"}
+        response = ctx.aws.call("kms", "get_key_rotation_status", calls, KeyId=meta["Arn"])
+        return {"enabled": bool(response.get("KeyRotationEnabled")), "source": "GetKeyRotationStatus"}

@@ -1,0 +1,52 @@
+"""Appendix: the evidence index (every file with its sha256), the attachments, and how to check this PDF."""
+
+from __future__ import annotations
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable
+
+from reports.attachments import attachment_plan
+from reports.sections._base import EVIDENCED, Assessment, PackContext, count, dig
+from reports.styles import data_table, esc, kv_table, mono, p
+
+KEY = "appendix"
+TITLE = "Evidence index"
+REFERENCES = ("Art. 11", "Art. 12", "Art. 18")
+
+
+def assess(ctx: PackContext) -> Assessment:
+    return Assessment("Evidence index", KEY, "green", f"{len(ctx.evidence.digests)} file(s) indexed.", EVIDENCED)
+
+
+def build(ctx: PackContext) -> list[Flowable]:
+    index = ctx.evidence.index
+    signer = index.get("signer") if isinstance(index.get("signer"), dict) else {}
+    story: list[Flowable] = [kv_table([
+        ("Index format", index.get("format")),
+        ("Indexed at", index.get("created_at")),
+        ("Written by", index.get("generator")),
+        ("Index signer", signer.get("identity")),
+        ("index.json sha256", mono(ctx.evidence.index_sha256)),
+        ("Signature checked when rendering",
+         f"yes, with key sha256:{ctx.evidence.signature_checked_by}" if ctx.evidence.signature_checked_by
+         else "no (no verification key was given); digests only"),
+        ("Files", f"{count(dig(index, 'totals', 'files'))} ({count(dig(index, 'totals', 'bytes'))} bytes)"),
+    ])]
+    plan = {item.source: item.name for item in attachment_plan(ctx.evidence, None, None)}
+    rows = [[path, ctx.evidence.mode(path), count(ctx.evidence.size(path)), ctx.evidence.digests[path],
+             "yes" if path in plan else "no"] for path in sorted(ctx.evidence.digests)]
+    rows += [[path, "state", count(ctx.evidence.size(path)), "checked by its own signature", "no"]
+             for path in ctx.evidence.unverifiable]
+    story += [p("Files", "h2"),
+              data_table(["Path", "Mode", "Bytes", "sha256", "In PDF"], rows,
+                         [40 * mm, 14 * mm, 14 * mm, None, 12 * mm], mono_columns=(3,), align_right=(2,)),
+              p("Mode <i>fixed</i>: the file must match its digest exactly. <i>append</i>: an append-only ledger; "
+                "its first <i>Bytes</i> (as sealed) must match, later records are not part of this pack.", "small")]
+    story += [p("How to check this PDF", "h2"), p(
+        "1. <font name='PackMono'>governance pack verify audit-pack.pdf --key signing-key.pub.pem</font> checks the "
+        "PDF's signature (<font name='PackMono'>audit-pack.pdf.sig</font>), that the attached <font name='PackMono'>"
+        "index.json</font> has the digest printed on the cover, and that every attached evidence file matches its "
+        "digest in that index. 2. Any PDF reader lists the attachments (for example <font name='PackMono'>pdfdetach "
+        "-list audit-pack.pdf</font>); the attached <font name='PackMono'>index.json.sig</font> lets anyone check "
+        f"the index against the evidence signer's public key. {esc('')}")]
+    return story

@@ -1,0 +1,146 @@
+"""Integrity: the artefact's digest, its signature and signer, the verification result, members and safety findings.
+
+Read from ``manifest.json`` (written by ``governance.integrity.write_manifest_evidence``). The section also lays
+the artefact digest recorded by every other evidence file next to it: they must all name the same bytes.
+"""
+
+from __future__ import annotations
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph
+
+from reports.sections._base import (
+    EVIDENCED,
+    OPEN,
+    Assessment,
+    PackContext,
+    bullets,
+    count,
+    dig,
+    first,
+    missing,
+)
+from reports.styles import data_table, esc, kv_table, mono, p, styles, verdict_text
+
+KEY = "integrity"
+TITLE = "Integrity"
+REFERENCES = ("Art. 15(4)", "Art. 15(5)", "Art. 12", "Annex IV 2(h)")
+SOURCE = "manifest.json"
+MEMBER_ROWS = 60  # a model archive has a handful of members; past this the table is cut and says so
+
+
+def artefact_digests(ctx: PackContext) -> list[tuple[str, str]]:
+    """``(where, sha256)`` of the model artefact as each evidence file records it."""
+    found = []
+    for relative, paths in (
+        (SOURCE, [("artefact", "sha256")]),
+        ("evaluation.json", [("model", "artefact_sha256")]),
+        ("training.json", ["model_sha256"]),
+        ("lineage.json", [("model", "sha256")]),
+        ("fairness.json", [("model", "sha256")]),
+        ("explain.json", [("model", "sha256")]),
+    ):
+        if ctx.evidence.has(relative):
+            value = first(ctx.evidence.json(relative), *paths)
+            if isinstance(value, str):
+                found.append((relative, value))
+    return found
+
+
+def assess(ctx: PackContext) -> Assessment:
+    digests = artefact_digests(ctx)
+    disagree = len({d for _, d in digests}) > 1
+    manifest = ctx.evidence.json(SOURCE)
+    if manifest is None:
+        blockers = ["No integrity evidence (manifest.json): the artefact's signature and safety are not evidenced."]
+        if disagree:
+            blockers.append("The evidence files name different model artefacts (digests disagree).")
+        return Assessment("Integrity", KEY, "red" if disagree else "grey", "No integrity manifest in the evidence.",
+                          OPEN, blockers=blockers)
+    verified = dig(manifest, "verification", "verified") is True
+    blocking = manifest.get("blocking") or []
+    findings = manifest.get("findings") or []
+    blockers = []
+    if not verified:
+        blockers.append(f"The artefact did not verify: {esc(dig(manifest, 'verification', 'reason') or '')} "
+                        f"{esc(dig(manifest, 'verification', 'message') or '')}".strip())
+    blockers += [f"Unsafe archive: {esc(dig(f, 'code'))} {esc(dig(f, 'message'))}" for f in blocking]
+    if disagree:
+        blockers.append("The evidence files name different model artefacts (digests disagree).")
+    verdict = "red" if blockers else "amber" if findings else "green"
+    signer = dig(manifest, "signer", "identity") or "an unknown signer"
+    headline = (f"Signature by {signer[:28]}… {'verified' if verified else 'NOT verified'}; "
+                f"{len(blocking)} blocking and {len(findings) - len(blocking)} other safety finding(s).")
+    return Assessment("Integrity", KEY, verdict, headline, EVIDENCED, blockers=blockers)
+
+
+def build(ctx: PackContext) -> list[Flowable]:
+    manifest = ctx.evidence.json(SOURCE)
+    story: list[Flowable] = []
+    if manifest is None:
+        story.append(missing("integrity manifest (manifest.json): the signature and safety findings"))
+    else:
+        artefact, signature = manifest.get("artefact") or {}, manifest.get("signature") or {}
+        signer, verification = manifest.get("signer") or {}, manifest.get("verification") or {}
+        verified = verification.get("verified") is True
+        story += [p("Artefact", "h2"), kv_table([
+            ("Name", artefact.get("name")),
+            ("Location when checked", artefact.get("uri")),
+            ("Size", f"{count(artefact.get('size'))} bytes"),
+            ("sha256 of the bytes", mono(artefact.get("sha256"))),
+            ("sha256 that was signed", mono(artefact.get("signed_sha256"))),
+            ("OMS subject digest", mono(artefact.get("oms_subject_digest"))),
+        ]), p("Signature and verification", "h2"), kv_table([
+            ("Result", Paragraph(verdict_text("green" if verified else "red") + " " +
+                                 esc(verification.get("message")), styles()["cell"])),
+            ("Reason code", verification.get("reason") or "—"),
+            ("Checked at", verification.get("checked_at")),
+            ("Unsafe archive allowed", "yes" if verification.get("allow_unsafe") else "no"),
+            ("Signer", signer.get("identity")),
+            ("Signed at", signer.get("signed_at")),
+            ("Trusted as", signer.get("trusted_as") or "the key given to the verifier"),
+            ("Signature format", f"{signature.get('format')}; statement {signature.get('predicate_type')}"),
+            ("Signature file sha256", mono(signature.get("signature_sha256"))),
+            ("Member manifest", f"{manifest.get('manifest_source')}; statement "
+                                f"{signature.get('manifest_predicate_type')}"),
+        ])]
+        changes = verification.get("changes") or []
+        if changes:
+            story += [p("What changed since signing", "h2"),
+                      bullets([esc(c.get("detail") or f"{c.get('member')} {c.get('change')}") for c in changes
+                               if isinstance(c, dict)])]
+        story.append(ctx.source(SOURCE))
+
+        members = [m for m in manifest.get("members") or [] if isinstance(m, dict)]
+        story += [p(f"Members of the archive ({count(len(members))})", "h2")]
+        rows = [[m.get("name"), m.get("type"), m.get("mode"), count(m.get("size")), m.get("sha256")]
+                for m in members[:MEMBER_ROWS]]
+        story.append(data_table(["Member", "Type", "Mode", "Bytes", "sha256"], rows,
+                                [40 * mm, 12 * mm, 12 * mm, 18 * mm, None], mono_columns=(4,), align_right=(3,)))
+        if len(members) > MEMBER_ROWS:
+            story.append(p(f"… and {count(len(members) - MEMBER_ROWS)} more member(s), listed in the attached "
+                           "manifest.json.", "small"))
+        code = artefact.get("code_members") or []
+        story.append(p(("<b>Code shipped in the archive</b> (installed by SageMaker at serving time): "
+                        + ", ".join(esc(c) for c in code)) if code else "No code/ members: the archive carries "
+                       "no code that would run at serving time."))
+
+        findings = [f for f in manifest.get("findings") or [] if isinstance(f, dict)]
+        story += [p("Archive safety findings", "h2")]
+        story.append(data_table(["Severity", "Code", "Member", "Finding"],
+                                [[f.get("severity"), f.get("code"), f.get("member") or "—", f.get("message")]
+                                 for f in findings], [18 * mm, 36 * mm, 30 * mm, None])
+                     if findings else p("None: no path traversal, links, special files, pickle data or oversized "
+                                        "members were found, and the model member parses as a native XGBoost model."))
+        story.append(ctx.source(SOURCE))
+
+    digests = artefact_digests(ctx)
+    if digests:
+        agree = len({d for _, d in digests}) == 1
+        story += [p("The same artefact everywhere", "h2"),
+                  p("Every evidence file that names the model artefact, with the digest it records. "
+                    + ("They all agree." if agree else "<b>They do not agree: the evidence describes more than one "
+                                                       "artefact.</b>")),
+                  data_table(["Evidence file", "Artefact sha256 it records"], [[w, d] for w, d in digests],
+                             [40 * mm, None], mono_columns=(1,))]
+    return story

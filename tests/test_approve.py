@@ -1,0 +1,281 @@
+"""``governance approve``: refuses unless the artefact verifies and the governance checks passed; records who.
+
+Local registry packages on a copy of one governed run; SageMaker packages registered in moto's model registry
+with the definition's own Register step request (its expressions resolved the way the pipeline service would).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+
+from governance.cli import main
+from governance.registry import LocalRegistry
+from tests.govern_support import copy_run, governed_run, write_key_pair
+
+
+@pytest.fixture(scope="module")
+def governed():
+    return governed_run()
+
+
+@pytest.fixture
+def work(governed, tmp_path):
+    return copy_run(tmp_path / "work")
+
+
+def approve(*args: str) -> int:
+    return main(["approve", *args])
+
+
+def ledger_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def package(work: Path):
+    return LocalRegistry(work / "registry.db").get("quickloan-credit-default")
+
+
+def test_approves_a_governed_local_package(governed, work, capsys):
+    assert approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key),
+                   "--reason", "reviewed the audit pack", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["approved"] is True and result["approved_by"] == "Jane Doe"
+    assert set(result["checks"]) == {"integrity", "governance", "evidence"}
+    approved = package(work)
+    assert approved.approval_status == "Approved" and approved.approved_by == "Jane Doe"
+    assert "reviewed the audit pack" in approved.approval_description
+    assert approved.customer_metadata["approved_by"] == "Jane Doe"
+    last = ledger_records(work / "evidence" / "ledger.jsonl")[-1]
+    assert (last["event"], last["actor"], last["subject"]) == ("approve", "Jane Doe", approved.arn)
+    assert last["details"]["outcome"] == "approved" and last["seq"] == result["ledger"]["seq"]
+    # The approval leaves the evidence and its ledger verifiable.
+    assert main(["ledger", "verify", str(work / "evidence" / "ledger.jsonl"), "--key", str(governed.public_key)]) == 0
+    from governance.evidence import verify_index
+    from governance.signing import load_verifier
+
+    verify_index(work / "evidence", load_verifier(governed.public_key))
+
+
+def test_approves_by_local_arn_with_a_trusted_signers_file(governed, work, tmp_path):
+    trusted = tmp_path / "trusted.yaml"
+    trusted.write_text(f"version: 1\nsigners:\n  - name: pipeline\n    public_key_file: {governed.public_key}\n")
+    arn = package(work).arn
+    assert approve(arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe", "--trusted", str(trusted)) == 0
+    assert package(work).approval_status == "Approved"
+
+
+def refused(capsys, *args: str) -> dict:
+    assert approve(*args, "--json") == 1
+    captured = capsys.readouterr()
+    assert len(captured.err.strip().splitlines()) == 1 and "Traceback" not in captured.err
+    return json.loads(captured.out)
+
+
+def assert_not_approved_and_recorded(work: Path, who: str, reason: str) -> None:
+    assert package(work).approval_status == "PendingManualApproval"
+    last = ledger_records(work / "evidence" / "ledger.jsonl")[-1]
+    assert (last["event"], last["actor"]) == ("approve", who)
+    assert last["details"]["outcome"] == "refused" and last["details"]["reason"] == reason
+
+
+def test_refuses_a_tampered_artefact(governed, work, capsys):
+    model = work / "model" / "model.tar.gz"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    model.write_bytes(bytes(data))
+    outcome = refused(capsys, str(model), "--by", "Eve Mallory", "--key", str(governed.public_key))
+    assert outcome["approved"] is False and outcome["reason"] == "DIGEST_MISMATCH"
+    assert_not_approved_and_recorded(work, "Eve Mallory", "DIGEST_MISMATCH")
+
+
+def test_refuses_an_untrusted_signer(work, tmp_path, capsys):
+    _, stranger = write_key_pair(tmp_path, "stranger")
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(stranger))
+    assert outcome["reason"] in {"SIGNATURE_INVALID", "UNTRUSTED_SIGNER"}
+    assert_not_approved_and_recorded(work, "Jane Doe", outcome["reason"])
+
+
+def rewrite_verdict(governed, work: Path, change) -> None:
+    from governance.signing import load_signer
+    from pipeline.steps.govern import VERDICT_FILE, verdict_statement
+
+    path = work / VERDICT_FILE
+    verdict = json.loads(path.read_text())
+    change(verdict)
+    from governance.jsonio import dumps
+    from governance.signing import dsse
+
+    (work / "governance.json.sig").write_bytes(dumps(dsse.sign_statement(verdict_statement(verdict),
+                                                                         load_signer(governed.key))))
+    path.write_text(json.dumps(verdict))
+
+
+def test_refuses_when_a_blocking_check_failed(governed, work, capsys):
+    def failed(verdict):
+        verdict["status"], verdict["passed"], verdict["summary"] = "FAIL", False, "fairness FAIL (FAIRNESS_RED)"
+
+    rewrite_verdict(governed, work, failed)
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] == "GOVERNANCE_FAILED" and "FAIRNESS_RED" in outcome["message"]
+    assert_not_approved_and_recorded(work, "Jane Doe", "GOVERNANCE_FAILED")
+
+
+def test_refuses_a_verdict_about_another_artefact(governed, work, capsys):
+    rewrite_verdict(governed, work, lambda verdict: verdict["artefact"].update(sha256="0" * 64))
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] == "DIGEST_MISMATCH"
+
+
+def test_refuses_an_edited_verdict(governed, work, capsys):
+    path = work / "governance.json"
+    verdict = json.loads(path.read_text())
+    verdict["checks"][0]["message"] = "all good, trust me"
+    path.write_text(json.dumps(verdict))
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] == "VERDICT_TAMPERED"
+
+
+def test_refuses_changed_evidence(governed, work, capsys):
+    fairness = work / "evidence" / "fairness.json"
+    fairness.write_text(fairness.read_text().replace('"verdict": "amber"', '"verdict": "green"', 1) + " ")
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] and "fairness.json" in outcome["message"]
+    assert package(work).approval_status == "PendingManualApproval"
+
+
+def test_refuses_a_package_without_a_verdict(governed, work, capsys):
+    (work / "governance.json").unlink()
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] == "NO_GOVERNANCE_VERDICT"
+
+
+def test_bad_calls(governed, work, capsys):
+    model = str(work / "model" / "model.tar.gz")
+    with pytest.raises(SystemExit) as caught:
+        approve(model, "--key", str(governed.public_key))  # --by is required
+    assert caught.value.code == 2
+    assert approve(model, "--by", " J ", "--key", str(governed.public_key)) == 2
+    assert "BAD_APPROVER" in capsys.readouterr().err
+    assert approve(model, "--by", "Jane Doe") == 2
+    assert "NO_TRUST" in capsys.readouterr().err
+    assert approve("local:model-package/quickloan-credit-default/9", "--registry", str(work / "registry.db"),
+                   "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
+    assert "NOT_FOUND" in capsys.readouterr().err
+    assert approve(str(governed.data), "--registry", str(work / "registry.db"), "--by", "Jane Doe", "--key",
+                   str(governed.public_key)) == 2
+    assert "NOT_REGISTERED" in capsys.readouterr().err
+    assert package(work).approval_status == "PendingManualApproval"
+
+
+# --- SageMaker: registered in moto's model registry, approved with UpdateModelPackage --------------------------------
+
+EXECUTION = "execution-1"
+
+
+def resolve(node, values: dict):
+    """Evaluate a definition expression the way the pipeline service does, from known step outputs."""
+    if isinstance(node, list):
+        return [resolve(v, values) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Get"}:
+        return values[node["Get"]]
+    if set(node) == {"Std:Join"}:
+        join = node["Std:Join"]
+        return join["On"].join(str(resolve(v, values)) for v in join["Values"])
+    if set(node) == {"Std:JsonGet"}:
+        found = values[node["Std:JsonGet"]["PropertyFile"]["Get"]]
+        for part in re.findall(r"[^.\[\]]+", node["Std:JsonGet"]["Path"]):
+            found = found[part]
+        return found
+    return {key: resolve(value, values) for key, value in node.items()}
+
+
+def upload_folder(s3, folder: Path, uri: str) -> None:
+    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{path.relative_to(folder).as_posix()}", Body=path.read_bytes())
+
+
+@pytest.mark.servers
+def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
+    from pipeline.sagemaker.config import PipelineSettings
+    from pipeline.sagemaker.definition import pipeline_definition
+    from tests.test_sagemaker_govern import container_arguments, container_layout
+
+    settings = PipelineSettings(
+        region="us-east-1", role_arn="arn:aws:iam::123456789012:role/quickloan-pipeline",
+        bucket="quickloan-artefacts-123456789012", kms_key_id="alias/quickloan-artefacts",
+        signing_key_id="alias/quickloan-model-signing",
+        image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/quickloan-governance:0.1.0",
+    )
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=settings.bucket, ObjectLockEnabledForBucket=True)
+    root = f"{settings.root_uri}/executions/{EXECUTION}"
+    artefact = f"{root}/train/pipelines-abc-Train/output/model.tar.gz"
+    s3.put_object(Bucket=settings.bucket, Key=artefact.split("/", 3)[3], Body=governed.run.model_path.read_bytes())
+
+    # The govern step as the container runs it, then SageMaker's upload of its outputs at the end of the job.
+    local = container_layout(tmp_path / "processing", governed.run)
+    arguments = container_arguments(local, governed.key, "--artefact-uri", artefact, "--data-uri", str(governed.data),
+                                    "--evidence-uri", f"{root}/govern/evidence",
+                                    "--publish-uri", f"{root}/govern/governance", "--skip", "policy",
+                                    "--skip", "audit_pack")
+    assert main_govern(arguments) == 0
+    upload_folder(s3, local / "evidence", f"{root}/govern/evidence")
+    upload_folder(s3, local / "governance", f"{root}/govern/governance")
+    verdict = json.loads((local / "governance" / "governance.json").read_text())
+    assert verdict["status"] == "PASS" and verdict["customer_metadata"]["signature_uri"] == f"{artefact}.sig"
+
+    # The Register step's request from the definition, resolved like the service resolves it.
+    definition = pipeline_definition(settings)
+    gate = next(s for s in definition["Steps"] if s["Name"] == "RegistrationGate")
+    register = gate["Arguments"]["IfSteps"][0]["Arguments"]
+    values = {
+        "Steps.Train.ModelArtifacts.S3ModelArtifacts": artefact,
+        "Execution.PipelineExecutionId": EXECUTION,
+        "Steps.Govern.PropertyFiles.Governance": verdict,
+    }
+    request = resolve(register, values)
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    sagemaker.create_model_package_group(ModelPackageGroupName=settings.model_package_group)
+    arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
+    ledger = f"{settings.root_uri}/ledger/"
+
+    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 0
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert "Jane Doe" in described["ApprovalDescription"]
+    metadata = described["CustomerMetadataProperties"]
+    assert metadata["approved_by"] == "Jane Doe" and metadata["artefact_sha256"] == verdict["artefact"]["sha256"]
+    from governance.ledger import verify_ledger
+
+    assert verify_ledger(ledger).passed
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=settings.bucket, Prefix="quickloan/ledger/")["Contents"]]
+    assert keys  # the approval is an object under Object Lock in the ledger prefix
+
+    # Evidence changed after the govern step: a second registration of the same run is refused.
+    second = sagemaker.create_model_package(**request)["ModelPackageArn"]
+    evidence_key = f"{root}/govern/evidence/fairness.json".split("/", 3)[3]
+    s3.put_object(Bucket=settings.bucket, Key=evidence_key, Body=b'{"verdict": "green"}')
+    capsys.readouterr()
+    assert main(["approve", second, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 1
+    assert "DIGEST_MISMATCH" in capsys.readouterr().err
+    assert sagemaker.describe_model_package(ModelPackageName=second)["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def main_govern(arguments: list[str]) -> int:
+    from pipeline.steps.govern import main as govern_main
+
+    return govern_main(arguments)

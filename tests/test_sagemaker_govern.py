@@ -1,0 +1,190 @@
+"""The govern step: the library function behind the runner's hook, and its container entry point run locally."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from governance.errors import CheckFailed, InputError
+from governance.signing import load_signer, load_verifier
+from pipeline.steps.govern import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, govern, main, read_verdict
+from tests.govern_support import governed_run, write_key_pair
+
+
+@pytest.fixture(scope="module")
+def governed():
+    return governed_run()
+
+
+def test_local_run_is_governed_and_registered(governed):
+    run = governed.run
+    assert run.verdict is not None and run.verdict.passed, run.verdict
+    verdict = read_verdict(governed.workdir / VERDICT_FILE, load_verifier(governed.public_key))
+    assert verdict["status"] == PASS and verdict["passed"] is True
+    assert [c["name"] for c in verdict["checks"]] == list(CHECKS)
+    assert all(c["status"] == PASS for c in verdict["checks"]), verdict["checks"]
+    # What the runner registered carries the verdict's metadata, pointing at real files.
+    package = run.package
+    assert package is not None and package.approval_status == "PendingManualApproval"
+    metadata = package.customer_metadata
+    assert metadata["artefact_sha256"] == verdict["artefact"]["sha256"] == run.evaluation["model"]["artefact_sha256"]
+    assert metadata["signature_uri"] == str((governed.workdir / "model" / "model.tar.gz.sig").resolve())
+    for key in ("signature_uri", "evidence_uri", "governance_uri", "audit_pack_uri"):
+        assert Path(metadata[key]).exists(), key
+    evidence = governed.workdir / "evidence"
+    for name in ("manifest.json", "dataset.json", "evaluation.json", "training.json", "fairness.json",
+                 "explain.json", "policy.json", "policy.sarif", "policy.junit.xml", "index.json", "index.json.sig",
+                 "ledger.jsonl"):
+        assert (evidence / name).is_file(), name
+    assert list((evidence / "provenance").glob("*.intoto.json"))
+    assert (governed.workdir / "audit-pack.pdf.sig").is_file()
+    # The digests the Register step attaches to the model metrics are the evidence files' digests.
+    from governance.hashing import sha256_file
+
+    assert verdict["digests"]["fairness"] == f"sha256:{sha256_file(evidence / 'fairness.json')}"
+
+
+def test_every_check_is_in_the_ledger(governed):
+    from governance.ledger import verify_ledger
+
+    records = [json.loads(line) for line in (governed.workdir / "evidence" / "ledger.jsonl").read_text().splitlines()]
+    events = [r["event"] for r in records]
+    for event in ("sign", "pipeline-run", "fairness", "explain", "scan", "pack"):
+        assert event in events, event
+    verify_ledger(governed.workdir / "evidence" / "ledger.jsonl", load_verifier(governed.public_key))
+
+
+def test_the_verdict_signature_catches_edits(governed, tmp_path):
+    shutil.copy(governed.workdir / VERDICT_FILE, tmp_path / VERDICT_FILE)
+    shutil.copy(governed.workdir / "governance.json.sig", tmp_path / "governance.json.sig")
+    edited = json.loads((tmp_path / VERDICT_FILE).read_text())
+    edited["checks"][2]["verdict"] = "green"
+    (tmp_path / VERDICT_FILE).write_text(json.dumps(edited))
+    with pytest.raises(CheckFailed) as caught:
+        read_verdict(tmp_path / VERDICT_FILE, load_verifier(governed.public_key))
+    assert caught.value.reason == "VERDICT_TAMPERED"
+    _, other = write_key_pair(tmp_path, "other")
+    shutil.copy(governed.workdir / VERDICT_FILE, tmp_path / VERDICT_FILE)
+    with pytest.raises(CheckFailed) as caught:
+        read_verdict(tmp_path / VERDICT_FILE, load_verifier(other))
+    assert caught.value.reason == "SIGNATURE_INVALID"
+    (tmp_path / "governance.json.sig").unlink()
+    with pytest.raises(CheckFailed) as caught:
+        read_verdict(tmp_path / VERDICT_FILE, load_verifier(governed.public_key))
+    assert caught.value.reason == "VERDICT_UNSIGNED"
+
+
+def unsafe_copy(model: Path, target: Path) -> Path:
+    """The same booster plus a pickle member: an archive the integrity check must refuse to sign."""
+    from governance.model_artifact import MODEL_MEMBER, read_member, tarball_bytes
+
+    with model.open("rb") as stream:
+        booster = read_member(stream, MODEL_MEMBER)
+    payload = pickle.dumps({"anything": 1})  # pickled bytes are written, never loaded
+    target.write_bytes(tarball_bytes({MODEL_MEMBER: booster, "code/helper.pkl": payload}))
+    with tarfile.open(target) as tar:
+        assert sorted(tar.getnames()) == ["code/helper.pkl", MODEL_MEMBER]
+    return target
+
+
+def test_a_blocking_finding_fails_the_verdict_but_it_is_still_written(governed, tmp_path):
+    run = governed.run
+    model = unsafe_copy(run.model_path, tmp_path / "model.tar.gz")
+    verdict = govern(model, run.validation_path, run.evaluation_path, tmp_path / "evidence", load_signer(governed.key),
+                     out_dir=tmp_path, skip=("lineage", "fairness", "explain", "policy", "audit_pack"))
+    assert verdict.status == FAIL and not verdict.passed and verdict.exit_code == 1
+    integrity = next(c for c in verdict.checks if c.name == "integrity")
+    assert integrity.status == FAIL and integrity.reason == "UNSAFE_ARCHIVE"
+    assert not (tmp_path / "model.tar.gz.sig").exists()  # nothing signed
+    assert "integrity FAIL (UNSAFE_ARCHIVE)" in verdict.summary
+    skipped = [c.name for c in verdict.checks if c.status == SKIPPED]
+    assert skipped == ["lineage", "fairness", "explain", "policy", "audit_pack"]
+    stored = read_verdict(tmp_path / VERDICT_FILE, load_verifier(governed.public_key))
+    assert stored["status"] == FAIL and "audit_pack_uri" not in stored["customer_metadata"]
+
+
+def test_a_check_that_cannot_run_is_an_error_never_a_pass(governed, tmp_path):
+    run = governed.run
+    bad_policies = tmp_path / "policies"
+    bad_policies.mkdir()
+    (bad_policies / "broken.yaml").write_text("kind: policy\nname: broken\nchecks: [{id: X, assert: {nope: 1}}]\n")
+    verdict = govern(run.model_path, run.validation_path, run.evaluation_path, tmp_path / "evidence",
+                     load_signer(governed.key), out_dir=tmp_path, policies_dir=bad_policies,
+                     context=None, skip=("lineage", "fairness", "explain", "audit_pack"))
+    policy = next(c for c in verdict.checks if c.name == "policy")
+    assert policy.status == "ERROR" and verdict.status == "ERROR" and verdict.exit_code == 3
+    assert verdict.customer_metadata["artefact_sha256"] == run.evaluation["model"]["artefact_sha256"]
+
+
+def container_layout(root: Path, run) -> Path:
+    """The processing container's /opt/ml/processing inputs, as SageMaker downloads them."""
+    for name, source in (("model", run.model_path), ("train", run.train_path), ("validation", run.validation_path),
+                         ("evaluation", run.evaluation_path), ("profile", run.workdir / "data" / "profile.json")):
+        (root / name).mkdir(parents=True)
+        shutil.copy(source, root / name / Path(source).name)
+    return root
+
+
+def container_arguments(root: Path, key: Path, *extra: str) -> list[str]:
+    return [
+        "--model", str(root / "model" / "model.tar.gz"), "--train", str(root / "train" / "train.csv"),
+        "--validation", str(root / "validation" / "validation.csv"),
+        "--profile", str(root / "profile" / "profile.json"),
+        "--evaluation", str(root / "evaluation" / "evaluation.json"),
+        "--evidence-dir", str(root / "evidence"), "--out-dir", str(root / "governance"), "--key", str(key),
+        *extra,
+    ]
+
+
+def test_container_entry_point_runs_locally(governed, tmp_path, capsys):
+    """The same entry point SageMaker runs, on the same inputs laid out as in the container."""
+    root = container_layout(tmp_path / "processing", governed.run)
+    code = main(container_arguments(root, governed.key, "--data-uri", str(governed.data), "--auc-threshold", "0.75",
+                                    "--skip", "policy", "--skip", "audit_pack"))
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "govern: PASS" in err
+    verdict = read_verdict(root / "governance" / VERDICT_FILE, load_verifier(governed.public_key))
+    assert verdict["status"] == PASS and verdict["context"]["auc_threshold"] == 0.75
+    assert (root / "model" / "model.tar.gz.sig").is_file()
+    assert list((root / "evidence" / "provenance").glob("*.intoto.json"))
+    assert verdict["customer_metadata"]["evidence_uri"] == str((root / "evidence").resolve())
+
+
+def test_container_exit_codes(governed, tmp_path, capsys):
+    root = container_layout(tmp_path / "processing", governed.run)
+    unsafe_copy(governed.run.model_path, root / "model" / "model.tar.gz")
+    quick = ["--skip", "lineage", "--skip", "fairness", "--skip", "explain", "--skip", "policy", "--skip", "audit_pack"]
+    assert main(container_arguments(root, governed.key, *quick)) == 0  # the verdict is written: the condition gates
+    assert main(container_arguments(root, governed.key, *quick, "--strict")) == 1
+    capsys.readouterr()
+    assert main(container_arguments(root, governed.key, "--model", str(tmp_path / "absent.tar.gz"))) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("FILE_NOT_FOUND:") and len(err.splitlines()) == 1
+    assert main(container_arguments(root, governed.key)[:-2]) == 2  # no signer at all
+    assert "NO_SIGNER" in capsys.readouterr().err
+
+
+def test_bad_calls(governed, tmp_path):
+    run = governed.run
+    with pytest.raises(InputError, match="unknown check"):
+        govern(run.model_path, run.validation_path, run.evaluation_path, tmp_path / "e", load_signer(governed.key),
+               skip=("fairnes",))
+    with pytest.raises(InputError, match="signing key"):
+        from pipeline.steps.govern import local_govern
+
+        local_govern(run)
+
+
+def test_hook_result_feeds_the_runner_gate(governed):
+    from pipeline.runner import GovernVerdict
+
+    assert isinstance(governed.run.verdict, GovernVerdict)
+    assert governed.run.not_registered_reasons() == []
+    assert set(governed.run.verdict.customer_metadata) >= {"artefact_sha256", "signature_uri", "evidence_uri",
+                                                           "audit_pack_uri", "governance_uri"}
