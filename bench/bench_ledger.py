@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from governance.ledger import Ledger, verify_ledger  # noqa: E402
-from governance.signing import LocalKeySigner, PublicKeyVerifier  # noqa: E402
-from governance.signing.signer import generate_private_key  # noqa: E402
+from governance.ledger import Ledger, verify_ledger
+from governance.signing import LocalKeySigner, PublicKeyVerifier
+from governance.signing.signer import generate_private_key
 
 DIGEST = "ab" * 32
 

@@ -136,7 +136,8 @@ def open_evidence(evidence_dir: str | os.PathLike, verifier: Verifier | None) ->
         raise InputError("NOT_A_DIRECTORY", f"{root}: no such evidence folder")
     index_path = root / INDEX
     if not index_path.is_file():
-        raise CheckFailed("INDEX_MISSING", f"{index_path}: the evidence folder has no index.json; it cannot be verified")
+        raise CheckFailed("INDEX_MISSING",
+                          f"{index_path}: the evidence folder has no index.json; it cannot be verified")
     from governance.evidence import verify_index
 
     index_bytes = index_path.read_bytes()

@@ -104,7 +104,8 @@ def render_pack(
     folder = open_evidence(evidence_dir, verifier)
     governance, governance_name, governance_bytes = _governance(folder, governance_file)
     ctx = PackContext(folder, governance, governance_name,
-                      sha256_bytes(governance_bytes) if governance_bytes is not None else None, pack_date(folder))
+                      sha256_bytes(governance_bytes) if governance_bytes is not None else None, pack_date(folder),
+                      signed=signer is not None)
 
     on_step("lay out pages")
     front, body = _story(ctx)
@@ -165,7 +166,8 @@ def _predicate(folder: EvidenceFolder, artefact: str | None, ctx: PackContext, p
     }
 
 
-def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *, signature: str | os.PathLike | None = None) -> dict:
+def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
+                signature: str | os.PathLike | None = None) -> dict:
     """Check a pack: its signature (when a verifier is given), and that every attached evidence file matches the
     index whose digest the PDF states. Return what was checked; raise ``CheckFailed`` with a reason code if not.
     """

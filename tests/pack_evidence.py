@@ -145,7 +145,7 @@ if __name__ == "__main__":
     print(built.evidence, ", ".join(built.parts))
 
 
-_SHARED: dict[str, BuiltEvidence] = {}
+_SHARED: dict[str, object] = {}
 
 
 def shared_evidence(tmp_path_factory) -> BuiltEvidence:
@@ -173,3 +173,19 @@ def pdf_text(path: str | Path, first: int | None = None, last: int | None = None
         chosen = pages[(first or 1) - 1:last or len(pages)]
         text = "\n".join(page.extract_text() or "" for page in chosen)
     return re.sub(r"\s+", " ", text)
+
+
+def shared_pack(tmp_path_factory) -> Path:
+    """The signed audit pack of :func:`shared_evidence`, rendered once per session through the command line."""
+    if "pack" not in _SHARED:
+        from governance.cli import main
+        from reports import example_path
+
+        built = shared_evidence(tmp_path_factory)
+        out = tmp_path_factory.mktemp("pack") / "audit-pack.pdf"
+        code = main(["pack", str(built.evidence), "-o", str(out), "--key", str(built.key),
+                     "--governance", str(example_path())])
+        if code != 0:
+            raise AssertionError(f"governance pack exited {code}")
+        _SHARED["pack"] = out
+    return _SHARED["pack"]

@@ -29,6 +29,13 @@ def test_tree_shap_agrees_with_pred_contribs_and_adds_up(synthetic_shap):
     assert check["passed"] and check["max_abs_error"] < 1e-4
 
 
+def test_crosscheck_samples_large_inputs_seeded(synthetic_shap):
+    inputs, _ = synthetic_shap
+    sampled = tree_shap(inputs, crosscheck_rows=100)
+    assert sampled.crosscheck["rows"] == 100 and sampled.crosscheck["of_rows"] == inputs.rows
+    assert sampled.crosscheck["sample_seed"] is not None and sampled.crosscheck["passed"]
+
+
 def test_subset_rows_line_up_with_the_full_computation(synthetic_shap):
     inputs, values = synthetic_shap
     rows = np.array([5, 17, 400])

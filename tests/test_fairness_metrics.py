@@ -157,3 +157,16 @@ def test_out_of_range_age_is_a_finding_not_a_band():
     assert (finding["resource"], finding["verdict"]) == ("age", "amber")
     assert result["data_checks"]["age_quality"]["out_of_range"] == {"count": 1, "examples": [0.0]}
     assert result["data_checks"]["class_balance"]["rows"] == 20
+
+
+def test_band_without_defaulters_has_no_calibration_ratio_and_is_never_green():
+    model, (features, labels), shap_values = hand_made()
+    labels = labels.copy()
+    labels[10] = 0  # the old band's only defaulter repaid after all
+    result = assess_fairness(model, (features, labels), {**POLICY, "bootstrap": {"resamples": 30}},
+                             shap_values=shap_values)
+    old = result["bands"][1]["metrics"]
+    assert old["default_rate"]["value"] == 0.0 and old["calibration_error"]["value"] is None
+    assert old["auc"]["value"] is None
+    check = next(c for c in result["checks"] if c["check"] == "calibration" and c["resource"] == "old")
+    assert (check["status"], check["verdict"]) == ("error", "amber")

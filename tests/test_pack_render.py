@@ -15,7 +15,7 @@ from governance.hashing import sha256_bytes, sha256_file
 from reports import example_path, render_pack
 from reports.attachments import INFO_INDEX, read_attachments
 from reports.sections.fairness import DISPARITY_NAMES
-from tests.pack_evidence import pdf_text, shared_evidence
+from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +24,8 @@ def built(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pack(built, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pack") / "audit-pack.pdf"
-    return render_pack(built.evidence, out, example_path(), built.signer)
+def pack(tmp_path_factory) -> Path:
+    return shared_pack(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +164,10 @@ def test_missing_evidence_and_governance_are_open_items(built, tmp_path):
 
 
 def test_evidence_without_a_key_is_rendered_but_flagged(built, tmp_path):
+    stale = tmp_path / "unsigned.pdf.sig"
+    stale.write_text("{}")  # a signature left from an earlier render must not stay beside a new, unsigned PDF
     pdf = render_pack(built.evidence, tmp_path / "unsigned.pdf", example_path())
-    assert not Path(f"{pdf}.sig").exists()
-    assert "signature NOT checked (no verification key was given)" in pdf_text(pdf, 1, 1)
+    assert not stale.exists()
+    cover = pdf_text(pdf, 1, 1)
+    assert "signature NOT checked (no verification key was given)" in cover
+    assert "This copy of the PDF is not signed." in cover

@@ -13,9 +13,9 @@ import pytest
 
 from governance.cli import main
 from governance.errors import CheckFailed
-from reports import example_path, render_pack, verify_pack
+from reports import verify_pack
 from reports.signature import sign_pack
-from tests.pack_evidence import shared_evidence, write_keys
+from tests.pack_evidence import shared_evidence, shared_pack, write_keys
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,8 @@ def built(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def signed_pack(built, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("signed") / "audit-pack.pdf"
-    code = main(["pack", str(built.evidence), "-o", str(out), "--key", str(built.key),
-                 "--governance", str(example_path())])
-    assert code == 0
-    return out
+def signed_pack(tmp_path_factory) -> Path:
+    return shared_pack(tmp_path_factory)  # rendered by `governance pack ... --key`
 
 
 def copy_pack(pack: Path, folder: Path) -> Path:
@@ -184,10 +180,3 @@ def test_verify_refuses_a_pdf_that_is_not_a_pack(built, tmp_path, capsys):
         verify_pack(plain, built.verifier)
     assert failure.value.reason in {"SIGNATURE_INVALID", "NOT_AN_AUDIT_PACK"}
 
-
-def test_render_pack_api_keeps_no_stale_signature(built, tmp_path):
-    out = tmp_path / "audit-pack.pdf"
-    render_pack(built.evidence, out, example_path(), built.signer)
-    assert Path(f"{out}.sig").exists()
-    render_pack(built.evidence, out, example_path())
-    assert not Path(f"{out}.sig").exists()

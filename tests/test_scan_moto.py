@@ -189,7 +189,8 @@ def moto_env(moto_server):
 @pytest.fixture(scope="module")
 def scenario(moto_env, tmp_path_factory, synthetic_csv):
     built = build_scenario(tmp_path_factory.mktemp("moto-scenario"), synthetic_csv)
-    parameters = {"allowed_kms_keys": [built["keys"]["good"]], "trusted_accounts": [ACCOUNT, TRUSTED_ACCOUNT],
+    # The allow-list names the key by alias, as deployment settings do; evidence holds key ARNs.
+    parameters = {"allowed_kms_keys": ["alias/models"], "trusted_accounts": [ACCOUNT, TRUSTED_ACCOUNT],
                   "log_buckets": ["gov-good-models", "gov-bad"], "trusted_signer_keys": [built["public_key"]]}
     built["parameters"] = parameters
     built["result"] = scan(built["targets"], parameters=parameters)
@@ -365,8 +366,8 @@ def test_incremental_rescan_makes_only_listing_calls(aws, tmp_path):
 class _ThrottlingProxy:
     """A loopback HTTP proxy to moto that answers the first ``throttle`` requests with 503 SlowDown."""
 
-    def __init__(self, upstream: str, throttle: int) -> None:
-        self.upstream, self.remaining, self.throttled = upstream, throttle, 0
+    def __init__(self, upstream: str, throttle: int, deny: str | None = None) -> None:
+        self.upstream, self.remaining, self.throttled, self.deny = upstream, throttle, 0, deny
         self.lock = threading.Lock()
         proxy = self
 
@@ -381,9 +382,11 @@ class _ThrottlingProxy:
                     if throttle:
                         proxy.remaining -= 1
                         proxy.throttled += 1
-                if throttle:
-                    payload = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-                    self.send_response(503)
+                denied = proxy.deny is not None and proxy.deny in self.path
+                if throttle or denied:
+                    payload = (b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>" if denied
+                               else b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+                    self.send_response(403 if denied else 503)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -437,6 +440,24 @@ def test_throttling_is_retried_with_backoff_then_reported_as_error(aws, monkeypa
         bad = [f.message for f in result.findings
                if f.status is not Status.NA and "throttled after 3 attempts" not in f.message]
         assert not bad, bad
+    finally:
+        proxy.close()
+
+
+def test_listing_without_list_bucket_versions_falls_back_to_list_objects(aws, monkeypatch, tmp_path):
+    s3 = boto3.client("s3")
+    _bucket(s3, "no-versions", 3)
+    proxy = _ThrottlingProxy(aws.endpoint, throttle=0, deny="versions")  # ListObjectVersions is ?versions
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.endpoint)
+        state = tmp_path / "state.json"
+        result = scan(["s3://no-versions/"], state=ScanState(state))
+        assert result.stats["api_calls"]["s3:ListObjectsV2"] == 1
+        assert result.stats["api_calls"]["s3:HeadObject"] == 3
+        objects = [ev for ref, ev in result.evidence.values() if ref.type == "s3_object"]
+        assert len(objects) == 3 and all(ev.data["version_id"] not in (None, "null") for ev in objects)
+        again = scan(["s3://no-versions/"], state=ScanState(state))
+        assert again.stats["api_calls"] == {"s3:ListObjectVersions": 1, "s3:ListObjectsV2": 1}
     finally:
         proxy.close()
 

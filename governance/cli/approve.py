@@ -7,8 +7,8 @@ A model package is approved only after, in this order:
 2. the package's governance verdict (``governance.json``) is signed by that same trusted key, names that same
    artefact, and says PASS — every blocking check (integrity, lineage, fairness, explainability, policy, evidence)
    passed;
-3. the evidence still matches: a local evidence folder's signed index verifies; for S3 evidence, the evaluation,
-   bias and explainability reports still hash to the digests in the verdict.
+3. the evidence still matches: the evidence folder's signed index verifies (an S3 folder is copied to a temporary
+   folder to check it), and its evaluation, bias and explainability reports are the ones the verdict names.
 
 Then the approval — who, when, what was checked — is appended to the ledger and the package is set to
 ``Approved`` (SageMaker ``UpdateModelPackage``, or the local registry). Anything else is refused with exit 1 and a
@@ -181,35 +181,63 @@ def check_verdict(candidate: Candidate, sha256: str, verifier, governance: str |
 
 
 def check_evidence(candidate: Candidate, verdict: dict, verifier) -> str:
-    """Local evidence: the signed index. S3 evidence: the reports still hash to the verdict's digests."""
+    """The evidence folder's signed index verifies, and the reports are the ones the verdict names.
+
+    An S3 evidence folder is copied to a temporary folder first (plain files, a few MB) and checked the same way.
+    """
+    import tempfile
+
     from governance import hashing, storage
+    from governance.evidence import verify_index
 
     evidence = candidate.metadata.get("evidence_uri") or verdict.get("customer_metadata", {}).get("evidence_uri")
     if not evidence:
         raise CheckFailed("NO_EVIDENCE", f"{candidate.arn}: no evidence folder is recorded for it")
-    if not storage.is_s3_uri(evidence):
-        from governance.evidence import verify_index
-
-        files = verify_index(evidence, verifier)
-        return f"evidence index verified ({len(files)} files)"
-    digests = verdict.get("digests", {})
-    for key, name in EVIDENCE_REPORTS.items():
-        expected = digests.get(key)
-        if not expected:
-            raise CheckFailed("NO_EVIDENCE", f"the verdict records no digest for {name}")
-        uri = f"{evidence.rstrip('/')}/{name}"
-        with storage.open_stream(uri) as stream:
-            actual = "sha256:" + hashing.sha256_stream(stream)[0]
-        if actual != expected:
-            raise CheckFailed("DIGEST_MISMATCH", f"{uri}: changed since the govern step ({actual[:23]}…, the "
-                                                 f"verdict records {expected[:23]}…)")
-    for kind, report in (("ModelQuality", "Statistics"), ("Bias", "Report"), ("Explainability", "Report")):
+    with tempfile.TemporaryDirectory(prefix="approve-evidence-") as scratch:
+        folder = Path(evidence)
+        if storage.is_s3_uri(evidence):
+            folder = Path(scratch)
+            _copy_s3_folder(evidence, folder)
+        files = verify_index(folder, verifier)
+        digests = verdict.get("digests", {})
+        for key, name in EVIDENCE_REPORTS.items():
+            expected = digests.get(key)
+            if not expected:
+                raise CheckFailed("NO_EVIDENCE", f"the verdict records no digest for {name}")
+            actual = f"sha256:{hashing.sha256_file(folder / name)}" if (folder / name).is_file() else None
+            if actual != expected:
+                raise CheckFailed("DIGEST_MISMATCH", f"{evidence.rstrip('/')}/{name}: not the report the governance "
+                                                     f"verdict names ({expected[:23]}…)")
+    for kind, report, key in (("ModelQuality", "Statistics", "evaluation"), ("Bias", "Report", "fairness"),
+                              ("Explainability", "Report", "explain")):
         registered = candidate.metrics.get(kind, {}).get(report, {}).get("ContentDigest")
-        key = {"ModelQuality": "evaluation", "Bias": "fairness", "Explainability": "explain"}[kind]
         if registered and registered.lower() != digests[key].lower():
             raise CheckFailed("DIGEST_MISMATCH", f"{candidate.arn}: the registered {kind} digest differs from the "
                                                  "verdict's")
-    return f"evidence reports match the verdict ({', '.join(EVIDENCE_REPORTS.values())})"
+    return f"evidence index verified ({len(files)} files); reports match the verdict"
+
+
+def _copy_s3_folder(uri: str, target: Path) -> None:
+    """Copy every object under ``uri/`` into ``target``, refusing keys that would land outside it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from governance import storage
+
+    location = storage.parse_s3_uri(uri.rstrip("/") + "/")
+    client = storage.s3_client()
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key)
+        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    except (ClientError, BotoCoreError) as err:
+        raise storage.aws_error(err, uri) from None
+    if not keys:
+        raise CheckFailed("NO_EVIDENCE", f"{uri}: the evidence folder is empty or missing")
+    for key in keys:
+        parts = key[len(location.key):].split("/")
+        if any(part in ("", ".", "..") for part in parts):
+            raise CheckFailed("EVIDENCE_UNSAFE_NAME", f"s3://{location.bucket}/{key}: not a plain evidence file name")
+        path = target.joinpath(*parts)
+        storage.write_bytes_atomic(path, storage.read_bytes(f"s3://{location.bucket}/{key}"))
 
 
 def ledger_location(candidate: Candidate, requested: str | None) -> str:

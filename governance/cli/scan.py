@@ -134,8 +134,6 @@ class _progress:
 
 
 def print_summary(result, console, output: str | None) -> None:
-    from rich.table import Table
-
     from governance.policy import Status
 
     counts = result.counts
@@ -145,15 +143,12 @@ def print_summary(result, console, output: str | None) -> None:
     console.print(f"scan: {line}   ({sum(stats['resources'].values())} resources, {stats['api_calls_total']} API "
                   f"calls, {stats['reused_evidence']} reused, {result.seconds:.1f} s)")
     notable = [f for f in result.findings if f.status in (Status.FAIL, Status.ERROR)]
-    if notable:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        for column in ("status", "check", "severity", "resource", "why"):
-            table.add_column(column, overflow="fold")
-        for finding in notable[:25]:
-            table.add_row(f"[{colour[str(finding.status)]}]{finding.status}[/]", finding.check.id,
-                          finding.check.severity, finding.resource.id, finding.message)
-        console.print(table)
-        if len(notable) > 25:
-            console.print(f"… and {len(notable) - 25} more (see the full result)")
+    for finding in notable[:25]:
+        why = finding.message if len(finding.message) <= 140 else finding.message[:137] + "..."
+        console.print(f"  [{colour[str(finding.status)]}]{finding.status:<5}[/] {finding.check.id:<12} "
+                      f"{finding.check.severity:<8} {finding.resource.id}\n        {why}", markup=True,
+                      highlight=False, soft_wrap=True)
+    if len(notable) > 25:
+        console.print(f"  … and {len(notable) - 25} more (see the full result)")
     if output:
         console.print(f"written {output}")

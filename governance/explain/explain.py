@@ -54,6 +54,89 @@ def _reason_csv(rows: np.ndarray, ages: np.ndarray, probability: np.ndarray, cod
     return out.getvalue().encode("utf-8")
 
 
+def _value_checks(shap_values: ShapValues, values: np.ndarray, margin: np.ndarray, tolerance: float):
+    """The two checks that decide whether the SHAP values can be used at all: cross-check and additivity."""
+    from governance.fairness.verdicts import Finding
+
+    checks = []
+    crosscheck = shap_values.crosscheck
+    if crosscheck.get("performed"):
+        ok, difference = crosscheck["passed"], crosscheck["max_abs_difference"]
+        message = (f"TreeSHAP and XGBoost pred_contribs agree within {difference:.2g} log-odds on "
+                   f"{crosscheck['rows']:,} of {crosscheck['of_rows']:,} rows" if ok else
+                   f"TreeSHAP and XGBoost pred_contribs disagree by {difference:.3g} log-odds "
+                   f"(tolerance {crosscheck['tolerance']:g})")
+        checks.append(Finding("shap-crosscheck", "model", "green" if ok else "red", "pass" if ok else "breach",
+                              message, value=difference, limit=crosscheck["tolerance"], direction="max"))
+    additive = additivity(values, shap_values.base_value, margin, tolerance)
+    checks.append(Finding("shap-additivity", "model", "green" if additive["passed"] else "red",
+                          "pass" if additive["passed"] else "breach", additive["message"],
+                          value=additive["max_abs_error"], limit=tolerance, direction="max"))
+    return checks, additive
+
+
+def _reason_codes(values, features, probability, declined, elderly_age: int, base_value: float):
+    """Reasons for every declined applicant: the JSON section, the elderly check, the csv and the waterfalls."""
+    from governance.fairness.verdicts import Finding
+
+    ages = features[:, FEATURES.index(PROTECTED_ATTRIBUTE)]
+    codes = top_reasons(values[declined], TOP_REASONS)
+    flagged = declined[(ages[declined] >= elderly_age) & (codes == FEATURES.index(PROTECTED_ATTRIBUTE)).any(axis=1)]
+    examples = _examples(declined, probability, flagged)
+    position = {int(r): i for i, r in enumerate(declined)}
+    section = {
+        "frequency": frequency(codes),
+        "elderly_flagged": {"min_age": elderly_age, "count": len(flagged),
+                            "declined_elderly": int((ages[declined] >= elderly_age).sum()),
+                            "rows": [int(r) for r in flagged]},
+        "examples": [{"row": r, "age": float(ages[r]), "probability_of_default": float(probability[r]),
+                      "reasons": describe(codes[position[r]], values[r], features[r])} for r in examples],
+        "file": "explain/reason_codes.csv",
+    }
+    check = Finding(
+        "elderly-age-reasons", f"{elderly_age}+", "amber" if len(flagged) else "green",
+        "breach" if len(flagged) else "pass",
+        f"{len(flagged)} declined applicant(s) aged {elderly_age}+ have age among their top {TOP_REASONS} reasons"
+        + (": review each (Regulation B)" if len(flagged) else ""), value=float(len(flagged)), limit=0.0,
+        direction="max")
+    pictures = {"reason_codes.png": charts.reason_frequency(
+        [r["label"] for r in section["frequency"]], [r["count"] for r in section["frequency"]], len(declined))}
+    for number, row in enumerate(examples, start=1):
+        contributions = sorted(zip(FEATURES, values[row], features[row], strict=True), key=lambda c: -abs(c[1]))
+        pictures[f"waterfall_{number}.png"] = charts.waterfall(
+            f"Applicant row {row}, age {ages[row]:g}: P(default) {probability[row]:.2f}, declined",
+            base_value, [(f"{f} = {v:.4g}", s) for f, s, v in contributions])
+    csv = _reason_csv(declined, ages[declined], probability[declined], codes)
+    return section, check, csv, pictures
+
+
+def _stability_check(result: dict, threshold: float):
+    from governance.fairness.verdicts import Finding
+
+    return Finding(
+        "reason-stability", "model", "green" if result["passed"] else "amber", "pass" if result["passed"] else "breach",
+        f"mean reason-code overlap {result['mean_overlap']:.2f} across {result['resamples']} background resamples "
+        f"(threshold {threshold:.2f})", value=result["mean_overlap"], limit=threshold, direction="min")
+
+
+def _global_charts(values, features, mean_abs, decomposition) -> dict[str, bytes]:
+    names = list(FEATURES)
+    order = np.argsort(-mean_abs, kind="stable")
+    rng = np.random.default_rng(0)
+    sample = np.sort(rng.choice(len(values), size=min(BEESWARM_POINTS, len(values)), replace=False))
+    shown = [i for i in order if FEATURES[i] != PROTECTED_ATTRIBUTE][:DEPENDENCE_FEATURES]
+    shown.append(FEATURES.index(PROTECTED_ATTRIBUTE))
+    decomposed = [b for b in decomposition["bands"] if b["count"]]
+    return {
+        "importance.png": charts.importance_bar(names, mean_abs),
+        "beeswarm.png": charts.beeswarm(names, values[sample], features[sample], order),
+        "dependence.png": charts.dependence([(FEATURES[i], features[sample, i], values[sample, i]) for i in shown]),
+        "age_gap_decomposition.png": charts.gap_decomposition(
+            [b["label"] for b in decomposed], decomposition["reference"], [b["direct_age"] for b in decomposed],
+            [b["indirect"] for b in decomposed], [b["gap"] for b in decomposed]),
+    }
+
+
 def explain_model(
     model,
     data,
@@ -79,7 +162,7 @@ def explain_model(
     """
     from governance.fairness.assess import library_versions
     from governance.fairness.bands import DEFAULT_BANDS, ELDERLY_AGE, assign_bands
-    from governance.fairness.verdicts import Finding, overall
+    from governance.fairness.verdicts import overall
 
     progress("load model and data")
     inputs = load_inputs(model, data)
@@ -88,101 +171,43 @@ def explain_model(
     features = inputs.features.to_numpy(dtype=np.float64)
     margin = inputs.margin()
     probability = 1 / (1 + np.exp(-margin))
-
     if shap_values is None:
         progress(f"TreeSHAP on {inputs.rows:,} rows, cross-checked with XGBoost pred_contribs")
         shap_values = tree_shap(inputs)
     values = shap_values.for_rows(np.arange(inputs.rows), inputs.rows)
-    checks: list[Finding] = []
-    crosscheck = shap_values.crosscheck
-    if crosscheck.get("performed"):
-        ok = crosscheck["passed"]
-        checks.append(Finding("shap-crosscheck", "model", "green" if ok else "red", "pass" if ok else "breach",
-                              f"TreeSHAP and XGBoost pred_contribs agree within {crosscheck['max_abs_difference']:.2g} "
-                              f"log-odds on {crosscheck['rows']:,} rows" if ok else
-                              f"TreeSHAP and XGBoost pred_contribs disagree by {crosscheck['max_abs_difference']:.3g} "
-                              f"log-odds (tolerance {crosscheck['tolerance']:g})",
-                              value=crosscheck["max_abs_difference"], limit=crosscheck["tolerance"], direction="max"))
-    additive = additivity(values, shap_values.base_value, margin, additivity_tolerance)
-    checks.append(Finding("shap-additivity", "model", "green" if additive["passed"] else "red",
-                          "pass" if additive["passed"] else "breach", additive["message"],
-                          value=additive["max_abs_error"], limit=additivity_tolerance, direction="max"))
-    trusted = all(f.verdict == "green" for f in checks)
+    checks, additive = _value_checks(shap_values, values, margin, additivity_tolerance)
+    trusted = all(check.verdict == "green" for check in checks)
 
     progress("global importance and age-band decomposition")
     mean_abs = np.abs(values).mean(axis=0)
-    importance_order = np.argsort(-mean_abs, kind="stable")
     banding = assign_bands(features[:, FEATURES.index(PROTECTED_ATTRIBUTE)], bands or DEFAULT_BANDS)
     decomposition = band_gap_decomposition(values, margin, banding.codes, banding.labels, list(FEATURES),
                                            reference=reference_band)
 
     declined = np.flatnonzero(probability > threshold)
-    ages = features[:, FEATURES.index(PROTECTED_ATTRIBUTE)]
-    reasons_out: dict = {"dictionary": {f: REASONS[f].to_dict() for f in FEATURES}, "top": TOP_REASONS,
-                         "declined": len(declined), "withheld": not trusted}
+    reasons: dict = {"dictionary": {f: REASONS[f].to_dict() for f in FEATURES}, "top": TOP_REASONS,
+                     "declined": len(declined), "withheld": not trusted}
     pictures: dict[str, bytes] = {}
     files: dict[str, bytes] = {}
     stability_out = None
-    if trusted:
+    if trusted:  # reasons from values that failed their checks would mislead customers
         progress(f"reason codes for {len(declined):,} declined applicants")
-        codes = top_reasons(values[declined], TOP_REASONS)
-        age_index = FEATURES.index(PROTECTED_ATTRIBUTE)
-        flagged = declined[(ages[declined] >= elderly_age) & (codes == age_index).any(axis=1)]
-        examples = _examples(declined, probability, flagged)
-        position = {int(r): i for i, r in enumerate(declined)}
-        reasons_out.update({
-            "frequency": frequency(codes),
-            "elderly_flagged": {"min_age": elderly_age, "count": len(flagged),
-                                "declined_elderly": int((ages[declined] >= elderly_age).sum()),
-                                "rows": [int(r) for r in flagged]},
-            "examples": [{"row": r, "age": float(ages[r]), "probability_of_default": float(probability[r]),
-                          "reasons": describe(codes[position[r]], values[r], features[r])} for r in examples],
-            "file": "explain/reason_codes.csv",
-        })
-        files["reason_codes.csv"] = _reason_csv(declined, ages[declined], probability[declined], codes)
-        checks.append(Finding(
-            "elderly-age-reasons", f"{elderly_age}+", "amber" if len(flagged) else "green",
-            "breach" if len(flagged) else "pass",
-            f"{len(flagged)} declined applicant(s) aged {elderly_age}+ have age among their top {TOP_REASONS} reasons"
-            + (": review each (Regulation B)" if len(flagged) else ""), value=float(len(flagged)), limit=0.0,
-            direction="max"))
+        section, check, files["reason_codes.csv"], reason_pictures = _reason_codes(
+            values, features, probability, declined, elderly_age, shap_values.base_value)
+        reasons.update(section)
+        checks.append(check)
+        pictures.update(reason_pictures)
         if stability_resamples > 0 and len(declined):
             progress(f"reason stability over {stability_resamples} background resamples")
             stability_out = stability.reason_stability(
                 inputs.booster, features, declined, values[declined], applicants=stability_applicants,
                 resamples=stability_resamples, top=TOP_REASONS, threshold=stability_threshold)
-            per_applicant = stability_out.pop("per_applicant")
-            checks.append(Finding(
-                "reason-stability", "model", "green" if stability_out["passed"] else "amber",
-                "pass" if stability_out["passed"] else "breach",
-                f"mean reason-code overlap {stability_out['mean_overlap']:.2f} across {stability_out['resamples']} "
-                f"background resamples (threshold {stability_threshold:.2f})",
-                value=stability_out["mean_overlap"], limit=stability_threshold, direction="min"))
-            pictures["reason_stability.png"] = charts.stability(per_applicant, stability_threshold)
-        pictures["reason_codes.png"] = charts.reason_frequency(
-            [r["label"] for r in reasons_out["frequency"]], [r["count"] for r in reasons_out["frequency"]],
-            len(declined))
-        for number, row in enumerate(examples, start=1):
-            contributions = sorted(zip(FEATURES, values[row], features[row], strict=True), key=lambda c: -abs(c[1]))
-            pictures[f"waterfall_{number}.png"] = charts.waterfall(
-                f"Applicant row {row}, age {ages[row]:g}: P(default) {probability[row]:.2f}, declined",
-                shap_values.base_value, [(f"{f} = {v:.4g}", s) for f, s, v in contributions])
+            pictures["reason_stability.png"] = charts.stability(stability_out.pop("per_applicant"), stability_threshold)
+            checks.append(_stability_check(stability_out, stability_threshold))
 
     progress("charts")
-    names = list(FEATURES)
-    pictures["importance.png"] = charts.importance_bar(names, mean_abs)
-    rng = np.random.default_rng(0)
-    sample = np.sort(rng.choice(inputs.rows, size=min(BEESWARM_POINTS, inputs.rows), replace=False))
-    pictures["beeswarm.png"] = charts.beeswarm(names, values[sample], features[sample], importance_order)
-    shown = [i for i in importance_order if FEATURES[i] != PROTECTED_ATTRIBUTE][:DEPENDENCE_FEATURES]
-    shown.append(FEATURES.index(PROTECTED_ATTRIBUTE))
-    pictures["dependence.png"] = charts.dependence(
-        [(FEATURES[i], features[sample, i], values[sample, i]) for i in shown])
-    decomposed = [b for b in decomposition["bands"] if b["count"]]
-    pictures["age_gap_decomposition.png"] = charts.gap_decomposition(
-        [b["label"] for b in decomposed], decomposition["reference"], [b["direct_age"] for b in decomposed],
-        [b["indirect"] for b in decomposed], [b["gap"] for b in decomposed])
-
+    pictures.update(_global_charts(values, features, mean_abs, decomposition))
+    order = np.argsort(-mean_abs, kind="stable")
     result = {
         "schema": SCHEMA,
         **inputs.describe(),
@@ -195,17 +220,19 @@ def explain_model(
             "top_reasons": TOP_REASONS,
             "elderly_age": elderly_age,
             "bands": [band.to_dict() for band in banding.bands],
+            "stability": {"resamples": stability_resamples, "applicants": stability_applicants,
+                          "threshold": stability_threshold},
         },
         "libraries": library_versions(),
         "shap": shap_values.summary(),
         "additivity": additive,
         "global": {
             "importance": [{"feature": FEATURES[i], "mean_abs_shap": float(mean_abs[i]),
-                            "mean_shap": float(values[:, i].mean())} for i in importance_order],
-            "beeswarm_rows": len(sample),
+                            "mean_shap": float(values[:, i].mean())} for i in order],
+            "beeswarm_rows": min(BEESWARM_POINTS, inputs.rows),
         },
         "decomposition": decomposition,
-        "reason_codes": reasons_out,
+        "reason_codes": reasons,
         "stability": stability_out,
         "checks": [c.to_dict() for c in checks],
         "verdict": overall(checks),

@@ -25,6 +25,10 @@ from governance.errors import Incomplete, InputError
 
 # float32 trees: SHAP sums and XGBoost's margin agree to ~1e-5 on this model; 1e-3 log-odds is far below any effect.
 CROSSCHECK_TOLERANCE = 1e-3
+# pred_contribs costs as much as TreeSHAP itself; a seeded sample of this many rows finds any systematic
+# disagreement, and the additivity check covers every row independently.
+CROSSCHECK_ROWS = 5000
+CROSSCHECK_SEED = 20261129
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,13 @@ def _scalar(value) -> float:
 
 
 def tree_shap(inputs, rows: np.ndarray | None = None, *, crosscheck: bool = True,
-              tolerance: float = CROSSCHECK_TOLERANCE) -> ShapValues:
+              crosscheck_rows: int | None = CROSSCHECK_ROWS, tolerance: float = CROSSCHECK_TOLERANCE) -> ShapValues:
     """TreeSHAP for ``inputs`` (a :class:`~governance.explain.inputs.ScoringInputs`), optionally for ``rows`` only.
 
-    With ``crosscheck`` the values are compared with ``booster.predict(pred_contribs=True)`` on the same rows and
-    the result is recorded in ``.crosscheck`` (``passed`` false above ``tolerance``); callers decide how loudly to
-    fail — explanations that two implementations disagree on are not explanations.
+    With ``crosscheck`` the values are compared with ``booster.predict(pred_contribs=True)`` on a seeded sample of
+    ``crosscheck_rows`` rows (``None``: every row) and the result is recorded in ``.crosscheck`` (``passed`` false
+    above ``tolerance``); callers decide how loudly to fail — explanations that two implementations disagree on
+    are not explanations.
     """
     booster = inputs.booster
     values_all = inputs.features.to_numpy(dtype=np.float64)
@@ -98,12 +103,18 @@ def tree_shap(inputs, rows: np.ndarray | None = None, *, crosscheck: bool = True
     if crosscheck:
         from governance.explain.inputs import dmatrix
 
-        contribs = booster.predict(dmatrix(booster, matrix), pred_contribs=True).astype(np.float64)
-        difference = np.abs(contribs[:, :-1] - shap_values)
+        checked = np.arange(len(matrix))
+        if crosscheck_rows is not None and len(matrix) > crosscheck_rows:
+            rng = np.random.default_rng(CROSSCHECK_SEED)
+            checked = np.sort(rng.choice(len(matrix), crosscheck_rows, replace=False))
+        contribs = booster.predict(dmatrix(booster, matrix[checked]), pred_contribs=True).astype(np.float64)
+        difference = np.abs(contribs[:, :-1] - shap_values[checked])
         record = {
             "performed": True,
             "reference": "xgboost Booster.predict(pred_contribs=True)",
-            "rows": len(matrix),
+            "rows": len(checked),
+            "of_rows": len(matrix),
+            "sample_seed": CROSSCHECK_SEED if len(checked) < len(matrix) else None,
             "max_abs_difference": float(difference.max()) if difference.size else 0.0,
             "base_value_difference": float(abs(contribs[0, -1] - base_value)) if len(contribs) else 0.0,
             "tolerance": tolerance,

@@ -82,6 +82,10 @@ def _elderly_age_shap(inputs, rows: np.ndarray, shap_values) -> tuple[np.ndarray
                 raise InputError("SHAP_MISMATCH", f"SHAP values have shape {shap_values.shape}, "
                                  f"expected {(inputs.rows, len(FEATURES))}")
             return shap_values[rows, age], {"source": "precomputed"}
+        crosscheck = shap_values.crosscheck
+        if crosscheck.get("performed") and not crosscheck.get("passed"):
+            raise Incomplete("SHAP_CROSSCHECK", "the SHAP values given failed their cross-check with XGBoost: "
+                             "the elderly check cannot rely on them")
         return shap_values.for_rows(rows, inputs.rows)[:, age], {"source": "precomputed", **shap_values.summary()}
     from governance.explain.shap_values import tree_shap
 

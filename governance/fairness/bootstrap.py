@@ -132,7 +132,8 @@ def _band_metrics(sums: np.ndarray, auc: np.ndarray) -> dict[str, np.ndarray]:
             "calibration_error": mean / (pos / n) - 1,
             "score_smd": np.where(spread > 0, (mean - rest_mean) / spread, np.nan),
         }
-    return metrics
+    # A resample can leave a band without defaulters: its ratios are undefined, not infinite.
+    return {name: _finite(values) for name, values in metrics.items()}
 
 
 def _max(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
@@ -142,6 +143,19 @@ def _max(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
 
 def _min(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
     return -_max(-values, judged)
+
+
+def _comparable(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    """A comparison across bands needs at least two bands where the metric is defined."""
+    return np.isfinite(values[:, judged]).sum(axis=1) >= 2
+
+
+def _spread(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    return np.where(_comparable(values, judged), _max(values, judged) - _min(values, judged), np.nan)
+
+
+def _ratio(values: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    return np.where(_comparable(values, judged), _min(values, judged) / _max(values, judged), np.nan)
 
 
 def _disparities(band: dict[str, np.ndarray], judged: np.ndarray) -> dict[str, np.ndarray]:
@@ -154,20 +168,23 @@ def _disparities(band: dict[str, np.ndarray], judged: np.ndarray) -> dict[str, n
     approval, good = band["approval_rate"], band["good_payer_approval_rate"]
     with np.errstate(all="ignore"):
         best_approval, best_good = _max(approval, judged), _max(good, judged)
-        band["adverse_impact_ratio"] = approval / best_approval[:, None]
-        band["equal_opportunity_ratio"] = good / best_good[:, None]
-        return {
-            "adverse_impact_ratio": _min(approval, judged) / best_approval,
-            "demographic_parity_difference": best_approval - _min(approval, judged),
-            "equal_opportunity_difference": best_good - _min(good, judged),
-            "equal_opportunity_ratio": _min(good, judged) / best_good,
-            "equalized_odds_difference": np.fmax(
-                _max(band["true_positive_rate"], judged) - _min(band["true_positive_rate"], judged),
-                _max(band["false_positive_rate"], judged) - _min(band["false_positive_rate"], judged),
-            ),
-            "auc_gap": _max(band["auc"], judged) - _min(band["auc"], judged),
+        band["adverse_impact_ratio"] = _finite(approval / best_approval[:, None])
+        band["equal_opportunity_ratio"] = _finite(good / best_good[:, None])
+        overall = {
+            "adverse_impact_ratio": _ratio(approval, judged),
+            "demographic_parity_difference": _spread(approval, judged),
+            "equal_opportunity_difference": _spread(good, judged),
+            "equal_opportunity_ratio": _ratio(good, judged),
+            "equalized_odds_difference": np.fmax(_spread(band["true_positive_rate"], judged),
+                                                 _spread(band["false_positive_rate"], judged)),
+            "auc_gap": _spread(band["auc"], judged),
             "score_smd": _max(np.abs(band["score_smd"]), judged),
         }
+    return {name: _finite(values) for name, values in overall.items()}
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ def band_table(frame, scores, band_codes: np.ndarray, labels: list[str], judged)
     judged = np.asarray(judged, dtype=bool)
     table["adverse_impact_ratio"] = _ratio_to_best(table["approval_rate"], judged)
     table["equal_opportunity_ratio"] = _ratio_to_best(table["good_payer_approval_rate"], judged)
-    return table[list(BAND_METRICS)]
+    # Undefined is not infinite: a band without defaulters has no calibration ratio.
+    return table[list(BAND_METRICS)].replace([np.inf, -np.inf], np.nan)
 
 
 def standardized_mean_difference(a: np.ndarray, b: np.ndarray) -> float:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "ArchiveReport": "archive", "Member": "archive", "inspect_artefact": "archive", "inspect_stream": "archive",
+    "ArchiveReport": "archive", "Member": "members", "inspect_artefact": "archive", "inspect_stream": "archive",
     "CODES": "findings", "Finding": "findings", "Limits": "findings",
     "SignResult": "sign", "sign_artefact": "sign",
     "digest_artefact": "source",

@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from governance.integrity import pickles
 from governance.integrity.findings import Finding, Limits
+from governance.integrity.members import Member
 from governance.integrity.source import Progress, display_name, open_artefact, read_chunks
 from governance.model_artifact import MAX_MODEL_BYTES, MODEL_MEMBER
 
@@ -45,30 +46,6 @@ _TYPES = {
 }
 _NO_DATA = {"directory", "symlink", "hardlink", "char-device", "block-device", "fifo"}
 _UNREADABLE = {tarfile.GNUTYPE_SPARSE: "GNU sparse file", b"M": "GNU multi-volume continuation"}
-
-
-@dataclass(frozen=True)
-class Member:
-    """One tar member as signed: the manifest compares these field by field to name what changed."""
-
-    name: str
-    type: str
-    size: int
-    mode: int
-    sha256: str | None = None
-    linkname: str | None = None
-
-    def to_dict(self) -> dict:
-        data = {"name": self.name, "type": self.type, "size": self.size, "mode": f"{self.mode:04o}",
-                "sha256": self.sha256}
-        if self.linkname is not None:
-            data["linkname"] = self.linkname
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Member:
-        return cls(str(data["name"]), str(data["type"]), int(data["size"]), int(str(data["mode"]), 8),
-                   data.get("sha256"), data.get("linkname"))
 
 
 @dataclass

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from governance.errors import CheckFailed
-from governance.integrity.archive import ArchiveReport, Member
 from governance.integrity.findings import Finding
+from governance.integrity.members import Member
 from governance.integrity.paths import manifest_path
 from governance.signing import dsse
+
+if TYPE_CHECKING:
+    from governance.integrity.archive import ArchiveReport
 
 __all__ = ["PREDICATE_TYPE", "SignedManifest", "diff_members", "manifest_path", "manifest_statement",
            "parse_manifest"]

@@ -26,14 +26,22 @@ from typing import TYPE_CHECKING
 from governance import storage
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.integrity.paths import manifest_path, signature_path
-from governance.integrity.source import ArtefactDigest, Progress, check_readable, digest_artefact, display_name
+from governance.integrity.source import (
+    CONCURRENT_CHUNK_SIZE,
+    ArtefactDigest,
+    Progress,
+    check_readable,
+    digest_artefact,
+    display_name,
+)
 
 # Only what the first moments of a verify need is imported here: the digest thread starts before the rest
 # (cryptography, the inspector, pydantic) is imported, so their import time overlaps the hashing.
 if TYPE_CHECKING:
-    from governance.integrity.archive import ArchiveReport, Member
+    from governance.integrity.archive import ArchiveReport
     from governance.integrity.findings import Finding, Limits
     from governance.integrity.manifest import SignedManifest
+    from governance.integrity.members import Member
     from governance.integrity.oms import Bundle
     from governance.integrity.trust import TrustPolicy
     from governance.signing.signer import Verifier
@@ -134,7 +142,8 @@ class _Digest(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.result = digest_artefact(self.uri, on_progress=self.on_progress, cancel=self.cancel)
+            self.result = digest_artefact(self.uri, on_progress=self.on_progress, cancel=self.cancel,
+                                          chunk_size=CONCURRENT_CHUNK_SIZE)
         except BaseException as err:  # handed to the caller by value()
             self.error = err
 

@@ -65,6 +65,8 @@ def scan(
     started, clock = now_iso(), time.perf_counter()
     workers = max(1, min(int(workers), 64))
     ctx = ScanContext(AwsCaller(retry=retry, pool_size=workers), bundle.parameters)
+    bundle = _with_resolved_keys(bundle, ctx)
+    ctx.parameters = bundle.parameters
     wanted = bundle.resource_types
     report = progress or (lambda stage, done, total: None)
 
@@ -165,6 +167,35 @@ def scan(
         seconds=round(time.perf_counter() - clock, 3),
         stats=stats,
     )
+
+
+def _with_resolved_keys(bundle: PolicyBundle, ctx: ScanContext) -> PolicyBundle:
+    """Let KMS allow-lists name keys by alias or key id too: add each entry's key ARN (evidence holds ARNs).
+
+    Parameters whose name ends in ``_kms_keys`` are allow-lists. An entry that cannot be described stays as
+    written (it then matches only evidence that spells the key the same way).
+    """
+    from governance.policy.aws import AwsCallError
+    from governance.policy.collectors.kms_key import describe_key
+
+    resolved: dict[str, list] = {}
+    for name, entries in bundle.parameters.items():
+        if not name.endswith("_kms_keys") or not isinstance(entries, list):
+            continue
+        expanded = list(entries)
+        for entry in entries:
+            if isinstance(entry, str) and entry and ":key/" not in entry:
+                try:
+                    arn = describe_key(ctx, entry, [])["Arn"]
+                except AwsCallError:
+                    continue
+                if arn not in expanded:
+                    expanded.append(arn)
+        if expanded != entries:
+            resolved[name] = expanded
+    if not resolved:
+        return bundle
+    return load_policies(bundle.source, parameters={**bundle.overrides, **resolved})
 
 
 def _append(items: list, item: Any, lock: threading.Lock) -> None:

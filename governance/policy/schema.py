@@ -143,6 +143,8 @@ class PolicyBundle:
     artefact_patterns: tuple[str, ...] = ()
     files: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)  # files of other kinds: {"file", "kind"}
+    source: Any = None  # what was loaded, and with which overrides: to reload with resolved parameters
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resource_types(self) -> set[str]:
@@ -170,7 +172,7 @@ def load_policies(
     overriding a parameter no set declares is an error.
     """
     files = _policy_files(source)
-    bundle = PolicyBundle()
+    bundle = PolicyBundle(source=source, overrides=dict(parameters or {}))
     overrides = dict(parameters or {})
     used: set[str] = set()
     seen_ids: dict[str, str] = {}

@@ -101,7 +101,13 @@ def _discover_s3(target: str, ctx: ScanContext, wanted: set[str], patterns: tupl
         return
     prefix = location.key
     try:
-        refs = list(_list_current_versions(ctx, location.bucket, prefix, calls))
+        try:
+            refs = list(_list_current_versions(ctx, location.bucket, prefix, calls))
+        except AwsCallError as err:
+            if err.kind not in ("denied", "unavailable"):
+                raise
+            # Without s3:ListBucketVersions (or on a store without versions) list the current objects instead.
+            refs = list(_list_objects(ctx, location.bucket, prefix, calls))
     except AwsCallError as err:
         on_error(DiscoveryError(ResourceRef("s3_object", f"s3://{location.bucket}/{prefix}*"), str(err)))
         return
@@ -127,6 +133,19 @@ def _list_current_versions(ctx: ScanContext, bucket: str, prefix: str, calls: li
                 continue  # a console "folder" marker
             yield object_ref(bucket, key, version_id=version.get("VersionId") or "null", etag=version.get("ETag"),
                              size=version.get("Size"), last_modified=_iso(version.get("LastModified")))
+
+
+def _list_objects(ctx: ScanContext, bucket: str, prefix: str, calls: list[str]) -> Iterator[ResourceRef]:
+    params = {"Bucket": bucket, **({"Prefix": prefix} if prefix else {})}
+    for page in ctx.aws.paginate("s3", "list_objects_v2", calls, **params):
+        for item in page.get("Contents") or []:
+            key = item["Key"]
+            if key.endswith("/") and not item.get("Size"):
+                continue
+            # No VersionId in this listing: the state keys on the modification time instead.
+            yield object_ref(bucket, key, version_id=f"modified:{_iso(item.get('LastModified'))}",
+                             etag=item.get("ETag"), size=item.get("Size"),
+                             last_modified=_iso(item.get("LastModified")))
 
 
 def _discover_sagemaker(target: str, kind: str, name: str, ctx: ScanContext, wanted: set[str], calls: list[str],

@@ -254,13 +254,12 @@ class _Govern:
         _copy_into(self.evidence, self.profile, "dataset.json")
         _copy_into(self.evidence, self.evaluation, "evaluation.json")
         _copy_into(self.evidence, self.training_metadata, "training.json")
+        # The recorder appends the pipeline-run event (with the chain's digests) to the ledger itself.
         written = record_pipeline_run(self.run if self.run is not None else self._container_run(), self.evidence,
-                                      self.signer)
-        files = _relative(_paths(written), self.evidence) or ["provenance/"]
-        outcome = CheckOutcome("lineage", PASS, "provenance recorded and signed, one statement per step",
-                               evidence=files)
-        self.record("pipeline-run", outcome)
-        return outcome
+                                      self.signer, ledger=self.ledger(), actor=self.context.actor)
+        files = _relative(written, self.evidence)  # the record iterates over the files it wrote
+        return CheckOutcome("lineage", PASS, "provenance recorded and signed, one statement per step",
+                            evidence=files)
 
     def fairness(self) -> CheckOutcome:
         from governance.fairness import assess_fairness
@@ -369,19 +368,6 @@ def _as_dict(result) -> dict:
     if hasattr(result, "to_dict"):
         return result.to_dict()
     return dict(result) if isinstance(result, dict) else {"result": str(result)}
-
-
-def _paths(written) -> list:
-    if written is None:
-        return []
-    if isinstance(written, str | os.PathLike):
-        return [written]
-    if isinstance(written, dict):
-        return [v for v in written.values() if isinstance(v, str | os.PathLike)]
-    try:
-        return [p for p in written if isinstance(p, str | os.PathLike)]
-    except TypeError:
-        return []
 
 
 def _policy_summary(result) -> str:

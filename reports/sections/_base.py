@@ -33,6 +33,7 @@ class Assessment:
     coverage: str = EVIDENCED
     blockers: list[str] = field(default_factory=list)
     open_items: list[str] = field(default_factory=list)
+    sign_offs: list[str] = field(default_factory=list)  # people who still have to sign the model off
 
 
 @dataclass
@@ -42,6 +43,7 @@ class PackContext:
     governance_name: str | None = None
     governance_sha256: str | None = None
     generated_at: str | None = None
+    signed: bool = False
     numbers: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     assessments: dict[str, Assessment] = field(default_factory=dict)
@@ -74,7 +76,9 @@ class PackContext:
 def dig(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[path[0]][path[1]]...`` or ``default`` when any step is missing or of the wrong type."""
     for part in path:
-        if (isinstance(obj, dict) and part in obj) or (isinstance(obj, list) and isinstance(part, int) and -len(obj) <= part < len(obj)):
+        in_dict = isinstance(obj, dict) and part in obj
+        in_list = isinstance(obj, list) and isinstance(part, int) and -len(obj) <= part < len(obj)
+        if in_dict or in_list:
             obj = obj[part]
         else:
             return default
@@ -181,12 +185,6 @@ def evidence_pngs(ctx: PackContext, folder: str) -> list[tuple[str, bytes]]:
         if data is not None:
             found.append((relative, data))
     return found
-
-
-def overall_verdict(document: Any) -> str | None:
-    """The overall verdict a result file states, wherever its writer put it."""
-    value = first(document, ("overall", "verdict"), "overall_verdict", "verdict", "overall", ("summary", "verdict"))
-    return value if isinstance(value, str) else None
 
 
 def checks_table(checks: list[dict]) -> Flowable:

@@ -22,7 +22,8 @@ OBLIGATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Art. 9", "A risk management system run over the whole lifecycle: risks identified, estimated, mitigated "
                "and tested.", ("risks", "monitoring", "fairness")),
     ("Art. 10", "Training, validation and test data under data governance: provenance, preparation, quality, "
-                "representativeness and an examination of possible biases (10(2)(f)).", ("data", "fairness", "lineage")),
+                "representativeness and an examination of possible biases (10(2)(f)).",
+     ("data", "fairness", "lineage")),
     ("Art. 11", "Technical documentation drawn up before the system is placed on the market, covering Annex IV.",
      ("cover", "classification", "appendix")),
     ("Art. 12", "Automatic recording of events (logs) over the system's lifetime, enough to trace how it worked.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reportlab.lib import colors
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from reports.sections._base import PackContext, dig, first
@@ -62,10 +61,12 @@ def build(ctx: PackContext) -> list[Flowable]:
         ("Model artefact sha256", mono(digest) if digest else "— (not in the evidence)"),
         ("Evidence index sha256", mono(ctx.evidence.index_sha256)),
         ("Evidence index check", index_check),
-        ("Evidence dated", ctx.generated_at or "— (the index records no date)"),
+        ("Generated at", f"{ctx.generated_at} (the evidence's sealing time: the same evidence always renders the "
+                         "same PDF)" if ctx.generated_at else "— (the evidence index records no date)"),
         ("Training data", f"{origin}; source sha256 below"),
         ("Data source sha256", mono(dig(dataset, "source", "sha256")) if dig(dataset, "source", "sha256") else "—"),
-        ("Model governance file", (f"{ctx.governance_name}" if gov else "none supplied: human-written parts are open items")),
+        ("Model governance file",
+         ctx.governance_name if gov else "none supplied: the human-written parts are open items"),
     ]
     if gov:
         pairs.append(("Governance file sha256", mono(ctx.governance_sha256)))
@@ -80,13 +81,10 @@ def build(ctx: PackContext) -> list[Flowable]:
     story += [kv_table(pairs), gap(5)]
     story.append(p(
         "This pack is rendered only from the evidence folder whose index digest is printed above; every figure "
-        "names the evidence file it comes from. The evidence files are embedded in this PDF as attachments, and "
-        "the PDF is signed. To check both, run: <font name='PackMono'>governance pack verify audit-pack.pdf "
-        "--key signing-key.pub.pem</font>. The same evidence always renders to the same bytes.", "small"))
+        "names the evidence file it comes from. The evidence files are embedded in this PDF as attachments"
+        + (", and the PDF is signed. To check both, run: <font name='PackMono'>governance pack verify "
+           "audit-pack.pdf --key signing-key.pub.pem</font>." if ctx.signed else
+           ". <b>This copy of the PDF is not signed.</b>")
+        + " The same evidence always renders to the same bytes.", "small"))
     return story
 
-
-def cover_rule() -> Table:
-    table = Table([[""]], colWidths=[FRAME_WIDTH], rowHeights=[2])
-    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#1d4e89"))]))
-    return table

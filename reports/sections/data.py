@@ -7,7 +7,7 @@ from reportlab.platypus import Flowable
 
 from reports.sections import fairness as fairness_section
 from reports.sections._base import OPEN, PARTIAL, Assessment, PackContext, count, dig, missing, num, pct
-from reports.styles import data_table, esc, gap, kv_table, mono, p
+from reports.styles import data_table, gap, kv_table, mono, p
 
 KEY = "data"
 TITLE = "Data governance"
@@ -20,7 +20,8 @@ def assess(ctx: PackContext) -> Assessment:
         return Assessment("Data governance", KEY, "grey", "No dataset profile in the evidence.", OPEN,
                           blockers=["No dataset profile (dataset.json): data provenance is not evidenced."])
     findings = dig(dataset, "data_quality", default=[]) or []
-    warnings = [f for f in findings if isinstance(f, dict) and str(f.get("severity", "")).lower() in {"warning", "error"}]
+    warnings = [f for f in findings
+                if isinstance(f, dict) and str(f.get("severity", "")).lower() in {"warning", "error"}]
     rows = dig(dataset, "rows", "total")
     headline = f"{count(rows)} rows profiled; {len(warnings)} data-quality warning(s) reported for review."
     if dig(dataset, "synthetic"):
@@ -59,13 +60,14 @@ def build(ctx: PackContext) -> list[Flowable]:
     story += [p("Size and target rate", "h2")]
     rows, rates = dig(dataset, "rows", default={}) or {}, dig(dataset, "target_rate", default={}) or {}
     story += [data_table(["Part", "Rows", "Default rate"],
-                         [[part, count(rows.get(part)), pct(rates.get(part), 2)] for part in ("total", "train", "validation")],
+                         [[part, count(rows.get(part)), pct(rates.get(part), 2)]
+                          for part in ("total", "train", "validation")],
                          [40 * mm, 40 * mm, 40 * mm], align_right=(1, 2)), gap()]
 
     findings = dig(dataset, "data_quality", default=[]) or []
     story += [p("Data-quality findings", "h2"),
-              p("Known problems in the source data, reported by the processing step rather than silently corrected "
-                "(Art. 10(2)(c), 10(3)).")]
+              p(f"Known problems in the whole source file ({count(dig(dataset, 'rows', 'total'))} rows), reported by "
+                "the processing step rather than silently corrected (Art. 10(2)(c), 10(3)).")]
     if findings:
         story.append(data_table(
             ["Severity", "Code", "Count", "Finding"],
@@ -100,5 +102,3 @@ def build(ctx: PackContext) -> list[Flowable]:
         missing("fairness assessment (fairness.json), which records how many applicants fall in each age band")]
     return story
 
-
-__all__ = ["KEY", "REFERENCES", "TITLE", "assess", "build", "esc"]

@@ -49,7 +49,8 @@ def assess(ctx: PackContext) -> Assessment:
     additive = "holds" if dig(explain, "additivity", "passed") else "FAILS"
     headline = (f"{effective.count('red')} red, {effective.count('amber')} amber of {len(checks)} check(s); "
                 f"SHAP additivity {additive}; reason-code overlap {pct(dig(explain, 'stability', 'mean_overlap'))}.")
-    blockers = [f"Explainability: {esc(c.get('message'))}" for c, v in zip(checks, effective, strict=True) if v == "red"]
+    blockers = [f"Explainability: {esc(c.get('message'))}"
+                for c, v in zip(checks, effective, strict=True) if v == "red"]
     if verdict == "red" and not blockers:
         blockers = ["The explainability verdict is red."]
     return Assessment("Explainability", KEY, verdict, headline, EVIDENCED, blockers=blockers)
@@ -76,7 +77,8 @@ def build(ctx: PackContext) -> list[Flowable]:
         ("Score explained", settings.get("score_space")),
         ("Rows explained", count(shap.get("rows"))),
         ("Cross-check", f"against {crosscheck.get('reference')}: largest difference "
-                        f"{num(crosscheck.get('max_abs_difference'), 6)} (tolerance {num(crosscheck.get('tolerance'), 4)})"
+                        f"{num(crosscheck.get('max_abs_difference'), 6)} "
+                        f"(tolerance {num(crosscheck.get('tolerance'), 4)})"
                         f", {'passed' if crosscheck.get('passed') else 'FAILED'}"),
         ("Additivity", dig(explain, "additivity", "message")),
         ("Data sha256", dig(explain, "data", "sha256")),
@@ -110,7 +112,8 @@ def build(ctx: PackContext) -> list[Flowable]:
                              [[b.get("label"), count(b.get("count")), pct(b.get("mean_probability")), num(b.get("gap")),
                                num(b.get("direct_age")), num(b.get("indirect")), num(b.get("residual"), 6)]
                               for b in bands],
-                             [18 * mm, 20 * mm, 26 * mm, 26 * mm, 24 * mm, 26 * mm, None], align_right=(1, 2, 3, 4, 5, 6)),
+                             [18 * mm, 20 * mm, 26 * mm, 26 * mm, 24 * mm, 26 * mm, None],
+                             align_right=(1, 2, 3, 4, 5, 6)),
                   ctx.source(SOURCE)]
     else:
         story.append(missing("age-band decomposition"))
@@ -126,9 +129,11 @@ def build(ctx: PackContext) -> list[Flowable]:
         flagged = reasons.get("elderly_flagged") or {}
         story += [p(f"The top {esc(reasons.get('top'))} features pushing each of the {count(reasons.get('declined'))} "
                     "declined applicants towards decline, in the words a customer reads. "
-                    f"Declined applicants aged {esc(flagged.get('min_age'))}+: {count(flagged.get('declined_elderly'))}; "
+                    f"Declined applicants aged {esc(flagged.get('min_age'))}+: "
+                    f"{count(flagged.get('declined_elderly'))}; "
                     f"with age among their reasons (flagged for review): {count(flagged.get('count'))}."),
-                  data_table(["Code", "Reason shown to the applicant", "Declines citing it", "Share", "As first reason"],
+                  data_table(["Code", "Reason shown to the applicant", "Declines citing it", "Share",
+                              "As first reason"],
                              [[f.get("code"), f.get("label"), count(f.get("count")), pct(f.get("share")),
                                count(f.get("first"))] for f in frequency],
                              [28 * mm, None, 28 * mm, 18 * mm, 26 * mm], align_right=(2, 3, 4)),

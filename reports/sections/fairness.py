@@ -86,9 +86,13 @@ def band_coverage(ctx: PackContext) -> list[Flowable]:
     if not coverage:
         return []
     quality = dig(fairness, "data_checks", "age_quality", default={}) or {}
-    story: list[Flowable] = [data_table(
+    scope = (f"In the {count(dig(fairness, 'data', 'rows'))} applicants the fairness assessment scored "
+             f"({str(dig(fairness, 'data', 'file') or 'its data').rsplit('/', 1)[-1]}); bands below the minimum "
+             "count are shown, not judged.")
+    story: list[Flowable] = [p(esc(scope)), data_table(
         ["Age band", "Applicants", "Share", "Defaults", "Default rate", "Judged"],
-        [[c.get("band"), count(c.get("count")), pct(c.get("share")), count(c.get("defaults")), pct(c.get("default_rate")),
+        [[c.get("band"), count(c.get("count")), pct(c.get("share")), count(c.get("defaults")),
+          pct(c.get("default_rate")),
           "yes" if c.get("judged") else f"no (fewer than {count(dig(fairness, 'settings', 'min_count'))})"]
          for c in coverage if isinstance(c, dict)],
         [25 * mm, 25 * mm, 20 * mm, 22 * mm, 25 * mm, None], align_right=(1, 2, 3, 4))]
@@ -177,7 +181,8 @@ def build(ctx: PackContext) -> list[Flowable]:
         rows = [[*r[:6], Paragraph(r[6], sheet["cell"]), Paragraph(r[7], sheet["cell"])] for r in rows]
         story += [p("Outcomes by age band", "h2"),
                   data_table(["Band", "Applicants", "Judged", "Approval rate", "Default rate", "Good payers declined",
-                              f"Adverse impact ratio ({level} interval)", f"Equal-opportunity ratio ({level} interval)"],
+                              f"Adverse impact ratio ({level} interval)",
+                              f"Equal-opportunity ratio ({level} interval)"],
                              rows, [13 * mm, 19 * mm, 14 * mm, 18 * mm, 17 * mm, 18 * mm, None, None],
                              align_right=(1, 3, 4, 5)),
                   ctx.source(SOURCE)]

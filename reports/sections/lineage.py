@@ -57,7 +57,8 @@ def _decode(envelope) -> dict | None:
 
 
 def _started(statement: dict) -> str | None:
-    return first(statement, ("predicate", "runDetails", "metadata", "startedOn"), ("predicate", "metadata", "startedOn"))
+    return first(statement, ("predicate", "runDetails", "metadata", "startedOn"),
+                 ("predicate", "metadata", "startedOn"))
 
 
 def _step_name(path: str, statement: dict) -> str:
@@ -152,7 +153,7 @@ def build(ctx: PackContext) -> list[Flowable]:
             "earlier step with exactly that digest, so no file can be swapped between steps unnoticed. Each hop is "
             "a DSSE-signed in-toto statement (SLSA Provenance v1) under provenance/; <font name='PackMono'>"
             "governance lineage verify</font> re-checks their signatures and the chain."),
-                  data_table(["Step", "Consumed", "Produced"], rows, [34 * mm, None, None]), ctx.source(*sources)]
+                  data_table(["Step", "Consumed", "Produced"], rows, [40 * mm, None, None]), ctx.source(*sources)]
         builders = sorted({str(dig(s, "predicate", "runDetails", "builder", "id")) for _, s in found
                            if dig(s, "predicate", "runDetails", "builder", "id")})
         if builders:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Table, TableStyle
 
-from reports.sections._base import EVIDENCED, OPEN, PARTIAL, Assessment, PackContext, dig, missing
-from reports.styles import FRAME_WIDTH, RULE, cell, data_table, esc, gap, kv_table, p, styles
+from reports.sections._base import EVIDENCED, OPEN, PARTIAL, Assessment, PackContext, missing
+from reports.styles import FRAME_WIDTH, HEADER_FILL, RULE, cell, data_table, esc, gap, kv_table, p
 
 KEY = "oversight"
 TITLE = "Human oversight and sign-off"
@@ -47,7 +47,7 @@ def assess(ctx: PackContext) -> Assessment:
     if pending:
         return Assessment("Human oversight", KEY, "amber",
                           f"Oversight measures stated; awaiting sign-off from {len(pending)} role(s).", PARTIAL,
-                          blockers=[f"Awaiting sign-off: {esc(role)}." for role in pending])
+                          sign_offs=[esc(role) for role in pending])
     return Assessment("Human oversight", KEY, "green", "Oversight measures stated; every required sign-off recorded.")
 
 
@@ -92,7 +92,6 @@ def build(ctx: PackContext) -> list[Flowable]:
 
 
 def _signature_block(role: str, approval) -> Table:
-    sheet = styles()
     name = approval.name if approval else ""
     decision = approval.decision if approval else "pending"
     when = approval.date.isoformat() if approval and approval.date else ""
@@ -109,12 +108,10 @@ def _signature_block(role: str, approval) -> Table:
     table.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 0.6, RULE),
         ("LINEBELOW", (0, 0), (-1, -2), 0.3, RULE),
-        ("BACKGROUND", (0, 0), (-1, 0), sheet and RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("TOPPADDING", (0, 1), (-1, -1), 7),
         ("BOTTOMPADDING", (0, 1), (-1, -1), 7),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]))
     return table
 
-
-__all__ = ["KEY", "REFERENCES", "TITLE", "approval_events", "assess", "build", "dig"]

@@ -52,7 +52,8 @@ def assess(ctx: PackContext) -> Assessment:
     auc = auc_of(ctx)
     floor, where = acceptance(ctx)
     if auc is None:
-        return Assessment("Performance", KEY, "red", "The evaluation holds no AUC.", blockers=["No AUC in evaluation.json."])
+        return Assessment("Performance", KEY, "red", "The evaluation holds no AUC.",
+                          blockers=["No AUC in evaluation.json."])
     if floor is None:
         return Assessment("Performance", KEY, "grey", f"AUC {num(auc)}; no acceptance criterion is stated.",
                           open_items=["No AUC acceptance criterion (model governance file)."])
@@ -102,8 +103,9 @@ def build(ctx: PackContext) -> list[Flowable]:
         images.append(png_image(charts.roc_chart(roc["false_positive_rates"], roc["true_positive_rates"],
                                                  as_float(dig(metrics, "auc", "value"))), 84))
     if calibration:
-        images.append(png_image(charts.calibration_chart([as_float(r.get("mean_predicted")) or 0 for r in calibration],
-                                                         [as_float(r.get("observed_rate")) or 0 for r in calibration]), 84))
+        predicted = [as_float(r.get("mean_predicted")) or 0 for r in calibration]
+        observed = [as_float(r.get("observed_rate")) or 0 for r in calibration]
+        images.append(png_image(charts.calibration_chart(predicted, observed), 84))
     if images:
         grid = Table([images], colWidths=[87 * mm] * len(images), hAlign="LEFT")
         grid.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))

@@ -42,7 +42,8 @@ def build(ctx: PackContext) -> list[Flowable]:
         data_table(
             ["ID", "Risk", "L", "I", "Owner", "Mitigations", "Status"],
             [[r.id, f"{r.title}. {r.description or ''}".strip(), r.likelihood, r.impact, r.owner,
-              Paragraph("<br/>".join(f"• {esc(m)}" for m in r.mitigations) or "—", styles()["cell"]), r.status] for r in risks],
+              Paragraph("<br/>".join(f"• {esc(m)}" for m in r.mitigations) or "—", styles()["cell"]), r.status]
+             for r in risks],
             [12 * mm, 48 * mm, 6 * mm, 6 * mm, 26 * mm, None, 17 * mm], align_right=(2, 3)),
     ]
     refs = [[r.id, ", ".join(r.references)] for r in risks if r.references]

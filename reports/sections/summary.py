@@ -25,11 +25,15 @@ def open_items(ctx: PackContext) -> list[str]:
     return [o for key in AREAS if key in ctx.assessments for o in ctx.assessments[key].open_items]
 
 
+def sign_offs(ctx: PackContext) -> list[str]:
+    return [s for key in AREAS if key in ctx.assessments for s in ctx.assessments[key].sign_offs]
+
+
 def build(ctx: PackContext) -> list[Flowable]:
     gov = ctx.governance
     name = esc(gov.model.name) if gov else "The model"
     version = f" version {esc(gov.model.version)}" if gov and gov.model.version else ""
-    blocking, pending = blockers(ctx), open_items(ctx)
+    blocking, pending, signatures = blockers(ctx), open_items(ctx), sign_offs(ctx)
     story: list[Flowable] = [p(
         f"{name}{version} is assessed below area by area. Verdicts are the ones the toolkit's checks wrote into "
         "the evidence (fairness, integrity, policy) or the comparison of evidence with criteria the accountable "
@@ -37,9 +41,12 @@ def build(ctx: PackContext) -> list[Flowable]:
     if blocking:
         story.append(notice(f"<b>Not ready for approval.</b> {len(blocking)} item(s) block approval; see the list "
                             "below the table.", "warn"))
+    elif signatures:
+        story.append(notice(f"<b>Ready for sign-off.</b> No blocking findings; {len(signatures)} sign-off(s) "
+                            "outstanding. Open items below still need an owner.", "info"))
     else:
-        story.append(notice("<b>No blocking findings.</b> The model can go to sign-off; open items below still "
-                            "need an owner.", "info"))
+        story.append(notice("<b>No blocking findings, and every required sign-off is recorded.</b> Open items "
+                            "below still need an owner.", "info"))
     rows = []
     sheet = styles()
     for key in AREAS:
@@ -52,6 +59,10 @@ def build(ctx: PackContext) -> list[Flowable]:
     story += [p("What blocks approval", "h2")]
     story.append(bullets(blocking) if blocking else p("Nothing: no red verdict, failed verification or missing "
                                                       "mandatory evidence."))
+    story += [p("Sign-offs outstanding", "h2")]
+    story.append(bullets(signatures) if signatures else p("None recorded as outstanding." if ctx.governance and
+                                                          ctx.governance.oversight else
+                                                          "Unknown: the model governance file names no sign-offs."))
     story += [p("Open items", "h2")]
     story.append(bullets(pending) if pending else p("None."))
     legend = " ".join(

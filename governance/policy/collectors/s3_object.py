@@ -83,7 +83,9 @@ class S3ObjectCollector(Collector):
         evidence = Evidence()
         params: dict[str, Any] = {"Bucket": location.bucket, "Key": location.key, "ChecksumMode": "ENABLED"}
         version = ref.hints.get("version_id")
-        if version and version != "null":
+        if version and (version == "null" or version.startswith("modified:")):
+            version = None  # unversioned, or listed without versions: ask for the current object
+        if version:
             params["VersionId"] = version
         try:
             head = ctx.aws.call("s3", "head_object", evidence.calls, **params)

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from governance.errors import InputError
 from governance.policy.findings import ScanResult
-from governance.policy.output import csv, json, junit, sarif
+from governance.policy.output import csv_report, json_report, junit, sarif
 from governance.storage import write_bytes_atomic
 
 FORMATS: dict[str, Callable[[ScanResult], bytes]] = {
-    "json": json.render,
+    "json": json_report.render,
     "sarif": sarif.render,
     "junit": junit.render,
-    "csv": csv.render,
+    "csv": csv_report.render,
 }
 SUFFIXES = {"json": ".json", "sarif": ".sarif", "junit": ".junit.xml", "csv": ".csv"}
 

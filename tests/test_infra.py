@@ -1,0 +1,174 @@
+"""The infrastructure template: cfn-lint clean, and secure where our own policies look.
+
+Parsed with cfn-lint's own decoder (intrinsic functions become ``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "pipeline" / "infra" / "quickloan-governance.yaml"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    from cfnlint.decode import decode_str
+
+    parsed, problems = decode_str(TEMPLATE.read_text(encoding="utf-8"))
+    assert not problems
+    return parsed
+
+
+def resources(template: dict, kind: str) -> dict[str, dict]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def statements(document: dict) -> list[dict]:
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_passes():
+    from cfnlint.api import lint_file
+
+    problems = lint_file(TEMPLATE)
+    assert problems == [], "\n".join(str(p) for p in problems)
+
+
+def test_cfn_lint_catches_a_broken_template():
+    """The lint step can fail: a bucket with a misspelt property is reported."""
+    from cfnlint.api import lint
+
+    broken = TEMPLATE.read_text(encoding="utf-8").replace("ObjectLockEnabled: true", "ObjectLockEnabld: true", 1)
+    assert any("ObjectLockEnabld" in str(problem) for problem in lint(broken))
+
+
+def test_artefact_bucket(template):
+    bucket = template["Resources"]["ArtefactBucket"]
+    assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
+                                                     "KMSMasterKeyID": {"Fn::GetAtt": ["ArtefactKey", "Arn"]}}
+    assert rule["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                       "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert props["ObjectLockEnabled"] is True
+    retention = props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert retention == {"Mode": {"Ref": "ObjectLockMode"}, "Days": {"Ref": "ArtefactRetentionDays"}}
+    # No lifecycle rule may expire governed objects early.
+    for lifecycle_rule in props["LifecycleConfiguration"]["Rules"]:
+        assert not {"ExpirationInDays", "ExpirationDate", "NoncurrentVersionExpiration"} & set(lifecycle_rule)
+
+
+def test_retention_defaults_come_from_the_policy(template):
+    """The template's defaults equal the retention policy's parameters, so a fresh stack passes the scan."""
+    policy = yaml.safe_load((REPO / "policies" / "retention.yaml").read_text(encoding="utf-8"))
+    parameters = template["Parameters"]
+    assert parameters["ArtefactRetentionDays"]["Default"] == policy["parameters"]["artefact_retention_days"]
+    assert parameters["ObjectLockMode"]["Default"] == policy["parameters"]["object_lock_mode"]
+    low, high = policy["parameters"]["log_retention_min_days"], policy["parameters"]["log_retention_max_days"]
+    assert low <= parameters["AccessLogRetentionDays"]["Default"] <= high
+    assert parameters["AccessLogRetentionDays"]["MinValue"] >= low
+
+
+def test_tls_only_bucket_policy(template):
+    for bucket_policy in resources(template, "AWS::S3::BucketPolicy").values():
+        denies = [s for s in statements(bucket_policy["Properties"]["PolicyDocument"]) if s["Effect"] == "Deny"]
+        tls = [s for s in denies if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+        assert len(tls) == 1 and tls[0]["Principal"] == "*" and tls[0]["Action"] == "s3:*"
+        assert len(as_list(tls[0]["Resource"])) == 2  # the bucket and its objects
+    artefact = template["Resources"]["ArtefactBucketPolicy"]["Properties"]["PolicyDocument"]
+    assert any(s.get("Condition") == {"NumericLessThan": {"s3:TlsVersion": "1.2"}} for s in statements(artefact))
+    assert not [s for s in statements(artefact) if s["Effect"] == "Allow"]
+
+
+def test_keys(template):
+    data = template["Resources"]["ArtefactKey"]["Properties"]
+    assert data["EnableKeyRotation"] is True and data["KeySpec"] == "SYMMETRIC_DEFAULT"
+    signing = template["Resources"]["SigningKey"]["Properties"]
+    assert (signing["KeySpec"], signing["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+    for name in ("ArtefactKey", "SigningKey"):
+        assert template["Resources"][name]["DeletionPolicy"] == "Retain"
+        for statement in statements(template["Resources"][name]["Properties"]["KeyPolicy"]):
+            # Only the account (IAM-delegated) administers a key; no wildcard principal.
+            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+
+
+# Allow statements that legitimately have no resource scope, and why.
+UNSCOPED = {
+    "EcrLoginHasNoResourceScope": "ecr:GetAuthorizationToken has no resource-level permissions",
+    "JobMetrics": "cloudwatch:PutMetricData has no resource-level permissions (namespace-conditioned instead)",
+    "JobNetworkInterfaces": "ec2 network-interface calls for VPC jobs take no resource scope at creation",
+}
+
+
+def policy_documents(template: dict):
+    for name, resource in template["Resources"].items():
+        if resource["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy"):
+            yield name, resource["Properties"]["PolicyDocument"]
+
+
+def test_least_privilege(template):
+    for name, document in policy_documents(template):
+        for statement in statements(document):
+            if statement["Effect"] != "Allow":
+                continue
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if a == "*" or a.endswith(":*")], (name, statement["Sid"])
+            if statement["Sid"] not in UNSCOPED:
+                assert "*" not in as_list(statement["Resource"]), (name, statement["Sid"])
+            if statement["Sid"] == "JobMetrics":
+                assert "StringLike" in statement["Condition"]
+    role = template["Resources"]["PipelineRole"]["Properties"]
+    trust = statements(role["AssumeRolePolicyDocument"])
+    assert [s["Principal"] for s in trust] == [{"Service": "sagemaker.amazonaws.com"}]
+    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    pipeline = {s["Sid"]: s for s in statements(template["Resources"]["PipelineRolePolicy"]["Properties"]
+                                                ["PolicyDocument"])}
+    # Separation of duties: the pipeline registers, it never approves.
+    assert pipeline["NeverApproveItsOwnModels"]["Effect"] == "Deny"
+    assert pipeline["NeverApproveItsOwnModels"]["Action"] == "sagemaker:UpdateModelPackage"
+    assert pipeline["PassThisRoleToSageMakerOnly"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert pipeline["SignWithTheModelSigningKey"]["Resource"] == {"Fn::GetAtt": ["SigningKey", "Arn"]}
+    writes = [s for s in pipeline.values() if "s3:PutObject" in as_list(s["Action"])]
+    assert [s["Resource"] for s in writes] == [{"Fn::Sub": "${ArtefactBucket.Arn}/${ArtefactPrefix}/*"}]
+    approver = {s["Sid"]: s for s in statements(template["Resources"]["ModelApproverPolicy"]["Properties"]
+                                                ["PolicyDocument"])}
+    assert "sagemaker:UpdateModelPackage" in approver["ReviewAndApprovePackages"]["Action"]
+    assert "kms:Sign" not in str(approver)  # approvers verify; only the pipeline signs
+
+
+def test_outputs_are_the_pipeline_settings(template):
+    """Each setting `governance pipeline deploy` needs from the stack is an output under the name the docs give."""
+    from pipeline.sagemaker.config import REQUIRED
+
+    settings = template["Metadata"]["Settings"]
+    assert set(REQUIRED) - {"region"} <= set(settings)
+    for key, output in settings.items():
+        assert output.split()[0] in template["Outputs"], key
+
+
+def test_scan_schedule_is_referenced_not_duplicated(template):
+    nested = template["Resources"]["ScanSchedule"]
+    assert nested["Type"] == "AWS::CloudFormation::Stack" and nested["Condition"] == "HasScanSchedule"
+    assert not resources(template, "AWS::Scheduler::Schedule") and not resources(template, "AWS::Lambda::Function")
+    from cfnlint.decode import decode_str
+
+    child, problems = decode_str((REPO / "pipeline" / "infra" / "scan-schedule.yaml").read_text(encoding="utf-8"))
+    assert not problems
+    passed = set(nested["Properties"]["Parameters"])
+    declared = set(child["Parameters"])
+    required = {name for name, p in child["Parameters"].items() if "Default" not in p}
+    assert passed <= declared and required <= passed

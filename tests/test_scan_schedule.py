@@ -1,0 +1,87 @@
+"""Scheduled scans: the CloudFormation schedule is valid and wired to the real handler, and a scheduled run keeps
+its reports, logs itself to the ledger and fails loudly."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from governance.policy import lambda_handler
+from governance.policy.scheduled import ScheduledScanFailed, main, run_scheduled_scan
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "pipeline" / "infra" / "scan-schedule.yaml"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    from cfnlint.decode import cfn_yaml
+
+    return cfn_yaml.load(str(TEMPLATE))
+
+
+def test_template_passes_cfn_lint():
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=["eu-west-1", "us-east-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_template_runs_the_real_handler_with_the_settings_it_reads(template):
+    function = template["Resources"]["ScanFunction"]["Properties"]
+    module, _, name = function["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module), name))
+    variables = set(function["Environment"]["Variables"])
+    read_by_handler = set(re.findall(r'"(SCAN_[A-Z_]+)"', Path(lambda_handler.__file__).read_text()))
+    assert variables - {"GOVERNANCE_ACTOR"} <= read_by_handler
+    assert {"SCAN_TARGETS", "SCAN_OUTPUT_URI"} <= variables
+
+
+def test_template_fails_loudly_and_keeps_logs(template):
+    resources = template["Resources"]
+    assert resources["ScanInvokeConfig"]["Properties"]["MaximumRetryAttempts"] == 0
+    alarm = resources["ScanFailedAlarm"]["Properties"]
+    assert alarm["MetricName"] == "Errors" and alarm["Threshold"] == 1
+    schedule = resources["ScanScheduleRule"]["Properties"]
+    assert "DeadLetterConfig" in schedule["Target"]
+    assert resources["ScanLogGroup"]["Properties"]["RetentionInDays"] >= 183  # EU AI Act Art. 19
+    # the parameters the main infrastructure template passes to this one when it nests it
+    assert {"ScanTargets", "ResultsBucket", "ResultsPrefix", "KmsKeyArn", "ScheduleExpression"} <= set(
+        template["Parameters"])
+
+
+def test_scheduled_run_writes_reports_and_ledger_then_raises(tmp_path):
+    target = tmp_path / "shared.txt"
+    target.write_text("x")
+    os.chmod(target, 0o666)
+    out = tmp_path / "scans"
+    ledger = tmp_path / "ledger.jsonl"
+    when = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    with pytest.raises(ScheduledScanFailed) as failed:
+        run_scheduled_scan([str(target)], str(out), ledger_uri=str(ledger), now=when)
+    summary = failed.value.summary
+    assert summary["verdict"] == "fail" and summary["exit_code"] == 1
+    run_dir = out / "runs" / "2026-11-29T020000Z"
+    for name in ("policy.json", "policy.sarif", "policy.junit.xml"):
+        assert (run_dir / name).is_file() and (out / "latest" / name).read_bytes() == (run_dir / name).read_bytes()
+    record = json.loads(ledger.read_text().splitlines()[-1])
+    assert record["event"] == "scan" and record["details"]["verdict"] == "fail"
+    assert "failed" in str(failed.value)
+
+
+def test_scheduled_module_is_a_command_for_cron_and_pipeline_steps(tmp_path, capsys):
+    target = tmp_path / "ok.txt"
+    target.write_text("fine")
+    os.chmod(target, 0o644)
+    state = tmp_path / "state.json"
+    assert main([str(target), "--output-uri", str(tmp_path / "out"), "--state-uri", str(state)]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "pass"
+    os.chmod(target, 0o666)
+    assert main([str(target), "--output-uri", str(tmp_path / "out")]) == 1
+    assert "FAIL" in capsys.readouterr().err
+    assert main([str(target), "--output-uri", str(tmp_path / "out"), "--parameters", "{not json"]) == 2
