@@ -10,7 +10,7 @@ import atexit
 import shutil
 import tempfile
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -45,7 +45,7 @@ def write_key_pair(folder: Path, name: str = "signing-key") -> tuple[Path, Path]
 @cache
 def governed_run() -> GovernedRun:
     from pipeline.runner import run_pipeline
-    from pipeline.steps.govern import local_govern
+    from pipeline.steps.govern import govern_hook
     from pipeline.synthetic import write_csv
 
     root = Path(tempfile.mkdtemp(prefix="governed-run-"))
@@ -54,7 +54,7 @@ def governed_run() -> GovernedRun:
     write_csv(data, rows=5000, seed=7)
     private, public = write_key_pair(root)
     run = run_pipeline(data, root / "work", hyperparameters={"num_round": 40},
-                       govern=partial(local_govern, key=private, audit_pack=True))
+                       govern=govern_hook(key=private, audit_pack=True))
     return GovernedRun(root, data, private, public, run)
 
 

@@ -6,6 +6,7 @@ with the definition's own Register step request (its expressions resolved the wa
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -226,18 +227,34 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     artefact = f"{root}/train/pipelines-abc-Train/output/model.tar.gz"
     s3.put_object(Bucket=settings.bucket, Key=artefact.split("/", 3)[3], Body=governed.run.model_path.read_bytes())
 
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    job = sagemaker.create_training_job(
+        TrainingJobName="pipelines-abc-Train", RoleArn=settings.role_arn,
+        AlgorithmSpecification={"TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0",
+                                "TrainingInputMode": "File"},
+        HyperParameters={"num_round": "40", "objective": "binary:logistic"},
+        OutputDataConfig={"S3OutputPath": f"{root}/train"}, StoppingCondition={"MaxRuntimeInSeconds": 3600},
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+    )["TrainingJobArn"]
+
     # The govern step as the container runs it, then SageMaker's upload of its outputs at the end of the job.
     # The policy scan is skipped here only: the bucket our own policies require denies plain HTTP (TLS-only),
     # and moto enforces bucket policies, so a compliant bucket cannot be reached on 127.0.0.1 without TLS.
     local = container_layout(tmp_path / "processing", governed.run)
     arguments = container_arguments(local, governed.key, "--artefact-uri", artefact, "--data-uri", str(governed.data),
                                     "--evidence-uri", f"{root}/govern/evidence",
-                                    "--publish-uri", f"{root}/govern/governance", "--skip", "policy")
+                                    "--publish-uri", f"{root}/govern/governance", "--training-job", job,
+                                    "--skip", "policy")
     assert main_govern(arguments) == 0
     upload_folder(s3, local / "evidence", f"{root}/govern/evidence")
     upload_folder(s3, local / "governance", f"{root}/govern/governance")
     verdict = json.loads((local / "governance" / "governance.json").read_text())
     assert verdict["status"] == "PASS" and verdict["customer_metadata"]["signature_uri"] == f"{artefact}.sig"
+    train = json.loads((local / "evidence" / "provenance" / "train.intoto.json").read_text())
+    statement = json.loads(base64.b64decode(train["payload"]))
+    parameters = statement["predicate"]["buildDefinition"]["externalParameters"]["parameters"]
+    assert parameters["hyperparameters"]["num_round"] == "40"  # read from the training job itself
+    assert statement["predicate"]["runDetails"]["metadata"]["invocationId"] == job
 
     # The Register step's request from the definition, resolved like the service resolves it.
     definition = pipeline_definition(settings)
@@ -249,7 +266,6 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
         "Steps.Govern.PropertyFiles.Governance": verdict,
     }
     request = resolve(register, values)
-    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
     sagemaker.create_model_package_group(ModelPackageGroupName=settings.model_package_group)
     arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
     ledger = f"{settings.root_uri}/ledger/"

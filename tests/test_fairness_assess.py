@@ -123,3 +123,17 @@ def test_bad_input_is_exit_2_with_one_line(case, synthetic_run, synthetic_csv, t
                 "missing_file": "FILE_NOT_FOUND"}[case]
     assert expected in err
     assert not (tmp_path / "fairness.json").exists()
+
+
+@pytest.mark.servers
+def test_evidence_can_go_to_s3(aws, synthetic_run):
+    from governance.storage import s3_client
+
+    client = s3_client()
+    client.create_bucket(Bucket="evidence")
+    assess_fairness(synthetic_run.model_path, synthetic_run.validation_path, {"bootstrap": {"resamples": 10}},
+                    "s3://evidence/v1/", synthetic_run.evaluation_path)
+    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket="evidence")["Contents"])
+    assert keys[0] == "v1/fairness.json" and "v1/fairness/threshold_sweep.png" in keys and len(keys) == 6
+    body = client.get_object(Bucket="evidence", Key="v1/fairness.json")["Body"].read()
+    assert json.loads(body)["settings"]["threshold_source"] == "evaluation"

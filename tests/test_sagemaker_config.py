@@ -26,7 +26,8 @@ def write_settings(path, values: dict) -> str:
 
 def test_file_settings_load_and_environment_wins(tmp_path):
     config = write_settings(tmp_path / "sagemaker.yaml", {**COMPLETE, "govern_instance_type": "ml.m5.4xlarge"})
-    loaded = load_settings(config, environ={env_name("bucket"): "other-bucket", env_name("subnets"): "subnet-1, subnet-2"})
+    environ = {env_name("bucket"): "other-bucket", env_name("subnets"): "subnet-1, subnet-2"}
+    loaded = load_settings(config, environ=environ)
     assert loaded.complete and loaded.missing == []
     assert loaded.values.bucket == "other-bucket" and loaded.sources["bucket"] == "environment"
     assert loaded.values.subnets == ("subnet-1", "subnet-2")

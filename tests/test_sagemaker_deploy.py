@@ -87,6 +87,18 @@ def test_deploy_command_refuses_incomplete_settings(tmp_path, monkeypatch, capsy
     assert "--start" in capsys.readouterr().err
 
 
+def test_unknown_parameters_are_refused_before_anything_is_sent(tmp_path, monkeypatch, capsys):
+    from governance.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: any AWS call would fail with 3
+    for key in ("region", "role_arn", "bucket", "kms_key_id", "signing_key_id", "image_uri"):
+        monkeypatch.setenv(env_name(key), str(getattr(SETTINGS, key)))
+    assert main(["pipeline", "deploy", "--start", "--parameter", "AucTreshold=0.8"]) == 2
+    err = capsys.readouterr().err
+    assert "BAD_PARAMETER" in err and "AucThreshold" in err
+
+
 def test_unreachable_endpoint_is_incomplete(tmp_path, monkeypatch, capsys):
     """No AWS to talk to: exit 3 with one line, never a traceback and never a pass."""
     from governance.cli import main

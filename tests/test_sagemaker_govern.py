@@ -185,6 +185,20 @@ def test_hook_result_feeds_the_runner_gate(governed):
     from pipeline.runner import GovernVerdict
 
     assert isinstance(governed.run.verdict, GovernVerdict)
+    govern_record = next(s for s in governed.run.steps if s.name == "govern")
+    assert govern_record.module == "pipeline.steps.govern"
     assert governed.run.not_registered_reasons() == []
     assert set(governed.run.verdict.customer_metadata) >= {"artefact_sha256", "signature_uri", "evidence_uri",
                                                            "audit_pack_uri", "governance_uri"}
+
+
+def test_layering_and_lazy_imports():
+    """The pipeline never imports the report renderer, and the SageMaker SDK loads only when a definition is built."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.steps.govern, pipeline.sagemaker.definition, pipeline.sagemaker.deploy, "
+            "governance.cli.approve, governance.cli.pipeline; "
+            "print(sorted(m for m in ('reports', 'sagemaker') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -384,8 +384,8 @@ class _ThrottlingProxy:
                         proxy.throttled += 1
                 denied = proxy.deny is not None and proxy.deny in self.path
                 if throttle or denied:
-                    payload = (b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>" if denied
-                               else b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+                    code, text = ("AccessDenied", "Access Denied") if denied else ("SlowDown", "Please slow down.")
+                    payload = f"<Error><Code>{code}</Code><Message>{text}</Message></Error>".encode()
                     self.send_response(403 if denied else 503)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
@@ -446,17 +446,17 @@ def test_throttling_is_retried_with_backoff_then_reported_as_error(aws, monkeypa
 
 def test_listing_without_list_bucket_versions_falls_back_to_list_objects(aws, monkeypatch, tmp_path):
     s3 = boto3.client("s3")
-    _bucket(s3, "no-versions", 3)
-    proxy = _ThrottlingProxy(aws.endpoint, throttle=0, deny="versions")  # ListObjectVersions is ?versions
+    _bucket(s3, "plain-listing", 3)
+    proxy = _ThrottlingProxy(aws.endpoint, throttle=0, deny="?versions")  # the ListObjectVersions request
     try:
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.endpoint)
         state = tmp_path / "state.json"
-        result = scan(["s3://no-versions/"], state=ScanState(state))
+        result = scan(["s3://plain-listing/"], state=ScanState(state))
         assert result.stats["api_calls"]["s3:ListObjectsV2"] == 1
         assert result.stats["api_calls"]["s3:HeadObject"] == 3
         objects = [ev for ref, ev in result.evidence.values() if ref.type == "s3_object"]
         assert len(objects) == 3 and all(ev.data["version_id"] not in (None, "null") for ev in objects)
-        again = scan(["s3://no-versions/"], state=ScanState(state))
+        again = scan(["s3://plain-listing/"], state=ScanState(state))
         assert again.stats["api_calls"] == {"s3:ListObjectVersions": 1, "s3:ListObjectsV2": 1}
     finally:
         proxy.close()

@@ -1,4 +1,10 @@
-"""``governance demo``: the whole toolkit end to end on the embedded default (synthetic data unless ``--data``)."""
+"""``governance demo``: the whole toolkit end to end on the embedded default (synthetic data unless ``--data``).
+
+Order of work, as an auditor would want it: generate (or reuse) a local signing key; run the pipeline with the
+govern step between evaluation and registration (sign and verify the artefact, record lineage, fairness, SHAP,
+policy scan, seal the evidence); after registration record the registration hop and seal again; then render and
+sign the audit pack from the sealed evidence alone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,10 @@ import argparse
 from pathlib import Path
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
+
+KEY_DIR = "keys"
+PACK = "audit-pack.pdf"
+ACTOR = "governance-demo"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,15 +25,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="Give Me Some Credit CSV; without it a synthetic data set is generated")
     parser.add_argument("--out", default="governance-demo", help="output folder (default ./governance-demo)")
     parser.add_argument("--rows", type=int, default=None, help="synthetic rows when --data is absent (default 20000)")
+    parser.add_argument("--governance-file", help="model governance YAML for the audit pack (default: the QuickLoan example)")
     add_run_options(parser)
     parser.set_defaults(handler=demo_command)
+
+
+def _signing_key(out: Path) -> Path:
+    """The demo's key pair in OUT/keys, created once and reused on later runs (never overwritten)."""
+    from governance.signing.signer import write_key_pair
+
+    private = out / KEY_DIR / "signing-key.pem"
+    if not private.exists():
+        write_key_pair(out / KEY_DIR)
+    return private
 
 
 def demo_command(args: argparse.Namespace) -> int:
     from governance.cli.console import stderr, step_progress
     from governance.cli.pipeline import hyperparameters, print_run_summary
+    from governance.signing import load_signer
     from pipeline import synthetic
     from pipeline.runner import run_pipeline
+    from pipeline.steps.govern import govern_hook
 
     out = Path(args.out)
     data = args.data
@@ -31,11 +54,80 @@ def demo_command(args: argparse.Namespace) -> int:
         data = str(out / "data" / "synthetic-cs-training.csv")
         synthetic.write_csv(data, rows=args.rows or synthetic.DEFAULT_ROWS)
         stderr.print(f"[yellow]No --data given: generated SYNTHETIC data ({synthetic.GENERATOR_ID}) at {data}[/]")
+    key = _signing_key(out)
+    signer = load_signer(key)
+    governance_file = args.governance_file or _example_governance_file()
+
     with step_progress("demo") as advance:
+        hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
         run = run_pipeline(
             data, out, hyperparameters=hyperparameters(args), auc_threshold=args.auc_threshold,
-            decision_threshold=args.decision_threshold, seed=args.seed, on_step=advance,
+            decision_threshold=args.decision_threshold, seed=args.seed, on_step=advance, govern=hook,
         )
+        advance("lineage: registration hop and evidence seal")
+        _seal_evidence(run, signer)
+        advance("audit pack")
+        pack = _render_pack(run, out / PACK, signer, governance_file)
+
     print_run_summary(run, stderr)
-    stderr.print(f"evidence    {run.evidence_dir}")
+    _print_verdict(out, stderr)
+    stderr.print(f"evidence    {run.evidence_dir} (sealed: index.json + index.json.sig)")
+    stderr.print(f"audit pack  {pack} (+ {pack.name}.sig)")
+    stderr.print(f"keys        {key.parent} (verify with --key {key.parent / 'signing-key.pub.pem'})")
     return EXIT_OK if run.registered else EXIT_CHECK_FAILED
+
+
+def _example_governance_file() -> str | None:
+    from reports import example_path
+
+    return str(example_path())
+
+
+def _seal_evidence(run, signer) -> None:
+    """Record the registration hop (when there is one) and re-seal the evidence index over everything."""
+    from governance.evidence import write_index
+    from governance.ledger import Ledger
+    from governance.lineage import record_pipeline_run
+
+    ledger = Ledger(run.evidence_dir / "ledger.jsonl", signer)
+    if run.registered:
+        record_pipeline_run(run, run.evidence_dir, signer, ledger=ledger, actor=ACTOR)
+    write_index(run.evidence_dir, signer)
+
+
+def _render_pack(run, pdf: Path, signer, governance_file: str | None) -> Path:
+    """Render and sign the pack from the sealed evidence; note it in the ledger and the registry entry."""
+    from governance.hashing import sha256_file
+    from governance.ledger import Ledger
+    from governance.registry import META_AUDIT_PACK_URI, LocalRegistry
+    from reports import render_pack
+
+    path = Path(render_pack(run.evidence_dir, pdf, governance_file=governance_file, signer=signer))
+    Ledger(run.evidence_dir / "ledger.jsonl", signer).append(
+        "pack", actor=ACTOR, subject=str(path.resolve()), digests={path.name: sha256_file(path)}, details={}
+    )
+    if run.package is not None:
+        registry = LocalRegistry(run.registry_path)
+        run.package = registry.update(run.package, customer_metadata={META_AUDIT_PACK_URI: str(path.resolve())})
+    return path
+
+
+def _print_verdict(out: Path, console) -> None:
+    from rich.table import Table
+
+    from governance.jsonio import read_json
+
+    verdict_path = out / "governance.json"
+    if not verdict_path.is_file():
+        console.print("verdict     none (the govern step did not run)")
+        return
+    verdict = read_json(verdict_path)
+    table = Table(title=f"governance verdict: {verdict['status']}", title_justify="left", show_edge=False)
+    for column in ("check", "status", "grade", "detail"):
+        table.add_column(column)
+    colours = {"PASS": "green", "FAIL": "red", "ERROR": "red", "SKIPPED": "yellow"}
+    for check in verdict["checks"]:
+        status = check["status"]
+        table.add_row(check["name"], f"[{colours.get(status, 'white')}]{status}[/]", check.get("verdict") or "",
+                      check.get("message", ""))
+    console.print(table)

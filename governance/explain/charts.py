@@ -120,7 +120,8 @@ def waterfall(title: str, base_value: float, contributions: list[tuple[str, floa
             labels.append(label)
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
-        ax.margins(x=0.12)
+        ax.use_sticky_edges = False  # bars pin the axis to their base otherwise, hiding the expected value
+        ax.margins(x=0.08)
         ax.axvline(base_value, color=NEUTRAL, linewidth=0.8, linestyle="--")
         ax.axvline(position, color="black", linewidth=0.8)
         ax.set_xlabel(f"log-odds of default: expected {base_value:.2f} → this applicant {position:.2f}")

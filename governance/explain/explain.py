@@ -244,11 +244,12 @@ def explain_model(
     return result
 
 
-def write_outputs(result: dict, pictures: dict[str, bytes], files: dict[str, bytes], out_dir) -> Path:
+def write_outputs(result: dict, pictures: dict[str, bytes], files: dict[str, bytes], out_dir) -> Path | str:
+    """Charts and the csv first, ``explain.json`` last, each written atomically."""
+    from governance.explain.inputs import output_path
     from governance.jsonio import write_json
     from governance.storage import write_bytes_atomic
 
-    out = Path(out_dir)
     for name, content in {**pictures, **files}.items():
-        write_bytes_atomic(out / "explain" / name, content)
-    return Path(write_json(out / "explain.json", result))
+        write_bytes_atomic(output_path(out_dir, "explain", name), content)
+    return write_json(output_path(out_dir, "explain.json"), result)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,15 @@ def load_inputs(model, data) -> ScoringInputs:
     check_features(booster, model_label)
     features, target, data_label, data_sha = _load_data(data)
     return ScoringInputs(booster, features, target, model_label, data_label, model_sha, data_sha)
+
+
+def output_path(out_dir: str | os.PathLike, *parts: str) -> str | Path:
+    """``out_dir/parts...`` for a local folder or an ``s3://`` prefix (``Path`` would fold the ``//``)."""
+    from governance.storage import is_s3_uri
+
+    if is_s3_uri(str(out_dir)):
+        return "/".join([str(out_dir).rstrip("/"), *parts])
+    return Path(out_dir).joinpath(*parts)
 
 
 def resolve_threshold(explicit: float | None, evaluation=None, policy_threshold: float | None = None,

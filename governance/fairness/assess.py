@@ -321,13 +321,13 @@ def _data_checks(target: np.ndarray, banding: Banding, bands_out: list[dict]) ->
     }
 
 
-def write_outputs(result: dict, out_dir: str | os.PathLike) -> Path:
+def write_outputs(result: dict, out_dir: str | os.PathLike) -> Path | str:
     """Charts first, ``fairness.json`` last, each written atomically: a reader never sees a half-written file."""
+    from governance.explain.inputs import output_path
     from governance.jsonio import write_json
     from governance.storage import write_bytes_atomic
 
-    out = Path(out_dir)
     pictures = charts.render_all(result)
     for name, png in pictures.items():
-        write_bytes_atomic(out / "fairness" / name, png)
-    return Path(write_json(out / "fairness.json", result))
+        write_bytes_atomic(output_path(out_dir, "fairness", name), png)
+    return write_json(output_path(out_dir, "fairness.json"), result)

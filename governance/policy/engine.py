@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -228,7 +228,7 @@ def evaluate(
     check: Check,
     ref: ResourceRef,
     evidence: Evidence,
-    waivers: list[SourcedWaiver] = (),
+    waivers: Sequence[SourcedWaiver] = (),
     *,
     ignore_waivers: bool = False,
     today: date | None = None,

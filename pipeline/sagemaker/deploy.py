@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from governance import __version__
-from governance.errors import GovernanceError, Incomplete
+from governance.errors import GovernanceError, Incomplete, InputError
 from governance.hashing import sha256_bytes
 from governance.jsonio import canonical
 from governance.storage import aws_error
@@ -103,7 +103,13 @@ def deploy(
 ) -> DeployResult:
     """Upsert the pipeline (and its model package group); with ``start`` begin an execution."""
     built = build_pipeline(settings, session)
-    digest = definition_digest(built.definition())
+    definition = built.definition()
+    known = [p["Name"] for p in definition["Parameters"]]
+    unknown = sorted(set(parameters or {}) - set(known))
+    if unknown:
+        raise InputError("BAD_PARAMETER", f"unknown pipeline parameter(s) {', '.join(unknown)}; "
+                                          f"known: {', '.join(known)}")
+    digest = definition_digest(definition)
     group_arn, group_created = ensure_model_package_group(built)
     with quiet_build(settings.region):
         response = _call(

@@ -8,8 +8,7 @@ The same function runs in the SageMaker processing container and in the local ru
 
 (inputs under ``/opt/ml/processing/…``; see :func:`main`). Locally, through the runner's ``govern=`` hook::
 
-    from functools import partial
-    run_pipeline(data, workdir, govern=partial(local_govern, signer=signer))
+    run_pipeline(data, workdir, govern=govern_hook(key="keys/signing-key.pem", audit_pack=True))
 
 Every check ends as PASS, FAIL (it ran and found a problem), ERROR (it could not run — never a pass) or SKIPPED
 (the caller turned it off; reported, never silently). The verdict is PASS only when no check FAILed or ERRORed.
@@ -85,7 +84,7 @@ class GovernContext:
     artefact_uri: str | None = None  # the artefact as it will be registered; defaults to the local model path
     data_uri: str | None = None  # the raw data the process step read
     evidence_uri: str | None = None  # where the evidence folder is published
-    publish_uri: str | None = None  # where out_dir (verdict, signature, audit pack) is published
+    publish_uri: str | None = None  # where out_dir (the verdict and the audit pack) is published
     auc_threshold: float | None = None
     decision_threshold: float | None = None
     training_job: str | None = None
@@ -174,9 +173,7 @@ def _copy_into(evidence: Path, source: str | os.PathLike | None, name: str) -> N
     target = evidence / name
     if target.exists() and target.resolve() == Path(source).resolve():
         return
-    from governance.storage import write_bytes_atomic
-
-    write_bytes_atomic(target, Path(source).read_bytes())
+    storage.write_bytes_atomic(target, Path(source).read_bytes())
 
 
 def _relative(paths: Iterable[str | os.PathLike], evidence: Path) -> list[str]:
@@ -339,35 +336,58 @@ class _Govern:
     def _container_run(self) -> dict:
         """The pipeline's steps as the lineage recorder reads them, from the files this step was given."""
         context = self.context
-        profile = read_json(self.profile) if self.profile else {}
-        split = profile.get("split", {})
+        if self.train is None or self.profile is None:
+            raise InputError("LINEAGE_INPUTS_MISSING", "the train split and the dataset profile are needed to record "
+                                                       "the lineage (--train, --profile)")
+        split = read_json(self.profile).get("split", {})
+        training = _training_job(context.training_job)
         steps = [
             {"name": "process", "module": "pipeline.steps.process",
              "parameters": {"validation_fraction": split.get("validation_fraction"), "seed": split.get("seed")},
              "inputs": {"dataset": context.data_uri} if context.data_uri else {},
              "outputs": {"train": str(self.train), "validation": str(self.validation), "profile": str(self.profile)},
              "image_uri": context.image_uri},
-            {"name": "train", "module": "pipeline.steps.train", "parameters": {},
+            {"name": "train", "module": "pipeline.steps.train", "parameters": training.get("parameters", {}),
              "inputs": {"train": str(self.train), "validation": str(self.validation)},
              "outputs": {"model": str(self.model)},
-             "job_arn": context.training_job, "image_uri": context.training_image_uri},
+             "job_arn": context.training_job, "image_uri": context.training_image_uri,
+             **training.get("times", {})},
             {"name": "evaluate", "module": "pipeline.steps.evaluate",
              "parameters": {"decision_threshold": context.decision_threshold},
              "inputs": {"model": str(self.model), "validation": str(self.validation)},
              "outputs": {"evaluation": str(self.evaluation)}, "image_uri": context.image_uri},
         ]
         for step in steps:
-            step.update(started_at="", finished_at="", seconds=0.0)
+            for key, empty in (("started_at", ""), ("finished_at", ""), ("seconds", 0.0)):
+                step.setdefault(key, empty)
             for key in ("image_uri", "job_arn"):
                 if not step.get(key):
                     step.pop(key, None)
         return {"steps": steps, "execution": context.execution}
 
 
-def _as_dict(result) -> dict:
-    if hasattr(result, "to_dict"):
-        return result.to_dict()
-    return dict(result) if isinstance(result, dict) else {"result": str(result)}
+def _training_job(arn: str | None) -> dict:
+    """Hyperparameters and times of the SageMaker training job, for its provenance; empty when not on SageMaker.
+
+    Only a description is lost if the call fails (the job's ARN and image are recorded either way).
+    """
+    if not arn or not arn.startswith("arn:"):
+        return {}
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        job = boto3.client("sagemaker", region_name=arn.split(":")[3]).describe_training_job(
+            TrainingJobName=arn.rsplit("/", 1)[-1])
+    except (ClientError, BotoCoreError):
+        return {}
+    started, finished = job.get("TrainingStartTime"), job.get("TrainingEndTime")
+    times = {}
+    if started and finished:
+        times = {"started_at": started.isoformat(), "finished_at": finished.isoformat(),
+                 "seconds": round((finished - started).total_seconds(), 3)}
+    return {"parameters": {"hyperparameters": job.get("HyperParameters", {}), "runner": "SageMaker XGBoost algorithm"},
+            "times": times}
 
 
 def _policy_summary(result) -> str:
@@ -547,7 +567,7 @@ def local_govern(
     ``governance.json`` (+ ``.sig``) and, with ``audit_pack=True``, ``audit-pack.pdf`` (+ ``.sig``) at the top.
     Sign with ``key`` (a private key PEM path; needed to sign the audit pack) or a ``signer``::
 
-        run_pipeline(data, workdir, govern=partial(local_govern, key="keys/signing-key.pem", audit_pack=True))
+        run_pipeline(data, workdir, govern=govern_hook(key="keys/signing-key.pem", audit_pack=True))
     """
     from pipeline.runner import GovernVerdict
 
@@ -570,6 +590,18 @@ def local_govern(
     return GovernVerdict(passed=verdict.passed, reasons=verdict.reasons, customer_metadata=verdict.customer_metadata)
 
 
+def govern_hook(**options) -> Callable:
+    """:func:`local_govern` with its options bound, as the runner's ``govern=`` hook (recorded under this module)::
+
+        run_pipeline(data, workdir, govern=govern_hook(key="keys/signing-key.pem", audit_pack=True))
+    """
+
+    def hook(run):
+        return local_govern(run, **options)
+
+    return hook
+
+
 def _signer(args: argparse.Namespace) -> Signer:
     if args.kms_key_id:
         from governance.signing.kms import KmsSigner
@@ -588,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("model", "train", "validation", "profile", "evaluation"):
         parser.add_argument(f"--{name}", default=DEFAULTS[name])
     parser.add_argument("--evidence-dir", default=DEFAULTS["evidence_dir"])
-    parser.add_argument("--out-dir", default=DEFAULTS["out_dir"], help="verdict, signature and audit pack")
+    parser.add_argument("--out-dir", default=DEFAULTS["out_dir"], help="the verdict and the audit pack")
     signing = parser.add_mutually_exclusive_group()
     signing.add_argument("--kms-key-id", help="KMS key (ECC_NIST_P256, SIGN_VERIFY): id, ARN or alias")
     signing.add_argument("--key", help="local ECDSA P-256 private key PEM")
@@ -643,5 +675,5 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["CHECKS", "CheckOutcome", "GovernContext", "Verdict", "build_parser", "govern", "local_govern", "main",
-           "read_verdict"]
+__all__ = ["CHECKS", "CheckOutcome", "GovernContext", "Verdict", "build_parser", "govern", "govern_hook",
+           "local_govern", "main", "read_verdict"]
