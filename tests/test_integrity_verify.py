@@ -350,3 +350,10 @@ def test_cli_refuses_unsafe_then_allows_explicitly(tmp_path, keys, capsys):
     assert main(["sign", str(artefact), "--key", str(keys["private"]), "--allow-unsafe"]) == 0
     assert main(["verify", str(artefact), "--key", str(keys["public"]), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["reason"] == "UNSAFE_ARCHIVE"
+
+
+def test_format_constants_agree():
+    """verify.py repeats two OMS constants to stay import-light; they must not drift from oms.py."""
+    from governance.integrity import oms, verify
+
+    assert (verify.OMS_BUNDLE_MEDIA_TYPE, verify.OMS_PREDICATE_TYPE) == (oms.BUNDLE_MEDIA_TYPE, oms.PREDICATE_TYPE)

@@ -170,9 +170,8 @@ def verify_artefact(
     """Check digest, signature, signer and signed safety findings; raise ``CheckFailed`` naming the reason.
 
     Give exactly one of ``verifier`` (a public key, or the path of a PEM public key) or ``trusted`` (a
-    trusted-signers file or policy). With
-    ``raise_on_failure=False`` a failed check comes back as a result with ``passed=False`` and its reason
-    (bad input and incomplete checks still raise: they are not verdicts).
+    trusted-signers file or policy). With ``raise_on_failure=False`` a failed check comes back as a result
+    with ``passed=False`` and its reason (bad input and incomplete checks still raise: they are not verdicts).
     """
     if (verifier is None) == (trusted is None):
         raise InputError("BAD_CALL", "give exactly one of a public key (--key) or a trusted-signers file (--trusted)")
@@ -220,14 +219,14 @@ def _verify(result: VerifyResult, verifier: Verifier | str | os.PathLike | None,
         manifest_bundle = oms.parse_bundle(manifest_bytes, result.manifest) if manifest_bytes is not None else None
         key, statement, trusted_entry = _open(bundle, verifier, policy)
         result.key_hint, result.identity = key.key_hint, getattr(key, "identity", f"key:sha256:{key.key_hint}")
-        if trusted_entry is not None:
-            result.identity = trusted_entry.kms_key_arn or result.identity
         result.expected_sha256 = oms.file_digest(statement)
         manifest = _open_manifest(manifest_bundle, bundle, key, result) if manifest_bundle is not None else None
         signed_at = _signing_time(manifest, now)
         if manifest is not None:
             # Signed by the same key: the key holder's own name for it (a KMS key ARN, say).
             result.signed_at, result.identity = manifest.signed_at, manifest.signer or result.identity
+        if trusted_entry is not None and trusted_entry.kms_key_arn:
+            result.identity = trusted_entry.kms_key_arn  # the trust file's name for the key is authoritative
         if policy is not None:
             result.trusted_as = policy.admit(key.key_hint, result.artefact, signed_at).name
     except BaseException:
