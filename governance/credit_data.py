@@ -116,8 +116,7 @@ def read_raw(path: str | os.PathLike) -> tuple[pd.DataFrame, bool]:
         if n_missing and column not in IMPUTED:
             raise InputError(
                 "MISSING_VALUES",
-                f"{path}: column {column!r} has {n_missing} missing values; only "
-                f"{', '.join(IMPUTED)} may be missing",
+                f"{path}: column {column!r} has {n_missing} missing values; only {', '.join(IMPUTED)} may be missing",
             )
     _check_binary_target(out[RAW_TARGET], path)
     return out, synthetic
@@ -138,7 +137,8 @@ def read_split(path: str | os.PathLike) -> pd.DataFrame:
     expected = 1 + len(FEATURES)
     if frame.shape[1] != expected:
         raise InputError(
-            "SCHEMA_MISMATCH", f"{path}: expected {expected} columns (target + {len(FEATURES)} features), found {frame.shape[1]}"
+            "SCHEMA_MISMATCH",
+            f"{path}: expected {expected} columns (target + {len(FEATURES)} features), found {frame.shape[1]}",
         )
     frame.columns = [TARGET, *FEATURES]
     out = pd.DataFrame({c: _numeric(frame, c, path, line_offset=1) for c in frame.columns})

@@ -83,5 +83,7 @@ def load_booster(artefact: str | os.PathLike):
         booster.load_model(bytearray(raw))
     except xgboost.core.XGBoostError as err:
         first = str(err).strip().splitlines()[0][:200]
-        raise InputError("BAD_ARTEFACT", f"{artefact}: {MODEL_MEMBER} is not a loadable XGBoost model ({first})") from None
+        raise InputError(
+            "BAD_ARTEFACT", f"{artefact}: {MODEL_MEMBER} is not a loadable XGBoost model ({first})"
+        ) from None
     return booster

@@ -120,8 +120,16 @@ class LocalRegistry:
             version = (row[0] or 0) + 1
             db.execute(
                 "INSERT INTO model_package VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                (group_name, version, artefact_uri, approval_status, json.dumps(metrics, sort_keys=True),
-                 json.dumps(meta, sort_keys=True), now, now),
+                (
+                    group_name,
+                    version,
+                    artefact_uri,
+                    approval_status,
+                    json.dumps(metrics, sort_keys=True),
+                    json.dumps(meta, sort_keys=True),
+                    now,
+                    now,
+                ),
             )
         return self.get(group_name, version)
 
@@ -175,8 +183,15 @@ class LocalRegistry:
                 "UPDATE model_package SET approval_status = ?, approved_by = COALESCE(?, approved_by), "
                 "approval_description = COALESCE(?, approval_description), customer_metadata = ?, updated_at = ? "
                 "WHERE group_name = ? AND version = ?",
-                (approval_status or package.approval_status, approved_by, approval_description,
-                 json.dumps(meta, sort_keys=True), _now(), package.group_name, package.version),
+                (
+                    approval_status or package.approval_status,
+                    approved_by,
+                    approval_description,
+                    json.dumps(meta, sort_keys=True),
+                    _now(),
+                    package.group_name,
+                    package.version,
+                ),
             )
         return self.get(package.group_name, package.version)
 

@@ -97,7 +97,7 @@ def open_stream(uri: str | os.PathLike, *, version_id: str | None = None) -> Ite
         return
     path = Path(uri)
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with-block below, after error mapping
     except FileNotFoundError:
         raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
     except IsADirectoryError:

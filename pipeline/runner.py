@@ -138,7 +138,10 @@ def run_pipeline(
 
     on_step("process")
     record = StepRecord(
-        "process", process_step.__name__, {"validation_fraction": validation_fraction, "seed": seed}, {"dataset": str(data)}
+        "process",
+        process_step.__name__,
+        {"validation_fraction": validation_fraction, "seed": seed},
+        {"dataset": str(data)},
     )
     processed = _timed(
         record,
@@ -155,19 +158,30 @@ def run_pipeline(
 
     on_step("train")
     params = train_step.coerce_hyperparameters(hyperparameters)
-    record = StepRecord("train", train_step.__name__, params, {"train": str(processed.train_path),
-                                                             "validation": str(processed.validation_path)})
-    trained = _timed(record, lambda: train_step.train(processed.train_path, processed.validation_path, model_dir, params))
+    record = StepRecord(
+        "train",
+        train_step.__name__,
+        params,
+        {"train": str(processed.train_path), "validation": str(processed.validation_path)},
+    )
+    trained = _timed(
+        record, lambda: train_step.train(processed.train_path, processed.validation_path, model_dir, params)
+    )
     record.outputs = {"model": str(trained.model_path), "training_metadata": str(trained.metadata_path)}
     steps.append(record)
 
     on_step("evaluate")
-    record = StepRecord("evaluate", evaluate_step.__name__, {"decision_threshold": decision_threshold},
-                        {"model": str(trained.model_path), "validation": str(processed.validation_path)})
+    record = StepRecord(
+        "evaluate",
+        evaluate_step.__name__,
+        {"decision_threshold": decision_threshold},
+        {"model": str(trained.model_path), "validation": str(processed.validation_path)},
+    )
     evaluated = _timed(
         record,
-        lambda: evaluate_step.evaluate(trained.model_path, processed.validation_path, evidence_dir,
-                                       threshold=decision_threshold),
+        lambda: evaluate_step.evaluate(
+            trained.model_path, processed.validation_path, evidence_dir, threshold=decision_threshold
+        ),
     )
     record.outputs = {"evaluation": str(evaluated.evaluation_path)}
     steps.append(record)
@@ -189,14 +203,22 @@ def run_pipeline(
     )
     if govern is not None:
         on_step("govern")
-        record = StepRecord("govern", getattr(govern, "__module__", "govern"), {},
-                            {"model": str(trained.model_path), "evaluation": str(evaluated.evaluation_path)})
+        record = StepRecord(
+            "govern",
+            getattr(govern, "__module__", "govern"),
+            {},
+            {"model": str(trained.model_path), "evaluation": str(evaluated.evaluation_path)},
+        )
         run.verdict = _timed(record, lambda: govern(run))
         steps.append(record)
 
     on_step("register")
-    record = StepRecord("register", __name__, {"auc_threshold": auc_threshold, "group": model_package_group},
-                        {"model": str(trained.model_path), "evaluation": str(evaluated.evaluation_path)})
+    record = StepRecord(
+        "register",
+        __name__,
+        {"auc_threshold": auc_threshold, "group": model_package_group},
+        {"model": str(trained.model_path), "evaluation": str(evaluated.evaluation_path)},
+    )
     if not run.not_registered_reasons():
         package = _timed(record, lambda: _register(run, model_package_group))
         run.package = package

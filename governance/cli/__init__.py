@@ -18,17 +18,17 @@ from governance.errors import EXIT_BAD_INPUT, EXIT_INCOMPLETE, GovernanceError
 COMMAND_MODULES = (
     "demo",
     "pipeline",
-    "lineage",
-    "ledger",
-    "scan",
-    "fairness",
-    "explain",
     "keygen",
     "sign",
     "verify",
     "inspect",
-    "approve",
+    "lineage",
+    "ledger",
+    "fairness",
+    "explain",
+    "scan",
     "pack",
+    "approve",
 )
 
 
@@ -40,7 +40,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="governance",
-        description="Model governance and audit toolkit: integrity, lineage, fairness, explainability, policy, audit packs.",
+        description="Model governance and audit toolkit: integrity, lineage, fairness, explainability, policy, "
+        "audit packs.",
         epilog="Exit codes: 0 passed, 1 a governance check failed, 2 bad call or input, 3 could not complete.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -65,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a defect: still one line, and never a pass
         if os.environ.get("GOVERNANCE_DEBUG"):
             raise
-        print(f"governance {args.command}: INTERNAL_ERROR: {type(err).__name__}: {err} "
-              "(set GOVERNANCE_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"governance {args.command}: INTERNAL_ERROR: {type(err).__name__}: {err} "
+            "(set GOVERNANCE_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INCOMPLETE
 
 

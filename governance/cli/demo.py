@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", help="Give Me Some Credit CSV; without it a synthetic data set is generated")
     parser.add_argument("--out", default="governance-demo", help="output folder (default ./governance-demo)")
     parser.add_argument("--rows", type=int, default=None, help="synthetic rows when --data is absent (default 20000)")
-    parser.add_argument("--governance-file", help="model governance YAML for the audit pack (default: the QuickLoan example)")
+    parser.add_argument(
+        "--governance-file", help="model governance YAML for the audit pack (default: the QuickLoan example)"
+    )
     add_run_options(parser)
     parser.set_defaults(handler=demo_command)
 
@@ -61,8 +63,14 @@ def demo_command(args: argparse.Namespace) -> int:
     with step_progress("demo") as advance:
         hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
         run = run_pipeline(
-            data, out, hyperparameters=hyperparameters(args), auc_threshold=args.auc_threshold,
-            decision_threshold=args.decision_threshold, seed=args.seed, on_step=advance, govern=hook,
+            data,
+            out,
+            hyperparameters=hyperparameters(args),
+            auc_threshold=args.auc_threshold,
+            decision_threshold=args.decision_threshold,
+            seed=args.seed,
+            on_step=advance,
+            govern=hook,
         )
         advance("lineage: registration hop and evidence seal")
         _seal_evidence(run, signer)
@@ -128,6 +136,10 @@ def _print_verdict(out: Path, console) -> None:
     colours = {"PASS": "green", "FAIL": "red", "ERROR": "red", "SKIPPED": "yellow"}
     for check in verdict["checks"]:
         status = check["status"]
-        table.add_row(check["name"], f"[{colours.get(status, 'white')}]{status}[/]", check.get("verdict") or "",
-                      check.get("message", ""))
+        table.add_row(
+            check["name"],
+            f"[{colours.get(status, 'white')}]{status}[/]",
+            check.get("verdict") or "",
+            check.get("message", ""),
+        )
     console.print(table)

@@ -22,8 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auc-threshold", type=float, default=0.75, help="registration gate (default 0.75)")
-    parser.add_argument("--decision-threshold", type=float, default=0.2,
-                        help="decline when the predicted default probability is above this (default 0.2)")
+    parser.add_argument(
+        "--decision-threshold",
+        type=float,
+        default=0.2,
+        help="decline when the predicted default probability is above this (default 0.2)",
+    )
     parser.add_argument("--num-round", type=int, default=None, help="boosting rounds (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="split seed (default 42)")
 
@@ -33,13 +37,18 @@ def hyperparameters(args: argparse.Namespace) -> dict:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from governance.cli.console import print_json, step_progress, stderr
+    from governance.cli.console import print_json, stderr, step_progress
     from pipeline.runner import run_pipeline, run_record
 
     with step_progress("pipeline") as advance:
         run = run_pipeline(
-            args.data, args.workdir, hyperparameters=hyperparameters(args), auc_threshold=args.auc_threshold,
-            decision_threshold=args.decision_threshold, seed=args.seed, on_step=advance,
+            args.data,
+            args.workdir,
+            hyperparameters=hyperparameters(args),
+            auc_threshold=args.auc_threshold,
+            decision_threshold=args.decision_threshold,
+            seed=args.seed,
+            on_step=advance,
         )
     if args.json:
         print_json(run_record(run))
@@ -50,9 +59,13 @@ def run_command(args: argparse.Namespace) -> int:
 def print_run_summary(run, console) -> None:
     rows = run.profile["rows"]
     origin = "SYNTHETIC data (generated, not real applicants)" if run.synthetic else run.data
-    console.print(f"data        {origin}: {rows['total']:,} rows ({rows['train']:,} train / {rows['validation']:,} validation)")
+    console.print(
+        f"data        {origin}: {rows['total']:,} rows ({rows['train']:,} train / {rows['validation']:,} validation)"
+    )
     console.print(f"model       {run.model_path}")
-    console.print(f"AUC         {run.auc:.4f} (gate {run.auc_threshold:.2f}: {'passed' if run.auc_passed else 'FAILED'})")
+    console.print(
+        f"AUC         {run.auc:.4f} (gate {run.auc_threshold:.2f}: {'passed' if run.auc_passed else 'FAILED'})"
+    )
     if run.registered:
         console.print(f"registered  {run.package.arn} [{run.package.approval_status}] in {run.registry_path}")
     else:
@@ -61,9 +74,11 @@ def print_run_summary(run, console) -> None:
 
 # --- SageMaker: definition (offline) and deploy -------------------------------------------------------------------
 
-SETTINGS_HELP = ("pipeline settings YAML (region, role_arn, bucket, kms_key_id, signing_key_id, image_uri, ...); "
-                 "GOVERNANCE_SAGEMAKER_<KEY> environment variables override it (default: $GOVERNANCE_SAGEMAKER_CONFIG, "
-                 "else ./sagemaker.yaml when present)")
+SETTINGS_HELP = (
+    "pipeline settings YAML (region, role_arn, bucket, kms_key_id, signing_key_id, image_uri, ...); "
+    "GOVERNANCE_SAGEMAKER_<KEY> environment variables override it (default: $GOVERNANCE_SAGEMAKER_CONFIG, "
+    "else ./sagemaker.yaml when present)"
+)
 
 
 def add_sagemaker_actions(actions: argparse._SubParsersAction) -> None:
@@ -76,8 +91,13 @@ def add_sagemaker_actions(actions: argparse._SubParsersAction) -> None:
 
     deploy = actions.add_parser("deploy", help="upsert the pipeline in SageMaker (and start it with --start)")
     deploy.add_argument("--start", action="store_true", help="start an execution after the upsert")
-    deploy.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
-                        help="pipeline parameter for the started execution, e.g. AucThreshold=0.8 (repeatable)")
+    deploy.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pipeline parameter for the started execution, e.g. AucThreshold=0.8 (repeatable)",
+    )
     deploy.add_argument("--config", help=SETTINGS_HELP)
     deploy.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     deploy.set_defaults(handler=deploy_command)
@@ -92,8 +112,10 @@ def definition_command(args: argparse.Namespace) -> int:
 
     loaded = load_settings(args.config, require=False)
     if loaded.missing:
-        stderr.print(f"[yellow]note: example values (account 123456789012) for {', '.join(loaded.missing)}; "
-                     "set them before deploying[/]")
+        stderr.print(
+            f"[yellow]note: example values (account 123456789012) for {', '.join(loaded.missing)}; "
+            "set them before deploying[/]"
+        )
     with stderr.status("building the SageMaker pipeline definition"):
         data = dumps(pipeline_definition(loaded.values))
     if args.out:

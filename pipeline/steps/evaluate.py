@@ -139,7 +139,8 @@ def evaluate(
     frame = read_split(validation_file)
     if booster.num_features() != len(FEATURES):
         raise InputError(
-            "FEATURE_MISMATCH", f"{model}: the model expects {booster.num_features()} features, the data has {len(FEATURES)}"
+            "FEATURE_MISMATCH",
+            f"{model}: the model expects {booster.num_features()} features, the data has {len(FEATURES)}",
         )
     y_true = frame.iloc[:, 0].to_numpy(dtype=int)
     scores = predict(booster, frame[list(FEATURES)])

@@ -22,7 +22,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from governance import hashing, storage
@@ -33,8 +32,8 @@ from governance.credit_data import (
     RAW_COLUMNS,
     RAW_TARGET,
     TARGET,
-    impute,
     imputation_values,
+    impute,
     read_raw,
 )
 from governance.errors import InputError
@@ -106,28 +105,44 @@ def data_quality_findings(frame: pd.DataFrame) -> list[dict]:
 
     def add(code: str, column: str, count: int, message: str, severity: str = "warning") -> None:
         if count:
-            findings.append({"code": code, "column": column, "count": int(count), "severity": severity, "message": message})
+            findings.append(
+                {"code": code, "column": column, "count": int(count), "severity": severity, "message": message}
+            )
 
     young = int((frame["age"] < MIN_AGE).sum())
-    add("AGE_OUT_OF_RANGE", "age", young, f"{young} applicant(s) with age below {MIN_AGE} (e.g. 0): not a valid borrower age")
+    add(
+        "AGE_OUT_OF_RANGE",
+        "age",
+        young,
+        f"{young} applicant(s) with age below {MIN_AGE} (e.g. 0): not a valid borrower age",
+    )
     for column in PAST_DUE_COLUMNS:
         n = int(frame[column].isin(SENTINEL_CODES).sum())
         add("SENTINEL_CODE", column, n, f"{n} value(s) of 96/98 in {column}: sentinel codes, not real counts")
     util = frame["RevolvingUtilizationOfUnsecuredLines"]
     add("RATIO_ABOVE_ONE", util.name, int((util > 1).sum()), f"{int((util > 1).sum())} utilisation value(s) above 100%")
     extreme_util = int((util > 10).sum())
-    add("EXTREME_RATIO", util.name, extreme_util, f"{extreme_util} utilisation value(s) above 1000%: likely data errors")
+    add(
+        "EXTREME_RATIO", util.name, extreme_util, f"{extreme_util} utilisation value(s) above 1000%: likely data errors"
+    )
     debt = frame["DebtRatio"]
     extreme_debt = int((debt > 100).sum())
     add(
         "EXTREME_RATIO",
         "DebtRatio",
         extreme_debt,
-        f"{extreme_debt} debt ratio value(s) above 100 (mostly rows without income, where the file holds the debt amount)",
+        f"{extreme_debt} debt ratio value(s) above 100 "
+        "(mostly rows without income, where the file holds the debt amount)",
     )
     for column, strategy in IMPUTED.items():
         n = int(frame[column].isna().sum())
-        add("MISSING_IMPUTED", column, n, f"{n} missing value(s) in {column}, imputed with the training {strategy}", "info")
+        add(
+            "MISSING_IMPUTED",
+            column,
+            n,
+            f"{n} missing value(s) in {column}, imputed with the training {strategy}",
+            "info",
+        )
     duplicates = int(frame.duplicated().sum())
     add("DUPLICATE_ROWS", "*", duplicates, f"{duplicates} row(s) identical to an earlier row", "info")
     return findings

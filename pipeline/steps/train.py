@@ -1,9 +1,10 @@
-"""Train step: XGBoost ``binary:logistic`` on the processed split, saved natively as ``xgboost-model`` in ``model.tar.gz``.
+"""Train step: XGBoost ``binary:logistic``, saved natively as ``xgboost-model`` in ``model.tar.gz``.
 
 In a SageMaker training container the defaults apply (channels under ``/opt/ml/input/data``, hyperparameters in
 ``/opt/ml/input/config/hyperparameters.json``, output to ``/opt/ml/model``). Locally::
 
-    python -m pipeline.steps.train --train w/train/train.csv --validation w/validation/validation.csv --model-dir w/model
+    python -m pipeline.steps.train --train w/train/train.csv --validation w/validation/validation.csv \
+        --model-dir w/model
 
 Training is deterministic (fixed seed and thread count) and the archive reproducible, so the same data and
 hyperparameters give a byte-identical ``model.tar.gz``. The booster is never pickled.
@@ -93,12 +94,19 @@ def train(
         validation_file = _split_file(validation_path, "validation")
         vframe = read_split(validation_file)
         evals.append(
-            (xgboost.DMatrix(vframe[list(FEATURES)], label=vframe.iloc[:, 0], feature_names=list(FEATURES)), "validation")
+            (
+                xgboost.DMatrix(vframe[list(FEATURES)], label=vframe.iloc[:, 0], feature_names=list(FEATURES)),
+                "validation",
+            )
         )
     booster_params = {k: v for k, v in params.items() if k != "num_round"}
     history: dict = {}
     booster = xgboost.train(
-        booster_params, dtrain, num_boost_round=int(params["num_round"]), evals=evals, evals_result=history,
+        booster_params,
+        dtrain,
+        num_boost_round=int(params["num_round"]),
+        evals=evals,
+        evals_result=history,
         verbose_eval=False,
     )
     model_path = Path(model_dir) / "model.tar.gz"
@@ -119,7 +127,9 @@ def train(
                 else {}
             ),
         },
-        "final_metrics": {f"{split}_{metric}": values[-1] for split, d in history.items() for metric, values in d.items()},
+        "final_metrics": {
+            f"{split}_{metric}": values[-1] for split, d in history.items() for metric, values in d.items()
+        },
         "model_sha256": hashing.sha256_file(model_path),
     }
     metadata_path = write_json(Path(model_dir) / "training.json", metadata)
