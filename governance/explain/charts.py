@@ -1,43 +1,14 @@
 """Charts of the explanations, as deterministic PNG bytes (same inputs, same bytes: evidence files hash stably).
 
-Every chart is drawn on a private ``matplotlib.figure.Figure`` with the Agg canvas (no pyplot state, no display),
-under matplotlib's default style whatever the user's ``matplotlibrc`` says, and saved without the ``Software``
-metadata and at a fixed resolution. The beeswarm's jitter is computed, not random.
-
->>> png = render(lambda fig: fig.add_subplot().plot([0, 1], [0, 1]))
->>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n" and png == render(lambda fig: fig.add_subplot().plot([0, 1], [0, 1]))
-True
+Rendering (fixed style, no pyplot state, no ``Software`` stamp) is :func:`governance.charts.render`; the
+beeswarm's jitter is computed, not random.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-
 import numpy as np
 
-DPI = 110
-STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.spines.top": False, "axes.spines.right": False,
-         "svg.hashsalt": "governance", "figure.dpi": DPI}
-TOWARDS_DEFAULT = "#c0392b"
-TOWARDS_REPAYMENT = "#2471a3"
-NEUTRAL = "#7f8c8d"
-
-
-def render(draw: Callable, size: tuple[float, float] = (7.0, 4.0)) -> bytes:
-    """Call ``draw(figure)`` on a fresh figure and return the PNG bytes."""
-    import matplotlib
-    import matplotlib.style
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
-        FigureCanvasAgg(figure)
-        draw(figure)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
+from governance.charts import NEUTRAL, TOWARDS_DEFAULT, TOWARDS_REPAYMENT, render
 
 
 def importance_bar(features: list[str], mean_abs: np.ndarray) -> bytes:

@@ -160,9 +160,9 @@ def explain_model(
     (they are re-checked for additivity against the booster here, never trusted); ``bands``: the age bands of the
     decomposition (default: the fairness policy's default bands).
     """
-    from governance.fairness.assess import library_versions
     from governance.fairness.bands import DEFAULT_BANDS, ELDERLY_AGE, assign_bands
     from governance.fairness.verdicts import overall
+    from governance.runtime import library_versions
 
     progress("load model and data")
     inputs = load_inputs(model, data)

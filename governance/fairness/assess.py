@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_f
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
 from governance.fairness.verdicts import Finding, apply_waivers, judge, overall
+from governance.runtime import library_versions
 
 SCHEMA = "quickloan-governance/fairness/v1"
 # The numpy engine must reproduce fairlearn's point estimates; anything beyond rounding noise is a defect.
@@ -44,19 +44,6 @@ def _num(value) -> float | None:
 
 def _interval(low: float, high: float) -> list | None:
     return None if math.isnan(low) or math.isnan(high) else [low, high]
-
-
-def library_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for name in ("quickloan-governance", "fairlearn", "numpy", "pandas", "scikit-learn", "xgboost-cpu", "xgboost",
-                 "shap", "matplotlib"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def _check_point_estimates(table: pd.DataFrame, point, overall_points: dict[str, float]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from governance.explain.charts import NEUTRAL, TOWARDS_DEFAULT, TOWARDS_REPAYMENT, render
+from governance.charts import NEUTRAL, TOWARDS_DEFAULT, TOWARDS_REPAYMENT, render
 
 
 def _series(result: dict, metric: str) -> tuple[list[str], np.ndarray, np.ndarray, list[bool]]:

@@ -172,7 +172,7 @@ def _explain(error: dict) -> str:
 def parse_policy(text: str, label: str = "<policy>") -> FairnessPolicy:
     """Validate a policy document; any problem is an :class:`InputError` naming ``label:line`` and the key."""
     # The policy engine's YAML reader: line of every key, duplicate keys refused.
-    from governance.policy._yaml import load_yaml
+    from governance.yaml_lines import load_yaml
 
     document = load_yaml(text, label)
     data = {} if document.data is None else document.data

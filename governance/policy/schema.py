@@ -49,10 +49,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from governance.errors import InputError
 from governance.policy import collectors  # noqa: F401 - registers every collector
-from governance.policy._yaml import YamlDocument, load_yaml
 from governance.policy.collectors.base import COLLECTORS
 from governance.policy.operators import Compiler, Condition, ConditionError, compile_condition
 from governance.waivers import Waiver
+from governance.yaml_lines import YamlDocument, load_yaml
 
 POLICY_KIND = "policy"
 WAIVERS_KIND = "waivers"

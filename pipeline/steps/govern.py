@@ -208,6 +208,7 @@ class _Govern:
         self.public_key = scratch / "signer.pub.pem"
         self.public_key.write_bytes(signer.public_key_pem())
         self._ledger = None
+        self._shap_values = None
 
     # --- the ledger: every check's outcome is one record --------------------------------------------------------------
 
@@ -258,16 +259,33 @@ class _Govern:
         return CheckOutcome("lineage", PASS, "provenance recorded and signed, one statement per step",
                             evidence=files)
 
+    def _shap(self):
+        """TreeSHAP on the validation split, computed once and shared by the fairness and explain checks."""
+        if self._shap_values is None:
+            from governance.explain import load_inputs, tree_shap
+
+            self._shap_values = tree_shap(load_inputs(str(self.model), str(self.validation)))
+        return self._shap_values
+
+    def _fairness_policy(self):
+        """``fairness.yaml`` from the policy folder when it has one, else the packaged default."""
+        from governance.fairness import load_policy
+
+        candidate = Path(self.policies_dir) / "fairness.yaml" if self.policies_dir else None
+        return load_policy(candidate if candidate is not None and candidate.is_file() else None)
+
     def fairness(self) -> CheckOutcome:
         from governance.fairness import assess_fairness
 
-        result = assess_fairness(str(self.model), str(self.validation), None, self.evidence, str(self.evaluation))
+        result = assess_fairness(str(self.model), str(self.validation), self._fairness_policy(), self.evidence,
+                                 str(self.evaluation), shap_values=self._shap())
         return self._graded("fairness", result, "fairness.json", "FAIRNESS_RED")
 
     def explain(self) -> CheckOutcome:
         from governance.explain import explain_model
 
-        result = explain_model(str(self.model), str(self.validation), self.evidence)
+        result = explain_model(str(self.model), str(self.validation), self.evidence, evaluation=str(self.evaluation),
+                               shap_values=self._shap(), bands=self._fairness_policy().age.age_bands())
         return self._graded("explain", result, "explain.json", "EXPLAIN_RED")
 
     def _graded(self, name: str, result: dict, file: str, red_reason: str) -> CheckOutcome:
