@@ -47,13 +47,24 @@ def parse_s3_uri(uri: str) -> S3Location:
     return S3Location(bucket, key)
 
 
-def s3_client(region: str | None = None):
-    """A boto3 S3 client; ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` point it at a local server."""
+def s3_client(region: str | None = None, *, validate_checksums: bool = True):
+    """A boto3 S3 client; ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` point it at a local server.
+
+    Each client gets a session of its own, so clients may be built on several threads at once. Callers that
+    compare S3's checksum with their own digest pass ``validate_checksums=False`` to avoid hashing twice.
+    """
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"max_attempts": 5, "mode": "adaptive"}, s3={"addressing_style": "path"})
-    return boto3.client("s3", region_name=region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", config=config)
+    config = Config(
+        retries={"max_attempts": 5, "mode": "adaptive"},
+        s3={"addressing_style": "path"},
+        response_checksum_validation="when_supported" if validate_checksums else "when_required",
+    )
+    session = boto3.session.Session()
+    return session.client(
+        "s3", region_name=region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", config=config
+    )
 
 
 def aws_error(err: Exception, what: str) -> Exception:
@@ -76,15 +87,24 @@ def aws_error(err: Exception, what: str) -> Exception:
 
 
 @contextlib.contextmanager
-def open_stream(uri: str | os.PathLike, *, version_id: str | None = None) -> Iterator[BinaryIO]:
-    """Open ``uri`` for streaming reads; S3 bodies are streamed, never spooled to a temporary file."""
+def open_stream(
+    uri: str | os.PathLike, *, version_id: str | None = None, checksum_mode: bool = False
+) -> Iterator[BinaryIO]:
+    """Open ``uri`` for streaming reads; S3 bodies are streamed, never spooled to a temporary file.
+
+    For S3 the stream's ``.response`` holds the GetObject metadata; ``checksum_mode`` asks S3 for the stored
+    ``ChecksumSHA256`` (returned, not validated, so the caller can compare it with its own digest).
+    """
     if is_s3_uri(uri):
         from botocore.exceptions import BotoCoreError, ClientError
 
         location = parse_s3_uri(str(uri))
         try:
             extra = {"VersionId": version_id} if version_id else {}
-            response = s3_client().get_object(Bucket=location.bucket, Key=location.key, **extra)
+            if checksum_mode:
+                extra["ChecksumMode"] = "ENABLED"
+            client = s3_client(validate_checksums=not checksum_mode)
+            response = client.get_object(Bucket=location.bucket, Key=location.key, **extra)
         except (ClientError, BotoCoreError) as err:
             raise aws_error(err, str(uri)) from None
         body = response["Body"]

@@ -85,20 +85,6 @@ def display_name(uri: str | os.PathLike) -> str:
     return text.rstrip("/").rsplit("/", 1)[-1] or text
 
 
-def _s3_client():
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        retries={"max_attempts": 5, "mode": "adaptive"},
-        s3={"addressing_style": "path"},
-        response_checksum_validation="when_required",
-    )
-    # A session of its own: this client may be built on the digest thread while the main thread builds others.
-    session = boto3.session.Session()
-    return session.client("s3", region_name=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1", config=config)
-
-
 @contextlib.contextmanager
 def open_artefact(uri: str | os.PathLike) -> Iterator[tuple[BinaryIO, S3Object | None, int | None]]:
     """Yield ``(stream, S3 metadata or None, size if known)``; errors are the toolkit's own types."""
@@ -109,35 +95,11 @@ def open_artefact(uri: str | os.PathLike) -> Iterator[tuple[BinaryIO, S3Object |
                 os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             yield handle, None, os.fstat(handle.fileno()).st_size
         return
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    location = storage.parse_s3_uri(str(uri))
-    try:
-        response = _s3_client().get_object(Bucket=location.bucket, Key=location.key, ChecksumMode="ENABLED")
-    except (ClientError, BotoCoreError) as err:
-        raise storage.aws_error(err, str(uri)) from None
-    meta = S3Object(response.get("ChecksumSHA256"), response.get("ChecksumType"), response.get("VersionId"),
-                    response.get("ETag"))
-    body = response["Body"]
-    try:
-        yield _Body(body), meta, response.get("ContentLength")
-    except (ClientError, BotoCoreError) as err:
-        raise storage.aws_error(err, str(uri)) from None
-    finally:
-        body.close()
-
-
-class _Body:
-    def __init__(self, body) -> None:
-        self._body = body
-
-    def read(self, size: int = -1) -> bytes:
-        return self._body.read(None if size is None or size < 0 else size)
-
-    def readinto(self, buffer) -> int:
-        data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    with storage.open_stream(uri, checksum_mode=True) as body:
+        response = body.response
+        meta = S3Object(response.get("ChecksumSHA256"), response.get("ChecksumType"), response.get("VersionId"),
+                        response.get("ETag"))
+        yield body, meta, response.get("ContentLength")
 
 
 def read_chunks(stream: BinaryIO, *, on_progress: Progress | None = None, cancel: threading.Event | None = None,
