@@ -119,6 +119,16 @@ def write_index(evidence_dir: str | os.PathLike, signer: Signer) -> Path:
     return root / INDEX
 
 
+def unseal(evidence_dir: str | os.PathLike) -> None:
+    """Remove the seal (index and signature) before a new run writes into the folder.
+
+    A seal vouches for one run's evidence; left in place while new files are written, it would make checks that
+    run before the new seal compare fresh evidence with a stale index.
+    """
+    for name in (INDEX_SIGNATURE, INDEX):  # the signature first: an index never stands unsigned
+        Path(evidence_dir, name).unlink(missing_ok=True)
+
+
 def open_statement(envelope: dict, verifier: Verifier, what: str) -> dict:
     """Verify a DSSE envelope and return its statement; failures name ``what`` and tell a wrong key from a bad one."""
     try:

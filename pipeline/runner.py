@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from governance.evidence import unseal
 from governance.jsonio import write_json
 from governance.registry import LocalRegistry, ModelPackage
 from pipeline.steps import evaluate as evaluate_step
@@ -135,6 +136,7 @@ def run_pipeline(
     work = Path(workdir)
     data_dir, model_dir, evidence_dir = work / "data", work / "model", work / "evidence"
     steps: list[StepRecord] = []
+    unseal(evidence_dir)
 
     on_step("process")
     record = StepRecord(

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from governance.cli import main
+from governance.registry import LocalRegistry
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -22,10 +23,29 @@ def test_demo_on_synthetic_data_ends_with_a_registered_model(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "SYNTHETIC" in result.stderr
     assert "PendingManualApproval" in result.stderr
-    for path in ("data/train.csv", "data/validation.csv", "model/model.tar.gz", "evidence/evaluation.json",
-                 "evidence/dataset.json"):
+    for path in ("data/train.csv", "data/validation.csv", "model/model.tar.gz", "model/model.tar.gz.sig",
+                 "evidence/evaluation.json", "evidence/dataset.json", "evidence/index.json", "evidence/index.json.sig",
+                 "evidence/manifest.json", "evidence/fairness.json", "evidence/explain.json", "evidence/policy.json",
+                 "evidence/provenance/register.intoto.json", "governance.json", "audit-pack.pdf",
+                 "audit-pack.pdf.sig", "keys/signing-key.pub.pem"):
         assert (out / path).is_file(), path
     assert json.loads((out / "evidence" / "dataset.json").read_text())["synthetic"] is True
+    assert json.loads((out / "governance.json").read_text())["status"] == "PASS"
+    package = LocalRegistry(out / "registry.db").get("quickloan-credit-default")
+    assert package.customer_metadata["audit_pack_uri"] == str((out / "audit-pack.pdf").resolve())
+    assert package.customer_metadata["signature_uri"] == str((out / "model" / "model.tar.gz.sig").resolve())
+    public = str(out / "keys" / "signing-key.pub.pem")
+    # What the demo produced stands up to the independent checks a reviewer would run afterwards.
+    for check in (("verify", str(out / "model" / "model.tar.gz"), "--key", public),
+                  ("lineage", "verify", str(out / "evidence"), "--key", public),
+                  ("ledger", "verify", str(out / "evidence" / "ledger.jsonl"), "--key", public),
+                  ("pack", "verify", str(out / "audit-pack.pdf"), "--key", public)):
+        result = run_cli(*check)
+        assert result.returncode == 0, (check, result.stderr)
+    # A second run in the same folder reuses the key and registers a new version.
+    again = run_cli("demo", "--out", str(out), "--rows", "4000", "--num-round", "40")
+    assert again.returncode == 0, again.stderr
+    assert LocalRegistry(out / "registry.db").get("quickloan-credit-default").version == 2
 
 
 def test_pipeline_run_below_gate_exits_1(tmp_path, synthetic_csv):
