@@ -34,6 +34,16 @@ def _bars(ax, x, values, errors, judged, colour, width=0.8, label=None):
             bar.set_alpha(0.45)
 
 
+def _paired_bars(ax, result: dict, series: list[tuple[str, str, str]]) -> list[str]:
+    """Two metrics per band side by side (with intervals); returns the band labels for the x axis."""
+    labels: list[str] = []
+    for offset, (metric, colour, name) in enumerate(series):
+        labels, values, errors, judged = _series(result, metric)
+        _bars(ax, np.arange(len(labels)) + (offset - 0.5) * 0.35, values, errors, judged, colour, 0.35, name)
+    ax.set_xticks(range(len(labels)), labels)
+    return labels
+
+
 def approval_by_band(result: dict) -> bytes:
     labels, values, errors, judged = _series(result, "approval_rate")
     threshold = result["settings"]["threshold"]
@@ -57,16 +67,10 @@ def ratios_by_band(result: dict) -> bytes:
 
     def draw(fig):
         ax = fig.add_subplot()
-        for offset, (metric, colour, name) in enumerate(
-            [("adverse_impact_ratio", TOWARDS_REPAYMENT, "adverse impact ratio"),
-             ("equal_opportunity_ratio", NEUTRAL, "equal-opportunity ratio")]
-        ):
-            labels, values, errors, judged = _series(result, metric)
-            x = np.arange(len(labels)) + (offset - 0.5) * 0.35
-            _bars(ax, x, values, errors, judged, colour, width=0.35, label=name)
+        _paired_bars(ax, result, [("adverse_impact_ratio", TOWARDS_REPAYMENT, "adverse impact ratio"),
+                                  ("equal_opportunity_ratio", NEUTRAL, "equal-opportunity ratio")])
         ax.axhline(rules["adverse-impact-ratio"]["limit"], color=TOWARDS_DEFAULT, linestyle="--", linewidth=1,
                    label=f"limit {rules['adverse-impact-ratio']['limit']:g}")
-        ax.set_xticks(range(len(labels)), labels)
         ax.set_ylim(0, 1.1)
         ax.set_ylabel("ratio to the best judged band")
         ax.set_title("Adverse impact and equal opportunity by age band")
@@ -78,13 +82,8 @@ def ratios_by_band(result: dict) -> bytes:
 def error_rates_by_band(result: dict) -> bytes:
     def draw(fig):
         ax = fig.add_subplot()
-        for offset, (metric, colour, name) in enumerate(
-            [("true_positive_rate", TOWARDS_REPAYMENT, "defaulters declined (TPR)"),
-             ("false_positive_rate", TOWARDS_DEFAULT, "good payers declined (FPR)")]
-        ):
-            labels, values, errors, judged = _series(result, metric)
-            _bars(ax, np.arange(len(labels)) + (offset - 0.5) * 0.35, values, errors, judged, colour, 0.35, name)
-        ax.set_xticks(range(len(labels)), labels)
+        _paired_bars(ax, result, [("true_positive_rate", TOWARDS_REPAYMENT, "defaulters declined (TPR)"),
+                                  ("false_positive_rate", TOWARDS_DEFAULT, "good payers declined (FPR)")])
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("rate")
         ax.set_title("Error rates by age band")
@@ -96,13 +95,8 @@ def error_rates_by_band(result: dict) -> bytes:
 def calibration_by_band(result: dict) -> bytes:
     def draw(fig):
         ax = fig.add_subplot()
-        for offset, (metric, colour, name) in enumerate(
-            [("default_rate", NEUTRAL, "observed default rate"),
-             ("mean_predicted", TOWARDS_DEFAULT, "mean predicted default probability")]
-        ):
-            labels, values, errors, judged = _series(result, metric)
-            _bars(ax, np.arange(len(labels)) + (offset - 0.5) * 0.35, values, errors, judged, colour, 0.35, name)
-        ax.set_xticks(range(len(labels)), labels)
+        _paired_bars(ax, result, [("default_rate", NEUTRAL, "observed default rate"),
+                                  ("mean_predicted", TOWARDS_DEFAULT, "mean predicted default probability")])
         ax.set_ylabel("default rate")
         ax.set_title("Calibration by age band")
         ax.legend(fontsize=8)
