@@ -76,12 +76,15 @@ def _read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
 
 def _numeric(frame: pd.DataFrame, column: str, path: str | os.PathLike, line_offset: int) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna() & frame[column].notna()
+    # inf (or a number too large for a float) is refused too: XGBoost cannot train or score on it.
+    bad = (values.isna() & frame[column].notna()) | np.isinf(values.to_numpy(dtype="float64"))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = str(frame[column].iloc[row])  # 'inf', not np.float64(inf)
         raise InputError(
             "MALFORMED_CSV",
-            f"{path}: line {row + line_offset}: {frame[column].iloc[row]!r} is not a number in column {column!r}",
+            f"{path}: line {row + line_offset}: {shown!r} is not a finite number in column "
+            f"{column!r}",
         )
     return values.astype("float64")
 

@@ -226,6 +226,9 @@ def check_index(evidence_dir: str | os.PathLike, verifier: Verifier | None) -> I
                 relative).parts:
             check.problems.append(Problem("MALFORMED_INDEX", f"{INDEX}: bad entry {entry!r}", INDEX))
             continue
+        if not isinstance(entry.get("size"), int) or not isinstance(entry.get("sha256"), str):
+            check.problems.append(Problem("MALFORMED_INDEX", f"{INDEX}: {relative}: no sha256 or size", INDEX))
+            continue
         check.entries[relative] = entry
         check.digests[relative] = entry.get("sha256", "")
         problem = _check_entry(root, relative, entry)

@@ -69,8 +69,10 @@ def s3_client(region: str | None = None, *, validate_checksums: bool = True):
 
 def aws_error(err: Exception, what: str) -> Exception:
     """Translate a botocore exception into the toolkit's error types (used by every AWS caller)."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 
+    if isinstance(err, ParamValidationError):  # the request itself is wrong (s3://bucket with no key, say)
+        return InputError("BAD_URI", f"{what}: {' '.join(str(err).split())}")
     if isinstance(err, ClientError):
         code = err.response.get("Error", {}).get("Code", "")
         message = err.response.get("Error", {}).get("Message", "") or code
@@ -187,8 +189,11 @@ def write_bytes_atomic(uri: str | os.PathLike, data: bytes, *, mode: int | None 
             raise aws_error(err, str(uri)) from None
         return str(uri)
     path = Path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _write_error(err, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -196,11 +201,24 @@ def write_bytes_atomic(uri: str | os.PathLike, data: bytes, *, mode: int | None 
             os.fsync(handle.fileno())
         os.chmod(tmp, mode if mode is not None else 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise _write_error(err, path) from None
         raise
     return path
+
+
+def _write_error(err: OSError, path: Path) -> Exception:
+    """A failed local write as the toolkit's error: a wrong output path is bad input, the rest incomplete."""
+    if isinstance(err, IsADirectoryError):
+        return InputError("BAD_OUTPUT", f"{path}: is a directory, expected a file path")
+    if isinstance(err, (NotADirectoryError, FileExistsError)):
+        return InputError("BAD_OUTPUT", f"{path}: a parent of this path is a file, not a folder")
+    if isinstance(err, PermissionError):
+        return Incomplete("PERMISSION_DENIED", f"{path}: cannot write ({err.strerror})")
+    return Incomplete("IO_ERROR", f"{path}: cannot write ({err.strerror or err})")
 
 
 @contextlib.contextmanager
@@ -210,13 +228,19 @@ def atomic_output(path: str | os.PathLike, *, mode: int = 0o644) -> Iterator[Pat
     For writers (tarfile, reportlab, matplotlib) that want a file name rather than bytes.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as err:
+        raise _write_error(err, target) from None
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except OSError as err:
+            raise _write_error(err, target) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -45,6 +45,7 @@ class YamlDocument:
 def load_yaml(text: str, name: str) -> YamlDocument:
     """Parse one YAML document with the safe loader; syntax errors and duplicate keys raise ``InputError``."""
     loader = _Loader(text)
+    node = None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -61,9 +62,29 @@ def load_yaml(text: str, name: str) -> YamlDocument:
         raise InputError("INVALID_POLICY", f"{name}:{line}: YAML syntax error: {problem}") from None
     except yaml.YAMLError as err:
         raise InputError("INVALID_POLICY", f"{name}:1: YAML error: {err}") from None
+    except (ValueError, OverflowError) as err:  # a scalar that parses but cannot be built: 2031-13-01
+        line = _unbuildable_line(node) if node is not None else 1
+        raise InputError("INVALID_POLICY", f"{name}:{line}: invalid value: {err}") from None
     finally:
         loader.dispose()
     return YamlDocument(name, data, lines)
+
+
+def _unbuildable_line(root: yaml.Node) -> int:
+    """1-based line of the first scalar the safe constructor refuses (an impossible date, say)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(node, deep=True)
+            except (ValueError, OverflowError):
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+    return root.start_mark.line + 1
 
 
 def _check_keys(node: yaml.Node, loc: Loc, lines: dict[Loc, int], name: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from governance.errors import InputError
 from governance.evidence import unseal
 from governance.jsonio import write_json
 from governance.registry import LocalRegistry, ModelPackage
@@ -134,6 +135,12 @@ def run_pipeline(
 ) -> PipelineRun:
     """Run the pipeline locally; registers the model (``PendingManualApproval``) only when every gate passes."""
     work = Path(workdir)
+    if work.exists() and not work.is_dir():
+        raise InputError("BAD_OUTPUT", f"{work}: the work folder exists and is not a folder")
+    if not 0 <= auc_threshold <= 1:
+        raise InputError("BAD_PARAMETER", f"the AUC gate must be between 0 and 1, got {auc_threshold}")
+    if not 0 < decision_threshold < 1:
+        raise InputError("BAD_PARAMETER", f"the decision threshold must be between 0 and 1, got {decision_threshold}")
     data_dir, model_dir, evidence_dir = work / "data", work / "model", work / "evidence"
     steps: list[StepRecord] = []
     unseal(evidence_dir)

@@ -35,7 +35,9 @@ def _past_due(rng: np.random.Generator, n: int, risk: np.ndarray, base: float) -
 def generate(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Return a raw-format frame (index column, target, ten features) of ``rows`` synthetic applicants."""
     if rows < 10:
-        raise ValueError("at least 10 rows are needed for a stratified split")
+        from governance.errors import InputError
+
+        raise InputError("BAD_PARAMETER", f"at least 10 synthetic rows are needed for a stratified split, got {rows}")
     rng = np.random.default_rng(seed)
     n = rows
     age = np.clip(np.round(rng.normal(52, 14.8, n)), 21, 103)

@@ -235,7 +235,7 @@ def _index_digests(index_bytes: bytes) -> dict[str, str]:
     try:
         index = json.loads(index_bytes)
         return {e["path"]: e["sha256"] for e in index["files"] if e.get("mode", "fixed") != "state"}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise CheckFailed("EVIDENCE_MALFORMED", "the attached index.json is not an evidence index") from None
 
 

@@ -127,6 +127,19 @@ def test_refuses_when_a_blocking_check_failed(governed, work, capsys):
     assert_not_approved_and_recorded(work, "Jane Doe", "GOVERNANCE_FAILED")
 
 
+def test_refuses_a_pass_verdict_whose_blocking_checks_were_skipped(governed, work, capsys):
+    def skipped_policy(verdict):
+        for check in verdict["checks"]:
+            if check["name"] == "policy":
+                check.update(status="SKIPPED", message="turned off by the caller")
+
+    rewrite_verdict(governed, work, skipped_policy)
+    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                      str(governed.public_key))
+    assert outcome["reason"] == "CHECKS_NOT_RUN" and "policy SKIPPED" in outcome["message"]
+    assert_not_approved_and_recorded(work, "Jane Doe", "CHECKS_NOT_RUN")
+
+
 def test_refuses_a_verdict_about_another_artefact(governed, work, capsys):
     rewrite_verdict(governed, work, lambda verdict: verdict["artefact"].update(sha256="0" * 64))
     outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
@@ -238,13 +251,17 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     )["TrainingJobArn"]
 
     # The govern step as the container runs it, then SageMaker's upload of its outputs at the end of the job.
-    # The policy scan is skipped here only: the bucket our own policies require denies plain HTTP (TLS-only),
-    # and moto enforces bucket policies, so a compliant bucket cannot be reached on 127.0.0.1 without TLS.
+    # The policy scan runs the artefact policy only: the bucket our storage policies require denies plain HTTP
+    # (TLS-only), and moto enforces bucket policies, so a compliant bucket cannot be reached on 127.0.0.1 without
+    # TLS. (Skipping the scan instead would make the gate refuse: a skipped check is not a passed one.)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "artefact.yaml").write_bytes((Path(__file__).parents[1] / "policies" / "artefact.yaml").read_bytes())
     local = container_layout(tmp_path / "processing", governed.run)
     arguments = container_arguments(local, governed.key, "--artefact-uri", artefact, "--data-uri", str(governed.data),
                                     "--evidence-uri", f"{root}/govern/evidence",
                                     "--publish-uri", f"{root}/govern/governance", "--training-job", job,
-                                    "--skip", "policy")
+                                    "--policies", str(policies))
     assert main_govern(arguments) == 0
     upload_folder(s3, local / "evidence", f"{root}/govern/evidence")
     upload_folder(s3, local / "governance", f"{root}/govern/governance")

@@ -74,3 +74,38 @@ def test_missing_file_and_unknown_flag(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--no-such-flag"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("rows", ["5", "0", "-3"])
+def test_too_few_synthetic_rows_is_a_bad_call(tmp_path, capsys, rows):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--rows", rows]) == 2
+    assert "BAD_PARAMETER" in capsys.readouterr().err
+    assert not (tmp_path / "demo" / "data" / "synthetic-cs-training.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "extra", [["--auc-threshold", "1.5"], ["--auc-threshold", "nan"], ["--decision-threshold", "2"]]
+)
+def test_out_of_range_thresholds_are_refused_before_any_work(tmp_path, capsys, synthetic_csv, extra):
+    work = tmp_path / "w"
+    assert main(["pipeline", "run", "--data", str(synthetic_csv), "--workdir", str(work), *extra]) == 2
+    assert "BAD_PARAMETER" in capsys.readouterr().err
+    assert not (work / "data" / "train.csv").exists()
+
+
+def test_an_output_folder_that_is_a_file_is_a_bad_call(tmp_path, capsys, synthetic_csv):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    assert main(["demo", "--out", str(taken), "--rows", "100"]) == 2
+    assert "BAD_OUTPUT" in capsys.readouterr().err
+    assert main(["pipeline", "run", "--data", str(synthetic_csv), "--workdir", str(taken)]) == 2
+    assert "BAD_OUTPUT" in capsys.readouterr().err
+    assert taken.read_text() == "not a folder"
+
+
+def test_a_bad_governance_file_is_refused_before_anything_is_registered(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--rows", "2000", "--governance-file", str(tmp_path / "none.yaml")]) == 2
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    assert not (out / "registry.db").exists() and not (out / "model").exists()
+

@@ -131,3 +131,17 @@ def test_symbolic_links_are_refused(folder, tmp_path):
     with pytest.raises(InputError) as failed:
         write_index(folder, signer)
     assert failed.value.reason == "EVIDENCE_SYMLINK"
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_an_index_entry_with_a_bad_size_is_a_failed_check_not_a_crash(folder, verified):
+    signer, verifier, _ = keypair()
+    Ledger(folder / "ledger.jsonl", signer).append("sign", "ci")
+    write_index(folder, signer)
+    index = json.loads((folder / INDEX).read_text())
+    for entry in index["files"]:
+        entry["size"] = str(entry["size"])
+    (folder / INDEX).write_text(json.dumps(index))
+    with pytest.raises(CheckFailed) as failed:
+        verify_index(folder, verifier if verified else None)
+    assert failed.value.reason == ("DIGEST_MISMATCH" if verified else "MALFORMED_INDEX")

@@ -43,6 +43,11 @@ def test_unknown_key_names_file_line_and_key(tmp_path):
         ("[1, 2]\n", "must be a mapping"),
         ("checks: {calibration: {limit: 0.1\n", "YAML syntax error"),
         ("bootstrap:\n  seed: 1\n  seed: 2\n", "p.yaml:3: duplicate key 'seed'"),
+        # A NaN limit would make every comparison false: every metric would pass.
+        ("checks:\n  adverse-impact-ratio:\n    limit: .nan\n", "p.yaml:3: checks.adverse-impact-ratio.limit"),
+        ("checks:\n  calibration:\n    limit: .inf\n", "p.yaml:3: checks.calibration.limit"),
+        ("waivers:\n  - check: calibration\n    reason: pilot\n    approver: J. Doe\n    expires: 2031-02-30\n",
+         "p.yaml:5:"),
     ],
 )
 def test_invalid_policies_are_input_errors(text, expected):

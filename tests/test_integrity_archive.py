@@ -129,6 +129,7 @@ CORPUS: dict[str, tuple[str, bytes, Limits | None]] = {
     "pickle-as-model": ("PICKLE_DATA", tar_gz(member("xgboost-model", pickle.dumps({"booster": 1}, 4))), None),
     "model-not-xgboost": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", b'{"learner": "no"}')), None),
     "model-binary": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", b"binf\x00\x00legacy")), None),
+    "model-bad-utf8": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", b'{"learner":\xff\xfe}')), None),
     "model-is-dir": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", type=tarfile.DIRTYPE, mode=0o755)), None),
     "code-dir": ("CODE_PRESENT", tarball_bytes({"xgboost-model": small_booster_bytes(),
                                                 "code/requirements.txt": b"evil-package==6.6.6\n"}), None),

@@ -127,3 +127,15 @@ def test_unreachable_endpoint_is_incomplete(monkeypatch, tmp_path):
     assert main(["inspect", "s3://bucket/model.tar.gz"]) == 3
     assert main(["sign", str(tmp_path / "x"), "--kms-key-id", "alias/x"]) == 3
     sys.stderr.flush()
+
+
+@pytest.mark.parametrize("uri", ["s3://bucket", "s3://bucket/"])
+def test_s3_uri_without_a_key_is_bad_input(monkeypatch, capsys, uri):
+    from tests.servers import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # the request is refused before sending
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert main(["inspect", uri]) == 2
+    err = capsys.readouterr().err
+    assert "BAD_URI" in err and err.count("\n") == 1

@@ -139,8 +139,25 @@ def test_malformed_trust_file_is_bad_input(tmp_path, document, problem):
     assert failure.value.reason == "MALFORMED_TRUST_FILE" and problem in failure.value.message
 
 
+def test_trust_file_that_is_a_folder_is_bad_input(tmp_path):
+    with pytest.raises(InputError) as failure:
+        TrustPolicy.load(tmp_path)
+    assert failure.value.reason == "NOT_A_FILE"
+
+
 def test_key_hint_must_match_the_key(tmp_path, pairs):
     policy = write_policy(tmp_path, [{"name": "x", "public_key_file": str(pairs["new"][1]), "key_hint": "ab" * 32}])
     artefact = signed_artefact(tmp_path, pairs["new"], JAN)
     with pytest.raises(InputError):
         verify_artefact(artefact, trusted=policy, at=JUN)
+
+
+def test_prefixes_match_at_a_path_boundary(tmp_path, pairs):
+    """``releases`` covers ``releases/v1`` but not a sibling folder that merely starts with the same letters."""
+    policy = write_policy(tmp_path, [
+        {"name": "prod", "public_key_file": str(pairs["new"][1]), "artefact_prefixes": ["releases"]},
+    ])
+    inside = signed_artefact(tmp_path / "releases" / "v1", pairs["new"], JAN)
+    sibling = signed_artefact(tmp_path / "releases-untrusted", pairs["new"], JAN)
+    assert outcome(inside, policy, at=JUN) == "OK:prod"
+    assert outcome(sibling, policy, at=JUN) == "UNTRUSTED_SIGNER"

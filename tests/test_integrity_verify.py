@@ -237,6 +237,22 @@ def test_truncated_or_missing_signature_is_bad_input(signed, keys):
     assert failure.value.reason == "SIGNATURE_NOT_FOUND"
 
 
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    (("dsseEnvelope", "payloadType"), 5, "MALFORMED_ENVELOPE"),
+    (("verificationMaterial", "publicKey", "hint"), 7, "MALFORMED_SIGNATURE"),
+])
+def test_wrongly_typed_bundle_fields_are_bad_input(signed, keys, capsys, field, value, reason):
+    artefact, result = signed
+    bundle = json.loads(Path(result.signature).read_text())
+    parent = bundle
+    for key in field[:-1]:
+        parent = parent[key]
+    parent[field[-1]] = value
+    Path(result.signature).write_text(json.dumps(bundle))
+    assert main(["verify", str(artefact), "--key", str(keys["public"])]) == 2
+    assert reason in capsys.readouterr().err
+
+
 def test_without_the_manifest_the_gate_inspects_in_the_same_pass(signed, keys):
     artefact, result = signed
     os.unlink(result.manifest)
@@ -337,6 +353,33 @@ def test_cli_exit_codes_for_bad_calls(tmp_path, keys, capsys):
     assert main(["sign", str(tmp_path / "absent.tar.gz"), "--key", str(keys["private"])]) == 2
     assert main(["verify", str(artefact), "--key", str(keys["private"])]) == 2  # a private key given as public
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("spelling", ["{dir}/./model.tar.gz", "{dir}/sub/../model.tar.gz", "{dir}/link"])
+def test_signature_never_overwrites_the_artefact_however_spelled(tmp_path, keys, capsys, spelling):
+    artefact = tmp_path / "model.tar.gz"
+    original = ordered_tarball(MEMBERS)
+    artefact.write_bytes(original)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to(artefact)
+    out = spelling.format(dir=tmp_path)
+    assert main(["sign", str(artefact), "--key", str(keys["private"]), "--out", out]) == 2
+    assert "BAD_OUTPUT" in capsys.readouterr().err
+    assert artefact.read_bytes() == original
+    assert not list(tmp_path.glob("*.sig"))
+
+
+def test_unusable_output_paths_are_bad_input_and_write_nothing(tmp_path, keys, capsys):
+    artefact = tmp_path / "model.tar.gz"
+    artefact.write_bytes(ordered_tarball(MEMBERS))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain-file").write_text("x")
+    for out in (tmp_path / "folder", tmp_path / "plain-file" / "model.tar.gz.sig"):
+        assert main(["sign", str(artefact), "--key", str(keys["private"]), "--out", str(out)]) == 2
+        assert "BAD_OUTPUT" in capsys.readouterr().err
+    assert main(["keygen", "--out", str(tmp_path / "plain-file")]) == 2
+    assert "BAD_OUTPUT" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["folder", "model.tar.gz", "plain-file"]
 
 
 def test_cli_refuses_unsafe_then_allows_explicitly(tmp_path, keys, capsys):

@@ -113,3 +113,11 @@ def test_a_bucket_without_object_lock_is_refused(s3):
     with pytest.raises(InputError) as failed:
         Ledger(f"s3://{bucket}/l/").append("sign", "ci")
     assert failed.value.reason == "OBJECT_LOCK_DISABLED"
+
+
+def test_a_prefix_without_records_is_not_an_intact_ledger(s3):
+    bucket = locked_bucket(s3)
+    Ledger(f"s3://{bucket}/ledger/", retention_days=1).append("sign", "ci")
+    with pytest.raises(InputError) as failed:
+        verify_ledger(f"s3://{bucket}/ledgr/")  # a mistyped prefix
+    assert failed.value.reason == "FILE_NOT_FOUND"

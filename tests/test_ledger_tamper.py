@@ -198,3 +198,22 @@ def test_cli_append_and_bad_input(tmp_path, keys, capsys):
     assert (record["event"], record["digests"], record["details"]) == ("approve", {"model": SHA}, {"ticket": "RISK-12"})
     code, _, err = cli(capsys, "ledger", "verify", str(tmp_path / "absent.jsonl"))
     assert code == 2 and err.count("\n") == 1 and "no such ledger" in err
+
+
+@pytest.mark.parametrize("drop_head", [False, True])
+def test_a_ledger_rebuilt_without_the_key_fails_when_a_key_is_given(tmp_path, keys, drop_head):
+    # Fewer records than the checkpoint interval: only the signed head vouches for the chain.
+    path = tmp_path / "short.jsonl"
+    for number in range(3):
+        Ledger(path, keys[0]).append("sign", "ci", details={"number": number})
+    assert verify_ledger(path, keys[1]).head == "signed"
+    path.unlink()
+    path.with_name("short.jsonl.head").unlink()
+    for number in range(3):  # rewritten by someone without the key: a consistent but unsigned chain
+        Ledger(path).append("sign", "mallory", details={"number": number})
+    if drop_head:
+        path.with_name("short.jsonl.head").unlink()
+    assert check_ledger(path, None).passed  # the bare chain is consistent…
+    report = check_ledger(path, keys[1])  # …but nothing in it is signed by the trusted key
+    assert not report.passed
+    assert report.problems[0].kind == ("truncated" if drop_head else "signature")

@@ -186,3 +186,9 @@ def test_cli_json_report_and_bad_calls(evidence, tmp_path, capsys):
     assert exited.value.code == 2
     code, _, err = cli(capsys, "lineage", "verify", str(tmp_path / "nowhere"), "--key", str(public))
     assert code == 2 and "no such evidence folder" in err
+
+
+def test_show_refuses_a_folder_as_the_png(evidence, tmp_path, capsys):
+    code, _, err = cli(capsys, "lineage", "show", str(evidence[0]), "--png", str(tmp_path))
+    assert code == 2 and "NOT_A_FILE" in err
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -180,3 +180,25 @@ def test_verify_refuses_a_pdf_that_is_not_a_pack(built, tmp_path, capsys):
         verify_pack(plain, built.verifier)
     assert failure.value.reason in {"SIGNATURE_INVALID", "NOT_AN_AUDIT_PACK"}
 
+
+
+@pytest.mark.parametrize("case", ["ledger-without-key", "output-is-a-folder"])
+def test_bad_render_calls_write_nothing(built, tmp_path, capsys, case):
+    # Refused before rendering: exit 2 with a reason code, and no PDF left behind.
+    if case == "ledger-without-key":
+        target, extra, reason = tmp_path / "x.pdf", ["--ledger", str(tmp_path / "l.jsonl")], "BAD_USAGE"
+    else:
+        target, extra, reason = tmp_path / "out", [], "NOT_A_FILE"
+        target.mkdir()
+    code, err = run(["pack", str(built.evidence), "-o", str(target), *extra], capsys)
+    assert code == 2 and reason in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == (["out"] if case == "output-is-a-folder" else [])
+
+
+@pytest.mark.parametrize("index", [b'{"files": ["evaluation.json"]}', b'[]', b'{"files": [{"path": "a"}]}'])
+def test_a_malformed_attached_index_is_a_failed_check(index):
+    from reports.pack import _index_digests
+
+    with pytest.raises(CheckFailed) as failure:
+        _index_digests(index)
+    assert failure.value.reason == "EVIDENCE_MALFORMED"

@@ -65,6 +65,20 @@ def test_non_numeric_value_names_line_and_column(tmp_path):
     assert "line 6" in err.value.message and "'age'" in err.value.message and "forty" in err.value.message
 
 
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400"])
+def test_infinite_value_names_line_and_column(tmp_path, value):
+    rows = _rows()
+    cells = rows[2].split(",")
+    cells[5] = value  # DebtRatio
+    rows[2] = ",".join(cells)
+    path = _write(tmp_path, "\n".join([HEADER, *rows]) + "\n")
+    with pytest.raises(InputError) as err:
+        _run(tmp_path, path)
+    assert err.value.reason == "MALFORMED_CSV"
+    assert "line 4" in err.value.message and "'DebtRatio'" in err.value.message
+    assert not (tmp_path / "out" / "train.csv").exists()
+
+
 @pytest.mark.parametrize(("text", "reason"), [("", "EMPTY_DATA"), (HEADER + "\n", "EMPTY_DATA")])
 def test_empty_inputs(tmp_path, text, reason):
     with pytest.raises(InputError) as err:

@@ -142,6 +142,17 @@ def test_cli_reports_a_bad_policy_with_exit_2_and_file_line(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path, capsys):
+    # YAML reads 2031-13-01 as a timestamp and fails while building it: still a bad policy, not a crash.
+    write(tmp_path, "custom.yaml", GOOD_CHECK)
+    write(tmp_path, "waivers.yaml", "kind: waivers\nwaivers:\n  - check: CUS-001\n    reason: migrating\n"
+                                    "    approver: J. Doe\n    expires: 2031-13-01\n")
+    assert f"{tmp_path / 'waivers.yaml'}:6:" in load_error(tmp_path)
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["scan", str(tmp_path / "file.txt"), "--policies", str(tmp_path), "--quiet"]) == 2
+    assert "INVALID_POLICY" in capsys.readouterr().err
+
+
 def test_an_edited_copy_of_the_shipped_folder_works(tmp_path):
     copy = tmp_path / "policies"
     shutil.copytree(default_policies_dir(), copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))

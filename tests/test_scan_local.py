@@ -147,6 +147,40 @@ def test_file_permissions(tmp_path):
     assert result.exit_code == 1
 
 
+def test_unreadable_folder_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
+    # A folder the scan cannot list hides its files: that must be ERROR (exit 3), never "nothing failed".
+    (tmp_path / "ok.txt").write_text("x")
+    hidden = tmp_path / "secret"
+    hidden.mkdir()
+    (hidden / "loose.txt").write_text("x")
+    os.chmod(hidden / "loose.txt", 0o666)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == hidden:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = scan([str(tmp_path)])
+    errors = [f for f in result.findings if f.status == Status.ERROR]
+    assert errors and all(f.resource.id == str(hidden) for f in errors)
+    assert "Permission denied" in errors[0].message
+    assert result.exit_code == 3
+
+
+@pytest.mark.parametrize("content", ['{"version": 1, "resources": [1]}',
+                                     '{"version": 1, "resources": {"s3_bucket:b": "junk"}}',
+                                     '{"version": 1, "resources": {"s3_bucket:b": {"evidence": "junk"}}}'])
+def test_malformed_scan_state_is_bad_input(tmp_path, capsys, content):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("x")
+    assert main(["scan", str(tmp_path / "data"), "--quiet", "--state", str(state)]) == 2
+    assert "BAD_STATE" in capsys.readouterr().err
+
+
 def test_scan_local_run_writes_the_three_reports_into_the_evidence_folder(signed_run, tmp_path):
     evidence = tmp_path / "evidence"
     shutil.copytree(signed_run["evidence"], evidence)

@@ -30,6 +30,8 @@ from governance.errors import EXIT_OK, CheckFailed, GovernanceError, InputError
 LOCAL_PREFIX = "local:model-package/"
 META_APPROVED_BY = "approved_by"
 META_APPROVED_AT = "approved_at"
+# The checks a PASS verdict must show as PASS: a check the caller skipped is not a check that passed.
+REQUIRED_CHECKS = ("integrity", "lineage", "fairness", "explain", "policy", "evidence")
 EVIDENCE_REPORTS = {"evaluation": "evaluation.json", "fairness": "fairness.json", "explain": "explain.json"}
 
 
@@ -177,6 +179,11 @@ def check_verdict(candidate: Candidate, sha256: str, verifier, governance: str |
     if verdict.get("status") != PASS:
         raise CheckFailed("GOVERNANCE_FAILED", f"the governance verdict is {verdict.get('status')}: "
                                                f"{verdict.get('summary', '')}")
+    statuses = {c.get("name"): c.get("status") for c in verdict.get("checks", []) if isinstance(c, dict)}
+    not_passed = [f"{name} {statuses.get(name) or 'absent'}" for name in REQUIRED_CHECKS if statuses.get(name) != PASS]
+    if not_passed:
+        raise CheckFailed("CHECKS_NOT_RUN", f"{location}: the verdict says PASS but not every blocking check ran and "
+                                            f"passed: {', '.join(not_passed)}")
     return verdict
 
 

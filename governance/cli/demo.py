@@ -45,16 +45,23 @@ def _signing_key(out: Path) -> Path:
 def demo_command(args: argparse.Namespace) -> int:
     from governance.cli.console import stderr, step_progress
     from governance.cli.pipeline import hyperparameters, print_run_summary
+    from governance.errors import InputError
     from governance.signing import load_signer
     from pipeline import synthetic
     from pipeline.runner import run_pipeline
     from pipeline.steps.govern import govern_hook
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError("BAD_OUTPUT", f"--out {out}: exists and is not a folder")
+    if args.governance_file:
+        from reports.governance_file import load_governance_file
+
+        load_governance_file(args.governance_file)  # a wrong file is refused before anything runs or registers
     data = args.data
     if data is None:
         data = str(out / "data" / "synthetic-cs-training.csv")
-        synthetic.write_csv(data, rows=args.rows or synthetic.DEFAULT_ROWS)
+        synthetic.write_csv(data, rows=synthetic.DEFAULT_ROWS if args.rows is None else args.rows)
         stderr.print(f"[yellow]No --data given: generated SYNTHETIC data ({synthetic.GENERATOR_ID}) at {data}[/]")
     key = _signing_key(out)
     signer = load_signer(key)

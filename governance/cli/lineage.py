@@ -68,6 +68,8 @@ def show_command(args: argparse.Namespace) -> int:
         stderr.print(f"[red]✗ {escape(problem.message)}[/]", soft_wrap=True)
     if not args.no_png:
         target = Path(args.png) if args.png else root / LINEAGE_PNG
+        if target.is_dir():
+            raise InputError("NOT_A_FILE", f"{target}: is a directory; --png names the image to write")
         with tempfile.TemporaryDirectory() as scratch:
             drawn = write_lineage_png(chain, Path(scratch) / LINEAGE_PNG).read_bytes()
         sealed = args.png is None and (root / INDEX).is_file()

@@ -86,20 +86,22 @@ def render_command(evidence_dir: Path, args: argparse.Namespace) -> int:
     if not evidence_dir.is_dir():
         raise InputError("NOT_A_DIRECTORY", f"{evidence_dir}: no such evidence folder")
     signer = _signer(args)
+    if args.ledger and signer is None:  # refused before anything is written
+        raise InputError("BAD_USAGE", "--ledger needs --key or --kms-key-id (ledger records are signed)")
     verifier = None
     if args.evidence_key:
         from governance.signing import load_verifier
 
         verifier = load_verifier(args.evidence_key)
     out = Path(args.output) if args.output else evidence_dir.resolve().parent / "audit-pack.pdf"
+    if out.is_dir():
+        raise InputError("NOT_A_FILE", f"{out}: is a directory; -o names the PDF to write")
     with step_progress("pack") as advance:
         pdf = render_pack(evidence_dir, out, args.governance, signer, verifier=verifier, pdfa=args.pdfa,
                           on_step=advance)
     digest = sha256_file(pdf)
     signature = Path(f"{pdf}.sig") if signer is not None else None
     if args.ledger:
-        if signer is None:
-            raise InputError("BAD_USAGE", "--ledger needs --key or --kms-key-id (ledger records are signed)")
         from governance.ledger import Ledger
 
         Ledger(args.ledger, signer).append("pack", signer.identity, subject=str(pdf),

@@ -38,7 +38,7 @@ class _Strict(BaseModel):
 
 class Rule(_Strict):
     enabled: bool = True
-    limit: float
+    limit: float = Field(allow_inf_nan=False)  # NaN compares false to everything: it would pass every metric
     on_significant: Verdict
     on_breach: Verdict
     on_uncertain: Verdict = "green"

@@ -282,6 +282,8 @@ def _xgboost_problem(raw: bytes) -> str | None:
     except xgboost.core.XGBoostError as err:
         first = (str(err).strip().splitlines() or ["unknown error"])[0]
         return "XGBoost cannot load it: " + _XGB_LOCATION.sub("", first)[:200]
+    except UnicodeDecodeError:  # xgboost echoes the bad input in its error and fails to decode its own message
+        return "XGBoost cannot load it (it rejects bytes that are not valid UTF-8)"
     return None
 
 

@@ -143,5 +143,7 @@ def parse_bundle(data: bytes, label: str) -> Bundle:
                                                   "keyless bundles are verified with model_signing itself")
     public_key = material["publicKey"] if isinstance(material["publicKey"], dict) else {}
     hint = public_key.get("hint") or None
+    if hint is not None and not isinstance(hint, str):
+        raise InputError("MALFORMED_SIGNATURE", f"{label}: the public key hint is not a string")
     dsse.decode_envelope(envelope)  # fail early, as bad input, on a malformed envelope
     return Bundle(hint, envelope)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from governance import storage
 from governance.errors import CheckFailed, InputError
@@ -75,15 +76,15 @@ def sign_artefact(uri: str | os.PathLike, signer: Signer, out: str | os.PathLike
     uri = str(uri)
     check_readable(uri)
     signature = str(out) if out is not None else f"{uri}.sig"
-    if signature == uri:
-        raise InputError("BAD_OUTPUT", f"{signature}: the signature cannot overwrite the artefact")
+    manifest = manifest_path(signature)
+    for target in (signature, manifest):
+        _check_output(target, uri)
     report = inspect_artefact(uri, limits=limits, on_progress=on_progress)
     if report.blocking and not allow_unsafe:
         raise CheckFailed("UNSAFE_ARCHIVE", unsafe_message(report) + "; not signed (use --allow-unsafe to sign anyway)",
                           details={"findings": [f.to_dict() for f in report.findings]})
     moment = (signed_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     oms_bundle = oms.sign_bundle(oms.oms_statement(report.name, report.sha256), signer)
-    manifest = manifest_path(signature)
     manifest_bundle = oms.sign_bundle(
         manifest_statement(report, signed_at=moment, signer_identity=signer.identity, allow_unsafe=allow_unsafe),
         signer,
@@ -92,3 +93,17 @@ def sign_artefact(uri: str | os.PathLike, signer: Signer, out: str | os.PathLike
     storage.write_bytes_atomic(manifest, manifest_bundle.to_bytes())
     storage.write_bytes_atomic(signature, oms_bundle.to_bytes())
     return SignResult(uri, signature, manifest, moment, signer.key_hint, signer.identity, allow_unsafe, report)
+
+
+def _check_output(target: str, artefact: str) -> None:
+    """Refuse, before anything is written, an output that is the artefact itself (however spelled) or a folder."""
+    if storage.is_s3_uri(target) or storage.is_s3_uri(artefact):
+        same = target == artefact
+    else:
+        path = Path(target)
+        if path.is_dir():
+            raise InputError("BAD_OUTPUT", f"{target}: is a directory; give a file path for the signature")
+        same = os.path.realpath(target) == os.path.realpath(artefact) or (
+            path.exists() and os.path.samefile(target, artefact))
+    if same:
+        raise InputError("BAD_OUTPUT", f"{target}: the signature files cannot overwrite the artefact")

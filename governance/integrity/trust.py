@@ -96,9 +96,16 @@ class TrustedSigner(BaseModel):
         if not self.artefact_prefixes:
             return True
         location = _location(uri)
-        return any(location.startswith(prefix) for prefix in self._prefixes)
+        return any(_under(location, prefix) for prefix in self._prefixes)
 
     _prefixes: list[str] = PrivateAttr(default_factory=list)
+
+
+def _under(location: str, prefix: str) -> bool:
+    """Prefix match at a path boundary: ``s3://models`` covers ``s3://models/a`` but not ``s3://models-evil/a``."""
+    if prefix.endswith("/"):
+        return location.startswith(prefix)
+    return location == prefix or location.startswith(prefix + "/")
 
 
 def _location(uri: str, base: Path | None = None) -> str:
@@ -145,6 +152,10 @@ class TrustPolicy:
             document = yaml.safe_load(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError("FILE_NOT_FOUND", f"{file}: no such trusted-signers file") from None
+        except IsADirectoryError:
+            raise InputError("NOT_A_FILE", f"{file}: is a directory, expected a trusted-signers file") from None
+        except PermissionError:
+            raise Incomplete("PERMISSION_DENIED", f"{file}: cannot read the trusted-signers file") from None
         except (yaml.YAMLError, UnicodeDecodeError) as err:
             raise InputError("MALFORMED_TRUST_FILE", f"{file}: not valid YAML ({err.__class__.__name__})") from None
         if not isinstance(document, dict) or not isinstance(document.get("signers"), list):

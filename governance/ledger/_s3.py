@@ -158,6 +158,8 @@ class S3Store:
                 markers.setdefault(item["Key"], []).append(item)
         if not versions and not markers:
             self._call(self.location, lambda: self.client.head_bucket(Bucket=self.bucket))
+            # Like a missing ledger file: a mistyped prefix must not verify as an intact (empty) ledger.
+            raise InputError("FILE_NOT_FOUND", f"{self.location}: no ledger records under this prefix")
         for key in sorted(set(versions) | set(markers)):
             match = _KEY.match(key[len(self.prefix):])
             if not match:

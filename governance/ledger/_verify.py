@@ -205,7 +205,9 @@ def _check_checkpoint(entry, record: dict, state: _Walk, report: LedgerReport, v
 def _check_head(store, report: LedgerReport, hashes: dict[int, str], verifier: Verifier | None) -> None:
     head = store.head()
     if head is None:
-        if report.checkpoints and verifier is not None and store.has_head:
+        # With a key, a local ledger must carry its signed head: without it, a chain rebuilt by someone who holds
+        # no key (and so wrote no checkpoint) would pass as signed.
+        if report.records and verifier is not None and store.has_head:
             report.problems.append(LedgerProblem(
                 "truncated", report.last_seq + 1, "head", "the ledger's head file is missing: removal of its last "
                                                           "records cannot be ruled out"))
@@ -219,7 +221,7 @@ def _check_head(store, report: LedgerReport, hashes: dict[int, str], verifier: V
     seq, digest = head["seq"], head["hash"]
     if verifier is not None:
         if "envelope" not in head:
-            if report.checkpoints:
+            if report.records:
                 report.problems.append(LedgerProblem("signature", None, "head", "the head of a signed ledger is not "
                                                                                 "signed", "SIGNATURE_INVALID"))
         else:

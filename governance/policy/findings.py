@@ -134,7 +134,8 @@ class ScanResult:
         counts = self.counts
         if counts["FAIL"]:
             return EXIT_CHECK_FAILED
-        if counts["ERROR"]:
+        if counts["ERROR"] or not self.findings:
+            # A scan that found nothing to check (an empty or mistyped prefix) has not shown compliance.
             return EXIT_INCOMPLETE
         return EXIT_OK
 
@@ -145,7 +146,11 @@ class ScanResult:
     @property
     def reason(self) -> str | None:
         code = self.exit_code
-        return "POLICY_VIOLATION" if code == EXIT_CHECK_FAILED else ("SCAN_INCOMPLETE" if code else None)
+        if code == EXIT_CHECK_FAILED:
+            return "POLICY_VIOLATION"
+        if code and not self.findings:
+            return "NOTHING_SCANNED"
+        return "SCAN_INCOMPLETE" if code else None
 
     def render(self, fmt: str) -> bytes:
         """The result as ``json``, ``sarif``, ``junit`` or ``csv`` bytes."""

@@ -71,7 +71,12 @@ class ScanState:
             raise InputError("BAD_STATE", f"{self.path}: not a scan state file ({err})") from None
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise InputError("BAD_STATE", f"{self.path}: unsupported scan state (expected version {STATE_VERSION})")
-        self.entries = dict(data.get("resources") or {})
+        resources = data.get("resources") or {}
+        if not isinstance(resources, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("evidence", {}), dict) for v in resources.values()):
+            raise InputError("BAD_STATE", f"{self.path}: not a scan state file ('resources' is not a mapping of "
+                                          "entries)")
+        self.entries = dict(resources)
         self.parameters_sha256 = data.get("parameters_sha256")
 
     def bind_parameters(self, parameters: dict[str, Any]) -> None:

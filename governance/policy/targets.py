@@ -72,17 +72,25 @@ def discover(
         raise InputError("BAD_TARGET", f"{target}: not a SageMaker model package group, model package, "
                                        "training job or model ARN")
     else:
-        yield from _discover_local(Path(target), wanted, artefact_patterns)
+        yield from _discover_local(Path(target), wanted, artefact_patterns, on_error)
 
 
-def _discover_local(path: Path, wanted: set[str], patterns: tuple[str, ...]) -> Iterator[ResourceRef]:
+def _discover_local(path: Path, wanted: set[str], patterns: tuple[str, ...],
+                    on_error: Callable[[DiscoveryError], None] = lambda error: None) -> Iterator[ResourceRef]:
     if not path.exists():
         raise InputError("FILE_NOT_FOUND", f"{path}: no such file or folder")
     if path.is_file():
         files = [path]
     else:
         files = []
-        for root, dirs, names in os.walk(path):
+
+        def unreadable(err: OSError) -> None:
+            # A folder that cannot be listed hides its files from every check: ERROR, never a silent pass.
+            where = str(Path(err.filename or path).absolute())
+            for kind in sorted(wanted & {"local_file", "artefact"}):
+                on_error(DiscoveryError(ResourceRef(kind, where), f"{where}: cannot list: {err.strerror or err}"))
+
+        for root, dirs, names in os.walk(path, onerror=unreadable):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
     for file in files:

@@ -52,6 +52,8 @@ def decode_envelope(envelope: dict) -> tuple[str, bytes, list[bytes]]:
         signatures = [base64.b64decode(s["sig"], validate=True) for s in envelope["signatures"]]
     except (KeyError, TypeError, binascii.Error, ValueError) as err:
         raise InputError("MALFORMED_ENVELOPE", f"not a DSSE envelope ({err})") from None
+    if not isinstance(payload_type, str):
+        raise InputError("MALFORMED_ENVELOPE", "not a DSSE envelope (payloadType is not a string)")
     if not signatures:
         raise CheckFailed("SIGNATURE_INVALID", "the envelope carries no signature")
     return payload_type, payload, signatures

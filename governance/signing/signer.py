@@ -208,6 +208,8 @@ def write_key_pair(out_dir: str | os.PathLike, passphrase: bytes | None = None) 
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_bytes_atomic(private_path, private_pem, mode=0o600)
         write_bytes_atomic(public_path, public_pem(key.public_key()), mode=0o600)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError("BAD_OUTPUT", f"{folder}: is not a folder (or a parent of it is a file)") from None
     except PermissionError as err:
         raise Incomplete("PERMISSION_DENIED", f"{folder}: cannot write the key pair ({err.strerror})") from None
     return private_path, public_path
