@@ -30,7 +30,8 @@ def work(governed, tmp_path):
 
 
 def approve(*args: str) -> int:
-    return main(["approve", *args])
+    """``governance approve`` on the governed run, signing its ledger record with the ledger's own key."""
+    return main(["approve", *args, "--ledger-key", str(governed_run().key)])
 
 
 def ledger_records(path: Path) -> list[dict]:
@@ -313,3 +314,14 @@ def main_govern(arguments: list[str]) -> int:
     from pipeline.steps.govern import main as govern_main
 
     return govern_main(arguments)
+
+
+def test_approving_into_a_signed_ledger_without_its_key_is_refused(governed, work, capsys):
+    """The evidence ledger's head is signed; an unsigned approval record would break its keyed verification."""
+    ledger = work / "evidence" / "ledger.jsonl"
+    before = ledger.read_bytes()
+    assert main(["approve", str(work / "model" / "model.tar.gz"), "--by", "Jane Doe",
+                 "--key", str(governed.public_key)]) == 2
+    assert "LEDGER_SIGNED" in capsys.readouterr().err
+    assert ledger.read_bytes() == before
+    assert package(work).approval_status == "PendingManualApproval"

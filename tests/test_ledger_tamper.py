@@ -217,3 +217,20 @@ def test_a_ledger_rebuilt_without_the_key_fails_when_a_key_is_given(tmp_path, ke
     report = check_ledger(path, keys[1])  # …but nothing in it is signed by the trusted key
     assert not report.passed
     assert report.problems[0].kind == ("truncated" if drop_head else "signature")
+
+
+def test_an_unsigned_writer_cannot_replace_a_signed_head(tmp_path):
+    """Appending without the key to a signed ledger is refused, so a keyed verify keeps vouching for it."""
+    from governance.errors import InputError
+    from governance.ledger import Ledger, verify_ledger
+    from governance.signing.signer import LocalKeySigner, PublicKeyVerifier, generate_private_key
+
+    signer = LocalKeySigner(generate_private_key())
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, signer).append("sign", actor="pipeline", subject="model.tar.gz")
+    before = path.read_bytes(), (tmp_path / "ledger.jsonl.head").read_bytes()
+    with pytest.raises(InputError) as err:
+        Ledger(path).append("approve", actor="someone", subject="model.tar.gz")
+    assert err.value.reason == "LEDGER_SIGNED"
+    assert (path.read_bytes(), (tmp_path / "ledger.jsonl.head").read_bytes()) == before
+    verify_ledger(path, PublicKeyVerifier(signer.public_key_pem()))

@@ -78,7 +78,7 @@ class Ledger:
                 return [record, checkpoint_record(record, self.signer)]
             return [record]
 
-        return self.store.append(build, self._sign_head)[0]
+        return self.store.append(build, self._sign_head, signed=self.signer is not None)[0]
 
     def checkpoint(self) -> dict:
         """Sign the current head now (e.g. at the end of a pipeline run)."""
@@ -90,7 +90,7 @@ class Ledger:
                 raise InputError("EMPTY_LEDGER", f"{self.location}: nothing to checkpoint yet")
             return [checkpoint_record(last, self.signer)]
 
-        return self.store.append(build, self._sign_head)[0]
+        return self.store.append(build, self._sign_head, signed=True)[0]
 
 
 def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:

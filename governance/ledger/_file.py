@@ -82,7 +82,7 @@ class FileStore:
         return record
 
     def append(self, build: Callable[[dict | None], list[dict]],
-               sign_head: Callable[[dict], dict | None]) -> list[dict]:
+               sign_head: Callable[[dict], dict | None], *, signed: bool = False) -> list[dict]:
         """Append what ``build(last record)`` returns, in one write, then move the head — all under the lock."""
         with self._locked() as fd:
             last = self._last(fd)
@@ -91,6 +91,10 @@ class FileStore:
                 # Appending would renumber over the missing records and hide that they were removed.
                 raise CheckFailed("LEDGER_TAMPERED", f"{self.path}: ends before its head (record {head['seq']}): "
                                                      "records were removed; nothing appended")
+            if head and head.get("envelope") and not signed:
+                # An unsigned head would replace the signed one, and a keyed verify could no longer vouch for it.
+                raise InputError("LEDGER_SIGNED", f"{self.path}: this ledger's head is signed; appending to it needs "
+                                                  "the ledger's signing key (nothing appended)")
             records = build(last)
             data = b"".join(encode(r) for r in records)
             view = memoryview(data)

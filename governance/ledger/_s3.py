@@ -127,9 +127,9 @@ class S3Store:
         return True
 
     def append(self, build: Callable[[dict | None], list[dict]],
-               sign_head: Callable[[dict], dict | None]) -> list[dict]:
+               sign_head: Callable[[dict], dict | None], *, signed: bool = False) -> list[dict]:
         """Optimistic append: build on the newest record, write with If-None-Match, retry when another writer won."""
-        del sign_head  # deletes leave markers under Object Lock: no separate head object is needed
+        del sign_head, signed  # deletes leave markers under Object Lock: no separate head object is needed
         self._ensure_object_lock()
         for attempt in range(_MAX_ATTEMPTS):
             records = build(self._last())
