@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
 
@@ -14,7 +13,7 @@ stdout = Console(highlight=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
-def step_progress(title: str) -> Iterator[callable]:
+def step_progress(title: str) -> Iterator[Callable[[str], None]]:
     """Yield ``advance(step_name)``; shows a spinner with the current step and ticks finished ones."""
     status = stderr.status(title)
     current: list[str] = []
@@ -36,6 +35,3 @@ def print_json(obj) -> None:
     sys.stdout.write(dumps(obj).decode("utf-8"))
     sys.stdout.flush()
 
-
-def json_default(obj):
-    return json.loads(json.dumps(obj, default=str))
