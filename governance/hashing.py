@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from collections.abc import Iterable
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,13 +38,37 @@ def sha256_stream(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> tuple[str, 
     return digest.hexdigest(), size
 
 
-def sha256_chunks(chunks: Iterable[bytes]) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+class _HashingReader:
+    """Passes reads through while hashing every byte, so one pass yields the digest of the bytes as stored."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+
+def sha256_gzip_stream(stream: BinaryIO, label: str = "gzip file") -> tuple[str, int, str, int]:
+    """``(sha256, size)`` of a gzip stream's bytes and of its decompressed content, in one pass over the stream."""
+    from governance.errors import InputError
+
+    reader = _HashingReader(stream)
+    content, total = hashlib.sha256(), 0
+    try:
+        with gzip.GzipFile(fileobj=reader) as plain:
+            while chunk := plain.read(CHUNK_SIZE):
+                content.update(chunk)
+                total += len(chunk)
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError("BAD_GZIP", f"{label}: not a readable gzip file ({err})") from None
+    while reader.read(CHUNK_SIZE):  # anything after the last member still belongs to the file's digest
+        pass
+    return reader.digest.hexdigest(), reader.size, content.hexdigest(), total
 
 
 def sha256_file(path: str | Path) -> str:

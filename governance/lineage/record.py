@@ -13,7 +13,6 @@ caught here rather than signed.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib.util
 import json
@@ -24,13 +23,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from governance import __version__, hashing, storage
 from governance.errors import CheckFailed, InputError
 from governance.jsonio import read_json
+from governance.runtime import installed_version
 
 PACKAGE = "quickloan-governance"
 REGISTER_STEP = "register"
@@ -126,12 +125,9 @@ def runtime_versions() -> dict:
     found = {"python": platform.python_version(), "implementation": sys.implementation.name,
              "platform": platform.platform(terse=True)}
     for library, distributions in RUNTIME_DISTRIBUTIONS.items():
-        for distribution in distributions:
-            try:
-                found[library] = metadata.version(distribution)
-                break
-            except metadata.PackageNotFoundError:
-                continue
+        version = installed_version(*distributions)
+        if version is not None:
+            found[library] = version
     return found
 
 
@@ -227,11 +223,14 @@ class _Hasher:
         location = self.locate(uri)
         key = (role, location)
         if key not in self._seen:
-            with storage.open_stream(location) as stream:
-                digest, size = hashing.sha256_stream(stream)
             # The raw dataset is also identified by its content, so a recompressed copy is recognisably the same.
             compressed = role == DATASET_ROLE and location.endswith(".gz")
-            content = _content_digest(location) if compressed else (None, None)
+            with storage.open_stream(location) as stream:
+                if compressed:
+                    digest, size, *content = hashing.sha256_gzip_stream(stream, location)
+                else:
+                    digest, size = hashing.sha256_stream(stream)
+                    content = [None, None]
             if storage.is_s3_uri(location):
                 resource_uri, relative = location, None
             else:
@@ -246,18 +245,6 @@ class _Hasher:
             return path.relative_to(self.workdir).as_posix()
         except ValueError:
             return None
-
-
-def _content_digest(location: str) -> tuple[str, int]:
-    content, total = hashlib.sha256(), 0
-    with storage.open_stream(location) as stream, gzip.GzipFile(fileobj=stream) as plain:
-        try:
-            while chunk := plain.read(hashing.CHUNK_SIZE):
-                content.update(chunk)
-                total += len(chunk)
-        except (OSError, EOFError) as err:
-            raise InputError("BAD_GZIP", f"{location}: not a readable gzip file ({err})") from None
-    return content.hexdigest(), total
 
 
 def _run_view(run) -> tuple[list[dict], Path | None]:

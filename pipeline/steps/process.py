@@ -16,8 +16,6 @@ learnt on the training split only, so nothing from the validation split leaks in
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,19 +66,13 @@ def find_input(path: str | os.PathLike) -> str:
 
 
 def source_digests(path: str) -> dict:
-    """sha256 of the bytes as given and, for gzip input, of the decompressed content too."""
+    """sha256 of the bytes as given and, for gzip input, of the decompressed content too (one read)."""
     with storage.open_stream(path) as stream:
-        digest, size = hashing.sha256_stream(stream)
-    record = {"uri": path, "sha256": digest, "bytes": size}
-    if path.endswith(".gz"):
-        content = hashlib.sha256()
-        total = 0
-        with storage.open_stream(path) as stream, gzip.GzipFile(fileobj=stream) as plain:
-            while chunk := plain.read(1 << 20):
-                content.update(chunk)
-                total += len(chunk)
-        record.update(content_sha256=content.hexdigest(), content_bytes=total)
-    return record
+        if not path.endswith(".gz"):
+            digest, size = hashing.sha256_stream(stream)
+            return {"uri": path, "sha256": digest, "bytes": size}
+        digest, size, content, total = hashing.sha256_gzip_stream(stream, path)
+    return {"uri": path, "sha256": digest, "bytes": size, "content_sha256": content, "content_bytes": total}
 
 
 def column_profile(frame: pd.DataFrame) -> dict:
