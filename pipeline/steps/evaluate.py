@@ -25,6 +25,7 @@ from governance import hashing
 from governance.credit_data import FEATURES, read_split
 from governance.errors import InputError
 from governance.jsonio import write_json
+from governance.monitoring.baseline import score_baseline
 from governance.model_artifact import load_booster
 
 DEFAULT_MODEL = "/opt/ml/processing/model/model.tar.gz"
@@ -161,6 +162,8 @@ def evaluate(
             "default_rate": float(y_true.mean()),
             "mean_predicted": float(scores.mean()),
         },
+        "monitoring_baseline": score_baseline(scores, frame["age"].to_numpy(), threshold, labels=y_true,
+                                              data="validation split"),
         "model": {"artefact_sha256": hashing.sha256_file(model) if not str(model).startswith("s3://") else None},
     }
     path = write_json(Path(output_dir) / "evaluation.json", evaluation)

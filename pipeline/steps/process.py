@@ -36,6 +36,7 @@ from governance.credit_data import (
 )
 from governance.errors import InputError
 from governance.jsonio import write_json
+from governance.monitoring.baseline import feature_baseline
 
 DEFAULT_INPUT = "/opt/ml/processing/input"
 DEFAULT_TRAIN_DIR = "/opt/ml/processing/train"
@@ -212,6 +213,8 @@ def process(
             "validation": {"file": validation_path.name, "sha256": hashing.sha256_file(validation_path)},
         },
         "data_quality": data_quality_findings(raw),
+        # What the model was fitted to, as monitoring compares production inputs with it (imputed, as served).
+        "baseline": feature_baseline(train_imputed, FEATURES, data="train split, imputed"),
     }
     profile_path = write_json(Path(profile_dir) / "profile.json", profile)
     return ProcessResult(train_path, validation_path, Path(profile_path), profile)
