@@ -187,7 +187,35 @@ def _approval(capture: Capture, approved: np.ndarray, baseline: dict, policy: Mo
             f"age {reference['label']}: approval {rate:.1%} [{entry['interval'][0]:.1%}, {entry['interval'][1]:.1%}] "
             f"vs baseline {entry['baseline_rate']:.1%}: change {change:+.1%} [{low:+.1%}, {high:+.1%}]"
             + ("" if significant else ", within noise"), value=change, interval=[low, high]))
+    checks.append(_overall_approval(bands, rules))
     return checks, bands
+
+
+def _overall_approval(bands: list[dict], rules) -> dict:
+    """The approval rate over every banded applicant, its change split into the age-band mix and within-band rates.
+
+    change = sum_b (share_b - baseline_share_b) * baseline_rate_b   (who applies)
+           + sum_b share_b * (rate_b - baseline_rate_b)             (how each band is decided)
+    """
+    count, yes = sum(b["count"] for b in bands), sum(b["approved"] for b in bands)
+    base_count, base_yes = sum(b["baseline_count"] for b in bands), sum(b["baseline_approved"] for b in bands)
+    if count < rules.min_count or base_count < rules.min_count:
+        return _check("approval-rate-change", "all", SKIPPED, f"{count} banded applicants: too few to judge")
+    rate, base_rate = yes / count, base_yes / base_count
+    low, high = newcombe(yes, count, base_yes, base_count, rules.confidence)
+    mix = sum((b["count"] / count - b["baseline_count"] / base_count) * (b["baseline_rate"] or 0) for b in bands)
+    within = sum(b["count"] / count * (b["approved"] / b["count"] - b["baseline_rate"])
+                 for b in bands if b["count"] and b["baseline_rate"] is not None)
+    moved = max(bands, key=lambda b: abs(b["count"] / count - b["baseline_count"] / base_count))
+    significant = low > 0 or high < 0
+    change = rate - base_rate
+    return _check(
+        "approval-rate-change", "all", _above(rules.change, abs(change)) if significant else PASS,
+        f"all ages: approval {rate:.1%} vs baseline {base_rate:.1%}: change {change:+.1%} [{low:+.1%}, {high:+.1%}]"
+        + ("" if significant else ", within noise")
+        + f"; age-band mix {mix:+.1%} (largest: {moved['band']} {moved['count'] / count:.0%} of applicants vs "
+        f"{moved['baseline_count'] / base_count:.0%}), within-band decisions {within:+.1%}",
+        value=change, interval=[low, high], mix=mix, within_bands=within)
 
 
 def _ratio(rates: list[float]) -> float | None:
@@ -228,7 +256,8 @@ def _performance(scores: np.ndarray, labels: np.ndarray | None, baseline: dict,
                  policy: MonitoringPolicy) -> tuple[list[dict], dict | None]:
     rules = policy.performance
     if labels is None:
-        return [_check(name, "score", SKIPPED, "no labels joined yet") for name in ("auc-drop", "calibration-gap")], None
+        return [_check(name, "score", SKIPPED, "no labels joined yet")
+                for name in ("auc-drop", "calibration-gap")], None
     known = labels >= 0
     y, s = labels[known], scores[known]
     out = {"labelled_rows": int(known.sum())}

@@ -39,14 +39,14 @@ def distribution(values, bins: int = DEFAULT_BINS) -> dict:
     values = np.asarray(values, dtype=np.float64)
     present = values[np.isfinite(values)]
     if not len(present):
-        return {"edges": [], "shares": [], "rows": int(len(values)), "missing_rate": 1.0 if len(values) else 0.0}
+        return {"edges": [], "shares": [], "rows": len(values), "missing_rate": 1.0 if len(values) else 0.0}
     quantiles = np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])
     edges = sorted({round(float(q), 10) for q in quantiles})
     counts = bin_counts(present, edges)
     return {
         "edges": edges,
         "shares": [round(float(c) / len(present), 10) for c in counts],
-        "rows": int(len(values)),
+        "rows": len(values),
         "missing_rate": round(float(1 - len(present) / len(values)), 10),
     }
 

@@ -61,7 +61,7 @@ class Missing(_Strict):
 
 
 class ApprovalByBand(_Strict):
-    change: Above = Above(warn=0.05, fail=0.10)
+    change: Above = Above(warn=0.02, fail=0.04)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     min_count: int = Field(default=100, ge=1)
 

@@ -25,8 +25,8 @@ from governance import hashing
 from governance.credit_data import FEATURES, read_split
 from governance.errors import InputError
 from governance.jsonio import write_json
-from governance.monitoring.baseline import score_baseline
 from governance.model_artifact import load_booster
+from governance.monitoring.baseline import score_baseline
 
 DEFAULT_MODEL = "/opt/ml/processing/model/model.tar.gz"
 DEFAULT_VALIDATION = "/opt/ml/processing/validation/validation.csv"
