@@ -76,4 +76,7 @@ def write_report(report: dict, out_dir: str | os.PathLike, signer: Signer | None
     if signer is not None:
         envelope = dsse.sign_statement(statement(data, report), signer)
         written.append(str(storage.write_bytes_atomic(out / REPORT_SIGNATURE, dumps(envelope))))
+    elif not storage.is_s3_uri(str(out)) and (out / REPORT_SIGNATURE).exists():
+        # An earlier run's signature beside this unsigned report would vouch for a file it never saw.
+        (out / REPORT_SIGNATURE).unlink()
     return written
