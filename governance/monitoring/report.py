@@ -69,14 +69,16 @@ def sarif(report: dict) -> bytes:
 
 def write_report(report: dict, out_dir: str | os.PathLike, signer: Signer | None = None) -> list[str]:
     """Write the report files (each all-or-nothing); returns what was written."""
-    out = Path(out_dir)
+    def place(name: str) -> str | Path:
+        return f"{str(out_dir).rstrip('/')}/{name}" if storage.is_s3_uri(out_dir) else Path(out_dir) / name
+
     data = dumps(report)
-    written = [str(storage.write_bytes_atomic(out / REPORT_FILE, data)),
-               str(storage.write_bytes_atomic(out / SARIF_FILE, sarif(report)))]
+    written = [str(storage.write_bytes_atomic(place(REPORT_FILE), data)),
+               str(storage.write_bytes_atomic(place(SARIF_FILE), sarif(report)))]
     if signer is not None:
         envelope = dsse.sign_statement(statement(data, report), signer)
-        written.append(str(storage.write_bytes_atomic(out / REPORT_SIGNATURE, dumps(envelope))))
-    elif not storage.is_s3_uri(str(out)) and (out / REPORT_SIGNATURE).exists():
+        written.append(str(storage.write_bytes_atomic(place(REPORT_SIGNATURE), dumps(envelope))))
+    elif not storage.is_s3_uri(out_dir) and Path(out_dir, REPORT_SIGNATURE).exists():
         # An earlier run's signature beside this unsigned report would vouch for a file it never saw.
-        (out / REPORT_SIGNATURE).unlink()
+        Path(out_dir, REPORT_SIGNATURE).unlink()
     return written
