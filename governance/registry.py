@@ -174,21 +174,24 @@ class LocalRegistry:
         approved_by: str | None = None,
         approval_description: str | None = None,
         customer_metadata: dict[str, str] | None = None,
+        artefact_uri: str | None = None,
     ) -> ModelPackage:
+        """Change status, approval fields or metadata; ``artefact_uri`` only when the same artefact was moved."""
         if approval_status is not None and approval_status not in APPROVAL_STATUSES:
             raise InputError("BAD_STATUS", f"approval status must be one of {APPROVAL_STATUSES}")
         meta = {**package.customer_metadata, **(customer_metadata or {})}
         with self._connect() as db:
             db.execute(
                 "UPDATE model_package SET approval_status = ?, approved_by = COALESCE(?, approved_by), "
-                "approval_description = COALESCE(?, approval_description), customer_metadata = ?, updated_at = ? "
-                "WHERE group_name = ? AND version = ?",
+                "approval_description = COALESCE(?, approval_description), customer_metadata = ?, updated_at = ?, "
+                "artefact_uri = ? WHERE group_name = ? AND version = ?",
                 (
                     approval_status or package.approval_status,
                     approved_by,
                     approval_description,
                     json.dumps(meta, sort_keys=True),
                     _now(),
+                    artefact_uri or package.artefact_uri,
                     package.group_name,
                     package.version,
                 ),

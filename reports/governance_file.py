@@ -25,6 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from governance.changes.plan import ChangePlan
 from governance.errors import InputError
 
 SCHEMA_VERSION = "quickloan-governance/v1"
@@ -167,6 +168,7 @@ class GovernanceFile(_Strict):
     oversight: Oversight | None = None
     monitoring: Monitoring | None = None
     changes: list[Change] | None = None
+    change_plan: ChangePlan | None = None
     standards: list[Standard] | None = None
     declaration_of_conformity: Conformity | None = None
     lessons_learned: list[Lesson] | None = None

@@ -66,6 +66,11 @@ def demo_command(args: argparse.Namespace) -> int:
     key = _signing_key(out)
     signer = load_signer(key)
     governance_file = args.governance_file or _example_governance_file()
+    from governance.versions import keep_previous_version
+
+    previous = keep_previous_version(out)
+    if previous is not None:
+        stderr.print(f"previous    version {previous.version} kept in {previous.folder}")
 
     with step_progress("demo") as advance:
         hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
@@ -79,6 +84,10 @@ def demo_command(args: argparse.Namespace) -> int:
             on_step=lambda name: None if name == "govern" else advance(name),  # its checks report themselves
             govern=hook,
         )
+        changes = None
+        if previous is not None:
+            advance(f"changes since version {previous.version}")
+            changes = _record_changes(previous, run, governance_file)
         advance("lineage: registration hop and evidence seal")
         _seal_evidence(run, signer)
         advance("audit pack")
@@ -86,6 +95,8 @@ def demo_command(args: argparse.Namespace) -> int:
 
     print_run_summary(run, stderr)
     _print_verdict(out, stderr)
+    if changes is not None:
+        stderr.print(f"changes     since version {previous.version}: {changes['assessment']['conclusion']}")
     stderr.print(f"evidence    {run.evidence_dir} (sealed: index.json + index.json.sig)")
     stderr.print(f"audit pack  {pack} (+ {pack.name}.sig)")
     stderr.print(f"keys        {key.parent} (verify with --key {key.parent / 'signing-key.pub.pem'})")
@@ -96,6 +107,20 @@ def _example_governance_file() -> str | None:
     from reports import example_path
 
     return str(example_path())
+
+
+def _record_changes(previous, run, governance_file: str | None) -> dict:
+    """Compare with the kept version and write ``evidence/changes.json`` (sealed with the rest, shown in the pack)."""
+    from governance.changes import CHANGES_FILE, compare_versions, load_change_plan
+    from governance.jsonio import write_json
+
+    plan, source = load_change_plan(governance_file)
+    label = f"version {run.package.version}" if run.package is not None else "this run (not registered)"
+    changes = compare_versions(previous.evidence, run.evidence_dir, plan, source,
+                               old_label=f"version {previous.version} ({previous.arn})", new_label=label)
+    changes["previous_version"] = previous.version
+    write_json(run.evidence_dir / CHANGES_FILE, changes)
+    return changes
 
 
 def _seal_evidence(run, signer) -> None:
