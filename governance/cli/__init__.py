@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "pack",
     "approve",
     "diff",
+    "deploy",
     "monitor",
 )
 

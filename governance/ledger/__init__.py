@@ -93,6 +93,18 @@ class Ledger:
         return self.store.append(build, self._sign_head, signed=True)[0]
 
 
+def read_records(location: str | os.PathLike, verifier: Verifier | None = None) -> list[dict]:
+    """Every record, in order, after the whole chain verified (``CheckFailed`` names the first bad record).
+
+    For gates that decide from the ledger (a deployment needs its approval on record): a record is trusted only
+    as part of a chain that verifies.
+    """
+    import json
+
+    verify_ledger(location, verifier)
+    return [json.loads(entry.raw) for entry in _store(location).entries()]
+
+
 def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
     """Walk the whole ledger and report every problem (``report.passed`` is true when there are none)."""
     return check_chain(_store(location), verifier)
@@ -115,5 +127,6 @@ __all__ = [
     "LedgerProblem",
     "LedgerReport",
     "check_ledger",
+    "read_records",
     "verify_ledger",
 ]

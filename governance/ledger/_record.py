@@ -26,7 +26,8 @@ SUBJECT_NAME = "ledger"
 CHECKPOINT_PREDICATE_TYPE = "https://quickloan-governance.dev/ledger-checkpoint/v1"
 
 # The governance events the toolkit writes; other lower-case names are accepted for extensions.
-EVENTS = ("pipeline-run", "sign", "verify", "scan", "fairness", "explain", "approve", "pack", "monitor", CHECKPOINT)
+EVENTS = ("pipeline-run", "sign", "verify", "scan", "fairness", "explain", "approve", "pack", "deploy", "monitor",
+          CHECKPOINT)
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -1,0 +1,136 @@
+"""``governance deploy`` against moto's SageMaker and S3: the gate refuses an unapproved package, a changed artefact
+and an approval that is not on record; an approved one gets a model built from the package, an endpoint
+configuration with KMS-encrypted Data Capture of inputs and outputs, and an endpoint — and the ledger records it.
+
+moto 5.2.5 keeps CreateEndpointConfig's ``DataCaptureConfig`` and ``KmsKeyId`` as sent and returns them from
+DescribeEndpointConfig (and the capture settings from DescribeEndpoint); it does not run containers or capture.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from governance.cli import main
+from governance.ledger import Ledger, verify_ledger
+
+BUCKET = "quickloan-artefacts-123456789012"
+ROLE = "arn:aws:iam::123456789012:role/quickloan-endpoint"
+KMS = "arn:aws:kms:us-east-1:123456789012:alias/quickloan-artefacts"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
+
+
+@pytest.fixture
+def setup(aws, synthetic_run, tmp_path):
+    """A signed model in S3 registered as PendingManualApproval in a SageMaker model package group."""
+    import hashlib
+
+    assert main(["keygen", "--out", str(tmp_path / "keys")]) == 0
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(synthetic_run.model_path.read_bytes())
+    assert main(["sign", str(model), "--key", str(tmp_path / "keys" / "signing-key.pem")]) == 0
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    key = "quickloan/models/run-1/model.tar.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=model.read_bytes())
+    s3.put_object(Bucket=BUCKET, Key=key + ".sig", Body=(tmp_path / "model.tar.gz.sig").read_bytes())
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    sagemaker.create_model_package_group(ModelPackageGroupName="quickloan-credit-default")
+    sha256 = hashlib.sha256(model.read_bytes()).hexdigest()
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName="quickloan-credit-default", ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={"Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/{key}"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        CustomerMetadataProperties={"artefact_sha256": sha256, "signature_uri": f"s3://{BUCKET}/{key}.sig"},
+    )["ModelPackageArn"]
+    return {"arn": arn, "sha256": sha256, "pub": tmp_path / "keys" / "signing-key.pub.pem", "s3": s3, "key": key,
+            "sagemaker": sagemaker, "ledger": tmp_path / "ledger.jsonl", "model": model}
+
+
+def _approve(setup) -> None:
+    """An approval as ``governance approve`` leaves it: Approved in the registry and its record in the ledger."""
+    from governance.sagemaker_registry import describe_package, set_approval
+
+    Ledger(setup["ledger"]).append("approve", actor="Jane Doe", subject=setup["arn"],
+                                   digests={"model.tar.gz": setup["sha256"]},
+                                   details={"outcome": "approved", "checks": {}})
+    set_approval(describe_package(setup["arn"]), "Approved", description="Approved by Jane Doe")
+
+
+def deploy(setup, *extra: str) -> int:
+    return main(["deploy", setup["arn"], "--endpoint", "quickloan-prod", "--key", str(setup["pub"]),
+                 "--capture-uri", f"s3://{BUCKET}/quickloan/datacapture", "--kms-key-id", KMS, "--role-arn", ROLE,
+                 "--ledger", str(setup["ledger"]), *extra])
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_refuses_a_package_pending_approval(setup, capsys):
+    assert deploy(setup) == 1
+    assert "NOT_APPROVED" in capsys.readouterr().err
+    refused = _records(setup["ledger"])[-1]
+    assert refused["event"] == "deploy" and refused["details"]["outcome"] == "refused"
+    assert not setup["sagemaker"].list_endpoints()["Endpoints"]
+
+
+def test_deploys_an_approved_package_with_data_capture(setup, capsys):
+    _approve(setup)
+    assert deploy(setup, "--sampling-percentage", "50", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    sagemaker = setup["sagemaker"]
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=result["endpoint_config"])
+    capture = config["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True and capture["InitialSamplingPercentage"] == 50
+    assert capture["DestinationS3Uri"] == f"s3://{BUCKET}/quickloan/datacapture" and capture["KmsKeyId"] == KMS
+    assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
+    assert config["KmsKeyId"] == KMS
+    model = sagemaker.describe_model(ModelName=result["model"])
+    assert model["Containers"] == [{"ModelPackageName": setup["arn"]}]  # the package's own inference container
+    endpoint = sagemaker.describe_endpoint(EndpointName="quickloan-prod")
+    assert endpoint["EndpointConfigName"] == result["endpoint_config"]
+    record = _records(setup["ledger"])[-1]
+    assert record["event"] == "deploy" and record["details"]["outcome"] == "deployed"
+    assert record["digests"]["model.tar.gz"] == setup["sha256"] and record["details"]["data_capture"] == capture
+    verify_ledger(setup["ledger"])
+    # A second deployment updates the existing endpoint; moto 5.2.5 has no UpdateEndpoint (HTTP 500), which must end
+    # as "could not complete" (3), with no deployment recorded — never as a pass.
+    capsys.readouterr()
+    assert deploy(setup) == 3
+    assert _records(setup["ledger"])[-1]["seq"] == record["seq"]
+
+
+def test_refuses_an_artefact_changed_after_approval(setup, capsys):
+    _approve(setup)
+    tampered = setup["model"].read_bytes() + b"\0"
+    setup["s3"].put_object(Bucket=BUCKET, Key=setup["key"], Body=tampered)
+    assert deploy(setup) == 1
+    err = capsys.readouterr().err
+    assert any(reason in err for reason in ("DIGEST_MISMATCH", "SIGNATURE_INVALID", "CORRUPT_ARCHIVE"))
+    assert not setup["sagemaker"].list_endpoints()["Endpoints"]
+    assert _records(setup["ledger"])[-1]["details"]["outcome"] == "refused"
+
+
+def test_refuses_an_approval_that_is_not_on_record(setup, capsys):
+    from governance.sagemaker_registry import describe_package, set_approval
+
+    set_approval(describe_package(setup["arn"]), "Approved", description="set by hand")
+    Ledger(setup["ledger"]).append("approve", actor="Jane Doe", subject=setup["arn"],
+                                   digests={"model.tar.gz": setup["sha256"]},
+                                   details={"outcome": "refused", "reason": "GOVERNANCE_FAILED"})
+    assert deploy(setup) == 1
+    assert "NO_APPROVAL_RECORD" in capsys.readouterr().err
+    assert not setup["sagemaker"].list_endpoints()["Endpoints"]
+
+
+def test_bad_calls(setup, capsys):
+    _approve(setup)
+    assert deploy(setup, "--sampling-percentage", "0") == 2
+    assert main(["deploy", setup["arn"], "--endpoint", "bad_name!", "--key", str(setup["pub"])]) == 2
+    assert main(["deploy", setup["arn"], "--endpoint", "quickloan-prod", "--key", str(setup["pub"]),
+                 "--capture-uri", "/tmp/capture", "--kms-key-id", KMS, "--role-arn", ROLE]) == 2
+    assert "BAD_CAPTURE_URI" in capsys.readouterr().err
