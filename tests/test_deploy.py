@@ -134,3 +134,34 @@ def test_bad_calls(setup, capsys):
     assert main(["deploy", setup["arn"], "--endpoint", "quickloan-prod", "--key", str(setup["pub"]),
                  "--capture-uri", "/tmp/capture", "--kms-key-id", KMS, "--role-arn", ROLE]) == 2
     assert "BAD_CAPTURE_URI" in capsys.readouterr().err
+
+
+def test_the_deployment_policy_checks_the_endpoint(setup, capsys):
+    from governance.policy import Status, scan
+
+    _approve(setup)
+    assert deploy(setup) == 0
+    policies = Path(__file__).resolve().parents[1] / "policies"
+    sagemaker = setup["sagemaker"]
+
+    def statuses() -> dict:
+        result = scan(["sagemaker:endpoint/*"], policies_dir=policies)
+        return {f.check.id: f.status for f in result.findings if f.check.id.startswith("DEP-")}
+
+    assert statuses() == {"DEP-SM-001": Status.PASS, "DEP-SM-002": Status.PASS, "DEP-SM-003": Status.PASS}
+    # Captured data expiring after 30 days breaks the six months.
+    setup["s3"].put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [
+        {"ID": "capture", "Status": "Enabled", "Filter": {"Prefix": "quickloan/datacapture/"},
+         "Expiration": {"Days": 30}}]})
+    assert statuses()["DEP-SM-003"] == Status.FAIL
+    # An endpoint serving a package without capture, made by hand beside the gate.
+    model = sagemaker.create_model(ModelName="by-hand", ExecutionRoleArn=ROLE,
+                                   Containers=[{"ModelPackageName": setup["arn"]}])["ModelArn"]
+    assert model
+    sagemaker.create_endpoint_config(EndpointConfigName="by-hand-config", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "by-hand", "InstanceType": "ml.m5.large",
+         "InitialInstanceCount": 1}])
+    sagemaker.create_endpoint(EndpointName="by-hand", EndpointConfigName="by-hand-config")
+    result = scan(["sagemaker:endpoint/by-hand"], policies_dir=policies)
+    found = {f.check.id: f.status for f in result.findings if f.check.id.startswith("DEP-")}
+    assert found == {"DEP-SM-001": Status.FAIL, "DEP-SM-002": Status.FAIL, "DEP-SM-003": Status.FAIL}

@@ -10,7 +10,8 @@ Target                                                   Resources
 ``arn:aws:sagemaker:…:model-package-group/NAME``         ``sagemaker_model_package`` per version (ListModelPackages)
 ``sagemaker:model-package-group/NAME``                   the same, in the current account and region
 ``…:model-package/NAME/N``, ``…:training-job/NAME``,     that one resource
-``…:model/NAME``
+``…:model/NAME``, ``…:endpoint/NAME``
+``sagemaker:endpoint/*``                                 ``sagemaker_endpoint`` per endpoint (ListEndpoints)
 =======================================================  ===========================================================
 
 Listing is the only work done here; evidence is collected later, in parallel.
@@ -37,7 +38,7 @@ from governance.storage import parse_s3_uri
 DEFAULT_ARTEFACT_PATTERNS = ("*.tar.gz", "*.tgz")
 _SAGEMAKER = re.compile(
     r"^(?:arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:\d*:|sagemaker:)"
-    r"(?P<kind>model-package-group|model-package|training-job|model)/(?P<name>.+)$"
+    r"(?P<kind>model-package-group|model-package|training-job|model|endpoint)/(?P<name>.+)$"
 )
 
 
@@ -164,6 +165,15 @@ def _discover_sagemaker(target: str, kind: str, name: str, ctx: ScanContext, wan
         yield ResourceRef("sagemaker_model", target)
     elif kind == "model-package":
         yield ResourceRef("sagemaker_model_package", target)
+    elif kind == "endpoint" and name != "*":
+        yield ResourceRef("sagemaker_endpoint", target)
+    elif kind == "endpoint":  # every endpoint of the account and region
+        try:
+            for page in ctx.aws.paginate("sagemaker", "list_endpoints", calls):
+                for summary in page.get("Endpoints") or []:
+                    yield ResourceRef("sagemaker_endpoint", summary["EndpointArn"])
+        except AwsCallError as err:
+            on_error(DiscoveryError(ResourceRef("sagemaker_endpoint", target), str(err)))
     else:
         try:
             for page in ctx.aws.paginate("sagemaker", "list_model_packages", calls, ModelPackageGroupName=name):

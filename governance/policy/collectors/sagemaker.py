@@ -204,3 +204,88 @@ class ModelPackageCollector(Collector):
         for url in urls:
             evidence.related.extend(_s3_related(url))
         return evidence
+
+
+def _capture_retention(ctx: ScanContext, destination: str | None, calls: list[str]) -> dict:
+    """How long captured requests are kept: the earliest lifecycle expiry covering the capture prefix, and the
+    bucket's Object Lock default retention (which guarantees a floor)."""
+    if not destination or not is_s3_uri(destination):
+        return {"expires": None, "min_expiration_days": None, "object_lock_days": None}
+    location = parse_s3_uri(destination)
+    prefix = location.key.rstrip("/") + "/" if location.key else ""
+    from governance.policy.collectors.s3_bucket import _absent
+
+    def s3(operation: str) -> dict | None:
+        return ctx.aws.call("s3", operation, calls, Bucket=location.bucket)
+
+    lifecycle = _absent(lambda: s3("get_bucket_lifecycle_configuration"), "NoSuchLifecycleConfiguration")
+    days = []
+    for rule in (lifecycle or {}).get("Rules") or []:
+        rule_filter = rule.get("Filter") or {}
+        rule_prefix = rule_filter.get("Prefix", (rule_filter.get("And") or {}).get("Prefix", rule.get("Prefix", "")))
+        rule_prefix = rule_prefix or ""
+        covers = prefix.startswith(rule_prefix) or rule_prefix.startswith(prefix)
+        expiry = (rule.get("Expiration") or {}).get("Days")
+        if rule.get("Status") == "Enabled" and covers and expiry is not None:
+            days.append(int(expiry))
+    lock = _absent(lambda: s3("get_object_lock_configuration"), "ObjectLockConfigurationNotFoundError")
+    retention = (((lock or {}).get("ObjectLockConfiguration") or {}).get("Rule") or {}).get("DefaultRetention") or {}
+    lock_days = retention.get("Days") or (int(retention["Years"]) * 365 if retention.get("Years") else None)
+    return {"expires": bool(days), "min_expiration_days": min(days) if days else None, "object_lock_days": lock_days}
+
+
+@register
+class EndpointCollector(Collector):
+    resource_type = "sagemaker_endpoint"
+    description = ("A SageMaker endpoint (DescribeEndpoint, its configuration and models): which model packages it "
+                   "serves, Data Capture (inputs and outputs, KMS key) and how long the captured data is kept.")
+    shape: ClassVar[dict[str, Any]] = {
+        "name": str,
+        "arn": str,
+        "status": str,
+        "endpoint_config": str,
+        "governed": bool,
+        "model_packages": [str],
+        "data_capture": {"enabled": bool, "sampling_percentage": int, "destination": str, "kms_key": str,
+                         "capture_modes": [str], "input_and_output": bool},
+        "capture_retention": {"expires": bool, "min_expiration_days": int, "object_lock_days": int},
+    }
+
+    def collect(self, ref: ResourceRef, ctx: ScanContext) -> Evidence:
+        evidence = Evidence()
+        calls = evidence.calls
+        try:
+            endpoint = ctx.aws.call("sagemaker", "describe_endpoint", calls,
+                                    EndpointName=resource_name(ref.id, "endpoint"))
+            config = ctx.aws.call("sagemaker", "describe_endpoint_config", calls,
+                                  EndpointConfigName=endpoint["EndpointConfigName"])
+            packages = set()
+            for variant in config.get("ProductionVariants") or []:
+                model = ctx.aws.call("sagemaker", "describe_model", calls, ModelName=variant["ModelName"])
+                containers = ([model["PrimaryContainer"]] if model.get("PrimaryContainer") else []) + (
+                    model.get("Containers") or [])
+                packages |= {c["ModelPackageName"] for c in containers if c.get("ModelPackageName")}
+        except AwsCallError as err:
+            return Evidence.failed(str(err), calls)
+        capture = config.get("DataCaptureConfig") or {}
+        modes = sorted({o.get("CaptureMode") for o in capture.get("CaptureOptions") or [] if o.get("CaptureMode")})
+        evidence.data.update(
+            name=endpoint.get("EndpointName"),
+            arn=endpoint.get("EndpointArn"),
+            status=endpoint.get("EndpointStatus"),
+            endpoint_config=endpoint.get("EndpointConfigName"),
+            # A model built from a registered package is governed: the registry is where governance attaches.
+            governed=bool(packages),
+            model_packages=sorted(packages),
+            data_capture={
+                "enabled": bool(capture.get("EnableCapture")),
+                "sampling_percentage": capture.get("InitialSamplingPercentage"),
+                "destination": capture.get("DestinationS3Uri"),
+                "kms_key": capture.get("KmsKeyId"),
+                "capture_modes": modes,
+                "input_and_output": {"Input", "Output"} <= set(modes),
+            },
+        )
+        evidence.section("capture_retention",
+                         lambda: _capture_retention(ctx, capture.get("DestinationS3Uri"), calls))
+        return evidence
