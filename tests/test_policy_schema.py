@@ -12,7 +12,7 @@ from governance.cli import main
 from governance.errors import InputError
 from governance.policy import default_policies_dir, load_policies
 
-SHIPPED = {"encryption", "access", "retention", "artefact"}
+SHIPPED = {"encryption", "access", "retention", "artefact", "deployment"}
 
 GOOD_CHECK = """\
 kind: policy
@@ -51,6 +51,7 @@ def test_shipped_policies_load_and_leave_the_fairness_file_alone():
     assert len(bundle.checks) == len({c.id for c in bundle.checks}) >= 25
     if (default_policies_dir() / "fairness.yaml").exists():
         assert "fairness.yaml" in {Path(s["file"]).name for s in bundle.skipped}
+    assert "monitoring.yaml" in {Path(s["file"]).name for s in bundle.skipped}
     for check in bundle.checks:
         assert check.regulations, f"{check.id} names no regulation"
         assert check.remediation and check.severity in ("critical", "high", "medium", "low", "info")
