@@ -23,6 +23,7 @@ from reports.sections import (
     oversight,
     performance,
     policy,
+    post_market,
     risks,
     summary,
     training,
@@ -45,7 +46,8 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("12", risks),
     ("13", oversight),
     ("14", monitoring),
-    ("15", lessons),
-    ("16", version_changes),
+    ("15", post_market),
+    ("16", lessons),
+    ("17", version_changes),
     ("Appendix A", appendix),
 )
