@@ -27,7 +27,7 @@ OBLIGATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Art. 11", "Technical documentation drawn up before the system is placed on the market, covering Annex IV.",
      ("cover", "classification", "appendix")),
     ("Art. 12", "Automatic recording of events (logs) over the system's lifetime, enough to trace how it worked.",
-     ("lineage", "integrity")),
+     ("lineage", "integrity", "post_market")),
     ("Art. 13", "Transparency to deployers: instructions for use, intended purpose, accuracy and its limits, "
                 "information to interpret outputs.", ("model_card", "performance", "explainability")),
     ("Art. 14", "Human oversight: people able to understand, monitor, interpret, override and stop the system.",
@@ -37,9 +37,10 @@ OBLIGATIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Art. 17", "A quality management system: documented procedures for design, testing, data management, "
                 "record keeping and accountability.", ("policy", "oversight", "lessons")),
     ("Art. 18", "Documentation kept available to the authorities for ten years.", ("cover", "policy")),
-    ("Art. 19", "Automatically generated logs kept for at least six months.", ("lineage", "policy")),
+    ("Art. 19", "Automatically generated logs kept for at least six months.", ("lineage", "policy", "post_market")),
+    ("Art. 26(6)", "The deployer keeps the logs the system generates for at least six months.", ("post_market",)),
     ("Art. 72", "A post-market monitoring system and plan, collecting and analysing performance data.",
-     ("monitoring",)),
+     ("monitoring", "post_market")),
     ("Annex IV 1", "General description: intended purpose, provider, version, how it is used, instructions for use.",
      ("cover", "model_card")),
     ("Annex IV 2", "Development process and elements: (a) methods, (b) design choices, (c) architecture, (d) data "

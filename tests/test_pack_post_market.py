@@ -1,0 +1,60 @@
+"""The pack's deployment and monitoring rows: Open without records, Evidenced from the ledger's deploy and monitor
+records (as ``governance deploy`` and ``governance monitor`` write them), and never from a plan alone."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from governance.cli import main
+from governance.deployment import CaptureSettings
+from governance.ledger import Ledger
+from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
+
+
+def _row(text: str, item: str) -> str:
+    match = re.search(re.escape(item) + r" .{0,220}?(Evidenced|Partly|Open)", text)
+    assert match, f"no obligations row for {item}"
+    return match.group(1)
+
+
+def test_without_records_the_rows_stay_open(tmp_path_factory):
+    text = pdf_text(shared_pack(tmp_path_factory))
+    assert "Deployment and monitoring results" in text
+    assert "No deployment through the deploy gate is recorded" in text
+    assert _row(text, "Art. 26(6)") == "Open"
+    assert _row(text, "Art. 72") != "Evidenced"
+    assert "no earlier version to compare" in text
+
+
+@pytest.mark.parametrize("with_monitoring", [False, True])
+def test_deploy_and_monitor_records_evidence_the_rows(tmp_path_factory, tmp_path, with_monitoring):
+    from governance.evidence import write_index
+
+    built = shared_evidence(tmp_path_factory)
+    root = tmp_path / "copy"
+    shutil.copytree(built.root, root)
+    evidence = root / built.evidence.relative_to(built.root)
+    ledger = Ledger(evidence / "ledger.jsonl", built.signer)
+    capture = CaptureSettings("s3://quickloan-artefacts/quickloan/datacapture", "alias/quickloan-artefacts", 20)
+    ledger.append("deploy", actor="governance deploy", subject="arn:aws:sagemaker:eu-west-1:1:model-package/q/1",
+                  digests={"model.tar.gz": "ab" * 32},
+                  details={"outcome": "deployed", "endpoint": "quickloan-prod", "data_capture": capture.config()})
+    if with_monitoring:
+        ledger.append("monitor", actor="governance monitor", subject="s3://quickloan-artefacts/quickloan/datacapture",
+                      digests={"monitoring.json": "cd" * 32},
+                      details={"verdict": "FAIL", "rows": 30000, "counts": {"FAIL": 1},
+                               "findings": [{"check": "feature-psi", "subject": "MonthlyIncome", "status": "FAIL",
+                                             "message": "MonthlyIncome: PSI 2.783"}]})
+    write_index(evidence, built.signer)
+    out = tmp_path / "pack.pdf"
+    assert main(["pack", str(evidence), "-o", str(out), "--key", str(built.key)]) == 0
+    text = pdf_text(out)
+    assert "quickloan-prod" in text and "alias/quickloan-artefacts" in text
+    assert _row(text, "Art. 26(6)") == ("Evidenced" if with_monitoring else "Partly")
+    if with_monitoring:
+        assert "feature-psi [MonthlyIncome]" in text
+    else:
+        assert "has a plan, not results" in text
