@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from governance.errors import EXIT_OK, CheckFailed, InputError
+from governance.errors import EXIT_OK, GovernanceError, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +65,7 @@ def approve_command(args: argparse.Namespace) -> int:
                 default_ledger=None if args.ledger else _settings_ledger(),
                 progress=lambda message: status.update(message),
             )
-    except CheckFailed as refusal:
+    except GovernanceError as refusal:  # every refusal, not only a failed check
         if args.json:
             print_json({"approved": False, "target": args.target, "by": args.by, **refusal.to_dict()})
         raise
