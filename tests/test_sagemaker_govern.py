@@ -243,3 +243,44 @@ def test_a_failed_or_errored_check_is_in_the_ledger(governed, tmp_path, check):
     recorded = [r["details"] for r in records if r["details"].get("check") == check]
     assert recorded == [{"check": check, "status": outcome.status, "reason": outcome.reason,
                          "message": outcome.message[:500]}]
+
+
+def _envelopes(path: Path) -> list[dict]:
+    """The DSSE envelopes in one signature file: a bare envelope, or the one inside a Sigstore bundle."""
+    document = json.loads(path.read_text())
+    if "dsseEnvelope" in document:
+        return [document["dsseEnvelope"]]
+    if "payloadType" in document:
+        return [document]
+    return [value for value in document.values() if isinstance(value, dict) and "payloadType" in value]
+
+
+def test_every_envelope_names_its_key_for_a_keyid_matching_verifier(governed):
+    """securesystemslib only tries the keys whose keyid a signature names: every envelope must carry the hint."""
+    from cryptography.hazmat.primitives import serialization
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+
+    from governance.signing.signer import key_hint
+
+    pem = governed.public_key.read_bytes()
+    key = SSlibKey.from_crypto(serialization.load_pem_public_key(pem), keyid=key_hint(pem),
+                               scheme="ecdsa-sha2-nistp256")
+    work = governed.workdir
+    files = {
+        "artefact (OpenSSF Model Signing bundle)": work / "model" / "model.tar.gz.sig",
+        "manifest": work / "model" / "model.tar.gz.manifest.sig",
+        "verdict": work / "governance.json.sig",
+        "evidence index": work / "evidence" / "index.json.sig",
+        "audit pack": work / "audit-pack.pdf.sig",
+        "ledger head": work / "evidence" / "ledger.jsonl.head",
+        **{f"provenance {p.name}": p for p in sorted((work / "evidence").rglob("*.intoto.json"))},
+    }
+    assert any(name.startswith("provenance") for name in files)
+    for name, path in files.items():
+        envelopes = _envelopes(path)
+        assert envelopes, f"{name}: no DSSE envelope in {path}"
+        for envelope in envelopes:
+            assert {s["keyid"] for s in envelope["signatures"]} == {key.keyid}, name
+            accepted = Envelope.from_dict(envelope).verify([key], 1)
+            assert set(accepted) == {key.keyid}, name
