@@ -363,3 +363,26 @@ def test_approving_into_a_signed_ledger_without_its_key_is_refused(governed, wor
     assert "LEDGER_SIGNED" in capsys.readouterr().err
     assert ledger.read_bytes() == before
     assert package(work).approval_status == "PendingManualApproval"
+
+
+def test_a_sagemaker_approval_never_overrides_a_decision_taken_since_the_package_was_read(aws):
+    from governance.errors import CheckFailed
+    from governance.sagemaker_registry import describe_package, set_approval
+
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    sagemaker.create_model_package_group(ModelPackageGroupName="quickloan")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName="quickloan", ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"artefact_sha256": "0" * 64},
+        InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1",
+                                                "ModelDataUrl": "s3://b/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    stale = describe_package(arn)
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected",
+                                   ApprovalDescription="Rejected by A. Officer")
+    with pytest.raises(CheckFailed) as caught:
+        set_approval(stale, "Approved", description="Approved by J. Doe", metadata={"approved_by": "J. Doe"},
+                     expected_status=stale.approval_status)
+    assert caught.value.reason == "STATUS_CHANGED"
+    assert describe_package(arn).approval_status == "Rejected"
