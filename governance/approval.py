@@ -22,6 +22,7 @@ oversight, EU AI Act Art. 14)::
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,14 +235,17 @@ def _copy_s3_folder(uri: str, target: Path) -> None:
         storage.write_bytes_atomic(path, storage.read_bytes(f"s3://{location.bucket}/{key}"))
 
 
-def ledger_location(candidate: Candidate, requested: str | None, fallback: str | None = None) -> str:
+def ledger_location(candidate: Candidate, requested: str | None,
+                    fallback: str | Callable[[], str | None] | None = None) -> str:
     """Where the decision is recorded: ``requested``, else the local evidence folder's ledger, else ``fallback``
-    (for SageMaker packages, the deployment's ``s3://BUCKET/PREFIX/ledger/``)."""
+    (for SageMaker packages, the deployment's ``s3://BUCKET/PREFIX/ledger/``; a callable is asked only then)."""
     if requested:
         return requested
     evidence = candidate.metadata.get("evidence_uri")
     if evidence and not storage.is_s3_uri(evidence):
         return str(Path(evidence) / "ledger.jsonl")
+    if callable(fallback):
+        fallback = fallback()
     if fallback:
         return fallback
     raise InputError("NO_LEDGER", "where should the approval be recorded? give --ledger (a ledger file or "
@@ -303,7 +307,7 @@ def approve(
     governance: str | None = None,
     ledger: str | None = None,
     ledger_signer=None,
-    default_ledger: str | None = None,
+    default_ledger: str | Callable[[], str | None] | None = None,
     progress=lambda message: None,
 ) -> ApprovalResult:
     """Verify, check the verdict and the evidence, record, approve.

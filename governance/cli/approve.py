@@ -62,7 +62,7 @@ def approve_command(args: argparse.Namespace) -> int:
             result = approve(
                 args.target, args.by, trust, reason=args.reason, registry=args.registry, signature=args.signature,
                 governance=args.governance, ledger=args.ledger, ledger_signer=ledger_signer,
-                default_ledger=None if args.ledger else _settings_ledger(),
+                default_ledger=_settings_ledger,
                 progress=lambda message: status.update(message),
             )
     except GovernanceError as refusal:  # every refusal, not only a failed check
