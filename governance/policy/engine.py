@@ -236,6 +236,16 @@ def evaluate(
     """One check on one resource's evidence."""
     view = EvidenceView(evidence.data, evidence.errors)
     finding = Finding(check, ref, Status.PASS, "", {}, evidence.sha256, list(evidence.calls))
+    finding = _decide(check, ref, evidence, view, finding, waivers, ignore_waivers, today)
+    if check.decided_by:
+        engine = view.get(check.decided_by)
+        finding.engine = engine.value if engine.present else None
+        finding.message += f" [decided by: {finding.engine or 'no engine: the policy could not be read'}]"
+    return finding
+
+
+def _decide(check: Check, ref: ResourceRef, evidence: Evidence, view: EvidenceView, finding: Finding,
+            waivers: Sequence[SourcedWaiver], ignore_waivers: bool, today: date | None) -> Finding:
     if check.when is not None:
         applies = check.when.evaluate(view)
         if applies.value is not True:

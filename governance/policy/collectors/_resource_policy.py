@@ -1,0 +1,74 @@
+"""One resource policy (bucket or key) turned into evidence, with the engine that decided each answer.
+
+IAM Access Analyzer's ``CheckNoPublicAccess`` is the authoritative answer to "is this public?" where the endpoint
+offers it (AWS itself); the local analyser (:mod:`._policy_analysis`) answers everything else, and "public" too
+where Access Analyzer is unavailable (an emulator, a region or a role without it) — the evidence records which.
+Availability is learnt once per scan: after one refusal no further resource asks.
+
+A fact the deciding engine could not decide is returned in ``errors`` (``policy.allows_public`` → reason naming
+the condition key), so the checks reading it report ERROR.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from governance.policy.aws import AwsCallError
+from governance.policy.collectors._policy_analysis import ENGINE, NO_POLICY, analyse_policy
+from governance.policy.collectors.base import ScanContext
+
+ACCESS_ANALYZER = "AWS IAM Access Analyzer (CheckNoPublicAccess)"
+_UNAVAILABLE = "accessanalyzer:CheckNoPublicAccess unavailable"
+RESOURCE_TYPES = {"s3": "AWS::S3::Bucket", "kms": "AWS::KMS::Key"}
+
+
+def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]) -> dict | None:
+    """Access Analyzer's verdict on ``text``, or ``None`` when it cannot be asked (the reason is remembered)."""
+    if not ctx.parameters.get("use_access_analyzer", True) or ctx.memo.peek(_UNAVAILABLE) is not None:
+        return None
+    try:
+        return ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=text,
+                            resourceType=RESOURCE_TYPES[service])
+    except AwsCallError as err:
+        if err.kind == "throttled":
+            raise
+        ctx.memo.seed(_UNAVAILABLE, str(err))
+        return None
+
+
+def analyse_document(ctx: ScanContext, text: str, service: str, resources: list[str],
+                     calls: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(evidence, errors)`` for a policy document given as the JSON text the service returned."""
+    try:
+        document = json.loads(text or "{}")
+    except json.JSONDecodeError as err:
+        raise AwsCallError(f"{service}:policy", "MalformedPolicy", str(err), "error") from None
+    if not isinstance(document, dict):
+        raise AwsCallError(f"{service}:policy", "MalformedPolicy", "policy is not a JSON object", "error")
+    facts = analyse_policy(document, service, resources)
+    evidence = facts.to_evidence()
+    undecided = dict(facts.undecided)
+    verdict = _access_analyzer(ctx, text, service, calls)
+    if verdict is None:
+        reason = ctx.memo.peek(_UNAVAILABLE)
+        if reason:
+            evidence["notes"].append(f"Access Analyzer not used: {reason}")
+    else:
+        public = verdict.get("result") == "FAIL"
+        evidence["allows_public"] = public
+        evidence["public_engine"] = ACCESS_ANALYZER
+        evidence["engine"] = f"{ENGINE}; public access: {ACCESS_ANALYZER}"
+        undecided.pop("allows_public", None)
+        if public:
+            evidence["public_statements"] = sorted({
+                str(r.get("statementId") or f"#{r.get('statementIndex')}") for r in verdict.get("reasons") or []})
+            evidence["notes"].append(f"Access Analyzer: {verdict.get('message') or 'public'}")
+    if not evidence["allows_public"] and "*" in evidence["principal_accounts"] and verdict is not None:
+        evidence["notes"].append("Access Analyzer finds no public access; the local analyser still sees a grant "
+                                 "open to any account, kept for the trusted-account check")
+    return evidence, {name: reason for name, reason in undecided.items()}
+
+
+def no_policy() -> dict[str, Any]:
+    return {**NO_POLICY, "notes": []}
