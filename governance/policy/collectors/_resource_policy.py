@@ -21,11 +21,25 @@ from governance.policy.collectors.base import ScanContext
 ACCESS_ANALYZER = "AWS IAM Access Analyzer (CheckNoPublicAccess)"
 _UNAVAILABLE = "accessanalyzer:CheckNoPublicAccess unavailable"
 RESOURCE_TYPES = {"s3": "AWS::S3::Bucket", "kms": "AWS::KMS::Key"}
+_PROBE = '{"Version": "2012-10-17", "Statement": []}'
 
 
 def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]) -> dict | None:
     """Access Analyzer's verdict on ``text``, or ``None`` when it cannot be asked (the reason is remembered)."""
-    if not ctx.parameters.get("use_access_analyzer", True) or ctx.memo.peek(_UNAVAILABLE) is not None:
+    if not ctx.parameters.get("use_access_analyzer", True):
+        return None
+
+    def probe() -> str | None:
+        # One call per scan settles availability (the workers wait for it instead of all asking at once).
+        try:
+            ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=_PROBE,
+                         resourceType=RESOURCE_TYPES[service])
+        except AwsCallError as err:
+            return str(err)
+        return None
+
+    unavailable, _ = ctx.memo.get(_UNAVAILABLE, probe)
+    if unavailable:
         return None
     try:
         return ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=text,
@@ -33,7 +47,7 @@ def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]
     except AwsCallError as err:
         if err.kind == "throttled":
             raise
-        ctx.memo.seed(_UNAVAILABLE, str(err))
+        ctx.memo.seed(("accessanalyzer:failed", text), str(err))
         return None
 
 
@@ -51,7 +65,9 @@ def analyse_document(ctx: ScanContext, text: str, service: str, resources: list[
     undecided = dict(facts.undecided)
     verdict = _access_analyzer(ctx, text, service, calls)
     if verdict is None:
-        reason = ctx.memo.peek(_UNAVAILABLE)
+        reason = ctx.memo.peek(_UNAVAILABLE) or ctx.memo.peek(("accessanalyzer:failed", text))
+        if not ctx.parameters.get("use_access_analyzer", True):
+            reason = "switched off (use_access_analyzer: false)"
         if reason:
             evidence["notes"].append(f"Access Analyzer not used: {reason}")
     else:
