@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -17,6 +20,7 @@ import pytest
 from governance.policy import Status, scan
 from governance.policy.targets import DISCOVER_TARGET
 from tests import policy_scenario as scenario_data
+from tests.servers import LOOPBACK, free_port
 
 pytestmark = pytest.mark.servers
 DECIDED = {"ENC-S3-002", "ACC-S3-002", "ACC-S3-005", "ACC-KMS-001", "ACC-KMS-002"}
@@ -119,3 +123,68 @@ def test_cli_discover_and_no_target(policy_scan, tmp_path):
     assert set(policy_scan["keys"].values()) <= {f["resource"] for f in json.loads(out.read_text())["findings"]}
     bare = subprocess.run([sys.executable, "-m", "governance", "scan"], capture_output=True, text=True, timeout=60)
     assert bare.returncode == 2 and "--discover" in bare.stderr and "Traceback" not in bare.stderr
+
+
+class _AccessAnalyzerStub(BaseHTTPRequestHandler):
+    """Answers CheckNoPublicAccess the way the service does (restJson); FAIL for a policy with a statement "Open".
+
+    moto has no Access Analyzer, so this stands in for the service to test the wiring only: that its answer
+    decides "public" and the finding names it. Its verdicts are the stub's, not an analysis.
+    """
+
+    requests: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"path": self.path, **body})
+        open_statement = '"Open"' in body["policyDocument"]
+        answer = {"result": "FAIL" if open_statement else "PASS", "message": "stub verdict",
+                  "reasons": [{"description": "open", "statementIndex": 0, "statementId": "Open"}]
+                  if open_statement else []}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_access_analyzer_decides_public_where_it_answers(aws, monkeypatch):
+    server = ThreadingHTTPServer((LOOPBACK, free_port()), _AccessAnalyzerStub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ACCESSANALYZER", f"http://{LOOPBACK}:{server.server_port}")
+    try:
+        s3 = boto3.client("s3")
+        statements = {
+            # the local analyser cannot decide aws:SourceIdentity; Access Analyzer (the stub) says public
+            "aa-open": {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::aa-open/*",
+                        "Condition": {"StringEquals": {"aws:SourceIdentity": "x"}}},
+            "aa-closed": {"Sid": "Vpce", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                          "Resource": "arn:aws:s3:::aa-closed/*",
+                          "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}},
+        }
+        for bucket, statement in statements.items():
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17",
+                                                                   "Statement": [statement]}))
+        result = scan(["s3://aa-open", "s3://aa-closed"], parameters={"trusted_accounts": ["123456789012"]})
+        found = {(f.check.id, f.resource.id): f for f in result.findings}
+        opened, closed = found[("ACC-S3-002", "s3://aa-open")], found[("ACC-S3-002", "s3://aa-closed")]
+        assert (str(opened.status), str(closed.status)) == ("FAIL", "PASS")
+        assert opened.engine == closed.engine == "AWS IAM Access Analyzer (CheckNoPublicAccess)"
+        assert opened.to_dict()["decided_by"] == opened.engine
+        # the account question stays with the local analyser, which still cannot decide it: ERROR, named
+        accounts = found[("ACC-S3-005", "s3://aa-open")]
+        assert str(accounts.status) == "ERROR" and "aws:SourceIdentity" in accounts.message
+        assert accounts.engine.startswith("governance local policy analyser")
+        assert {r["resourceType"] for r in _AccessAnalyzerStub.requests} == {"AWS::S3::Bucket"}
+        # switched off, the local analyser decides (and cannot, for aa-open: ERROR, never PASS)
+        local = scan(["s3://aa-open"], parameters={"use_access_analyzer": False})
+        status = next(f for f in local.findings if f.check.id == "ACC-S3-002")
+        assert str(status.status) == "ERROR" and status.engine.startswith("governance local policy analyser")
+    finally:
+        server.shutdown()
