@@ -106,28 +106,34 @@ def _discover_local(path: Path, wanted: set[str], patterns: tuple[str, ...],
             yield ResourceRef("artefact", str(file.absolute()))
 
 
-def _discover_account(ctx: ScanContext, wanted: set[str], patterns: tuple[str, ...], calls: list[str],
-                      on_error: Callable[[DiscoveryError], None]) -> Iterator[ResourceRef]:
-    """Every bucket (with its objects, as ``s3://bucket`` would give) and every KMS key the caller can list.
-
-    A listing that fails is an ERROR on the account, never an empty (and passing) scan.
-    """
+def expand_account(ctx: ScanContext, wanted: set[str], calls: list[str],
+                   on_error: Callable[[DiscoveryError], None]) -> tuple[list[str], list[ResourceRef]]:
+    """``(targets, refs)`` for ``--discover``: an ``s3://bucket`` target per bucket (listed in parallel by the scan)
+    and every KMS key the caller can list. A listing that fails is an ERROR on the account, never an empty (and
+    passing) scan."""
+    targets: list[str] = []
+    refs: list[ResourceRef] = []
     if wanted & {"s3_bucket", "s3_object", "artefact"}:
         try:
-            names = [bucket["Name"] for page in ctx.aws.paginate("s3", "list_buckets", calls)
-                     for bucket in page.get("Buckets") or []]
+            targets = [f"s3://{bucket['Name']}" for page in ctx.aws.paginate("s3", "list_buckets", calls)
+                       for bucket in page.get("Buckets") or []]
         except AwsCallError as err:
             on_error(DiscoveryError(ResourceRef("s3_bucket", "s3://*"), str(err)))
-            names = []
-        for name in names:
-            yield from _discover_s3(f"s3://{name}", ctx, wanted, patterns, calls, on_error)
     if "kms_key" in wanted:
         try:
             for page in ctx.aws.paginate("kms", "list_keys", calls):
-                for key in page.get("Keys") or []:
-                    yield ResourceRef("kms_key", key["KeyArn"])
+                refs.extend(ResourceRef("kms_key", key["KeyArn"]) for key in page.get("Keys") or [])
         except AwsCallError as err:
             on_error(DiscoveryError(ResourceRef("kms_key", f"arn:aws:kms:{ctx.aws.region}:*:key/*"), str(err)))
+    return targets, refs
+
+
+def _discover_account(ctx: ScanContext, wanted: set[str], patterns: tuple[str, ...], calls: list[str],
+                      on_error: Callable[[DiscoveryError], None]) -> Iterator[ResourceRef]:
+    targets, refs = expand_account(ctx, wanted, calls, on_error)
+    for target in targets:
+        yield from _discover_s3(target, ctx, wanted, patterns, calls, on_error)
+    yield from refs
 
 
 def _discover_s3(target: str, ctx: ScanContext, wanted: set[str], patterns: tuple[str, ...], calls: list[str],
