@@ -44,9 +44,7 @@ def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]
     try:
         return ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=text,
                             resourceType=RESOURCE_TYPES[service])
-    except AwsCallError as err:
-        if err.kind == "throttled":
-            raise
+    except AwsCallError as err:  # throttled after retries, say: the local analyser decides, and says why
         ctx.memo.seed(("accessanalyzer:failed", text), str(err))
         return None
 
