@@ -89,7 +89,9 @@ def _bucket_policies() -> dict[str, list[dict]]:
                        "Resource": arns(b["guard-org"]),
                        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": TRUSTED_ORG}}}],
         "foreign-key": [deny_plain_http(b["foreign-key"])],
-        "no-bucket-key": [deny_plain_http(b["no-bucket-key"])],
+        # No policy at all: it holds the objects, which moto would refuse to plain-HTTP reads under a TLS Deny
+        # (moto enforces that Deny without its other conditions, so even pa-tls-one-account's objects are refused).
+        "no-bucket-key": [],
         "lock-years": [deny_plain_http(b["lock-years"])],
         "public-key": [deny_plain_http(b["public-key"])],
     }
@@ -138,11 +140,12 @@ def build(s3, kms) -> dict:
         retention = {"Years": 10} if suffix == "lock-years" else {"Days": 3650}
         s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
             "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", **retention}}})
-        # 7 objects, written before the policy (moto enforces a TLS Deny on plain-HTTP requests).
-        for index in range(7 if suffix == "tls-one-account" else 0):
+        # The 7 objects, SSE-KMS under the bucket's default key.
+        for index in range(7 if suffix == "no-bucket-key" else 0):
             s3.put_object(Bucket=bucket, Key=f"models/m{index}.bin", Body=b"x" * (index + 1))
         cleaned = [{k: v for k, v in s.items() if v is not None} for s in statements]
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": cleaned}))
+        if cleaned:
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": cleaned}))
     return {"buckets": buckets, "keys": keys, "parameters": {
         "allowed_kms_keys": ["alias/pa-good"], "trusted_accounts": [ACCOUNT, TRUSTED], "trusted_orgs": [TRUSTED_ORG]}}
 
@@ -165,7 +168,8 @@ EXPECTED = {
     # ACC-S3-002 also reads S3's own policy status, which moto computes without the Deny (public): not asserted.
     "guard-org": {"ACC-S3-005": "PASS"},
     "foreign-key": {"ENC-S3-001": "FAIL"},
-    "no-bucket-key": {"ENC-S3-004": "FAIL", "ENC-S3-001": "PASS"},
+    "no-bucket-key": {"ENC-S3-004": "FAIL", "ENC-S3-001": "PASS", "ENC-S3-002": "FAIL", "ACC-S3-002": "PASS",
+                      "ACC-S3-005": "PASS"},
     "lock-years": {"RET-S3-002": "PASS"},
     "public-key": {"ENC-S3-001": "FAIL"},
 }

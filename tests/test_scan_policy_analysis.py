@@ -98,7 +98,7 @@ def test_every_policy_finding_names_its_engine(policy_scan):
     assert findings
     for finding in findings:
         assert finding.engine, finding.to_dict()
-        assert "decided by" in finding.message and finding.to_dict()["decided_by"] == finding.engine
+        assert "policy analysed by" in finding.message and finding.to_dict()["decided_by"] == finding.engine
     # moto has no IAM Access Analyzer: the local analyser decides, and the evidence says why.
     _, evidence = policy_scan["result"].evidence[f"s3_bucket:s3://{policy_scan['buckets']['compliant']}"]
     assert evidence.data["policy"]["public_engine"].startswith("governance local policy analyser")
@@ -188,3 +188,10 @@ def test_access_analyzer_decides_public_where_it_answers(aws, monkeypatch):
         assert str(status.status) == "ERROR" and status.engine.startswith("governance local policy analyser")
     finally:
         server.shutdown()
+
+
+def test_objects_are_read_and_their_key_is_the_buckets(policy_scan):
+    bucket = policy_scan["buckets"]["no-bucket-key"]
+    statuses = {str(f.status) for f in policy_scan["result"].findings
+                if f.resource.id.startswith(f"s3://{bucket}/") and f.check.id == "ENC-S3-003"}
+    assert statuses == {"PASS"}

@@ -249,7 +249,7 @@ def evaluate(
     if check.decided_by:
         engine = view.get(check.decided_by)
         finding.engine = engine.value if engine.present else None
-        finding.message += f" [decided by: {finding.engine or 'no engine: the policy could not be read'}]"
+        finding.message += f" [policy analysed by: {finding.engine or 'no engine: the policy could not be read'}]"
     return finding
 
 

@@ -24,6 +24,12 @@ RESOURCE_TYPES = {"s3": "AWS::S3::Bucket", "kms": "AWS::KMS::Key"}
 _PROBE = '{"Version": "2012-10-17", "Statement": []}'
 
 
+def _short(reason: str) -> str:
+    """First line, bounded: an endpoint without the API may answer with a whole HTML page."""
+    line = reason.split("\n", 1)[0].strip()
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
 def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]) -> dict | None:
     """Access Analyzer's verdict on ``text``, or ``None`` when it cannot be asked (the reason is remembered)."""
     if not ctx.parameters.get("use_access_analyzer", True):
@@ -35,7 +41,7 @@ def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]
             ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=_PROBE,
                          resourceType=RESOURCE_TYPES[service])
         except AwsCallError as err:
-            return str(err)
+            return _short(str(err))
         return None
 
     unavailable, _ = ctx.memo.get(_UNAVAILABLE, probe)
@@ -45,7 +51,7 @@ def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]
         return ctx.aws.call("accessanalyzer", "check_no_public_access", calls, policyDocument=text,
                             resourceType=RESOURCE_TYPES[service])
     except AwsCallError as err:  # throttled after retries, say: the local analyser decides, and says why
-        ctx.memo.seed(("accessanalyzer:failed", text), str(err))
+        ctx.memo.seed(("accessanalyzer:failed", text), _short(str(err)))
         return None
 
 
