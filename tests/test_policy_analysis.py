@@ -56,6 +56,11 @@ def test_tls_deny_counts_only_for_every_caller_and_request(statement, counts):
     ({"StringEquals": {"aws:SourceAccount": OWN}}, False),
     ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::logs"}}, False),
     ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/reader"}}, True),
+    ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{FOREIGN}:role/*"}}, False),  # one account's roles
+    ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc/r-1/ou-2/*"}}, False),
+    ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*/r-1/*"}}, True),
+    ({"StringLike": {"aws:userid": "*:admin"}}, True),
+    ({"StringLike": {"aws:PrincipalAccount": "4444*"}}, True),
     ({"StringEquals": {"aws:userid": "AROAEXAMPLE:*"}}, False),
     ({"Bool": {"aws:SecureTransport": "true"}}, True),
     ({"StringEquals": {"s3:prefix": "public/"}}, True),

@@ -133,6 +133,22 @@ def _wild(value: str) -> bool:
     return "*" in value or "?" in value or "${" in value
 
 
+def _fixed_enough(key: str, value: str) -> bool:
+    """Does the value still name fixed callers? A wildcard is harmless where the part that names the account
+    or organisation is fixed: a role path under one account, an OU path under one organisation, a user id's
+    session suffix."""
+    if not _wild(value):
+        return True
+    if key in _ARN_KEYS:
+        match = _ARN_ACCOUNT.match(value)
+        return bool(match and _ACCOUNT.match(match.group(1)))
+    if key in ("aws:principalorgpaths", "aws:sourceorgpaths"):
+        return not _wild(value.split("/", 1)[0])
+    if key == "aws:userid":
+        return value.find("*") == len(value) - 1 and not _wild(value[:-1])
+    return False
+
+
 def _condition_pin(operator: str, key: str, values: list) -> _Pin:
     """Does ``operator key values`` pin the caller of an ``Allow`` to fixed values?"""
     base, if_exists, set_prefix = _split_operator(operator)
@@ -160,7 +176,7 @@ def _condition_pin(operator: str, key: str, values: list) -> _Pin:
         if any(n.prefixlen == 0 for n in networks):
             return _Pin(False, reason=f"aws:SourceIp {', '.join(texts)} includes every address")
         return _Pin(True, any_account=True)
-    if any(_wild(t) for t in texts) and not (key == "aws:userid" and all(t.find("*") == len(t) - 1 for t in texts)):
+    if not all(_fixed_enough(key, t) for t in texts):
         return _Pin(False, reason=f"{where} has a wildcard or policy variable ({', '.join(texts)})")
     if key in _ACCOUNT_KEYS:
         return _Pin(True, accounts=set(texts))
