@@ -76,17 +76,18 @@ def analyse_document(ctx: ScanContext, text: str, service: str, resources: list[
             evidence["notes"].append(f"Access Analyzer not used: {reason}")
     else:
         public = verdict.get("result") == "FAIL"
+        if public != evidence["allows_public"] and "allows_public" not in undecided:
+            local = "public" if evidence["allows_public"] else "not public"
+            evidence["notes"].append(f"the local analyser reads this policy as {local}; Access Analyzer decides")
         evidence["allows_public"] = public
         evidence["public_engine"] = ACCESS_ANALYZER
         evidence["engine"] = f"{ENGINE}; public access: {ACCESS_ANALYZER}"
         undecided.pop("allows_public", None)
+        evidence["public_statements"] = sorted({
+            str(r.get("statementId") or f"#{r.get('statementIndex')}") for r in verdict.get("reasons") or []}) \
+            if public else []
         if public:
-            evidence["public_statements"] = sorted({
-                str(r.get("statementId") or f"#{r.get('statementIndex')}") for r in verdict.get("reasons") or []})
             evidence["notes"].append(f"Access Analyzer: {verdict.get('message') or 'public'}")
-    if not evidence["allows_public"] and "*" in evidence["principal_accounts"] and verdict is not None:
-        evidence["notes"].append("Access Analyzer finds no public access; the local analyser still sees a grant "
-                                 "open to any account, kept for the trusted-account check")
     return evidence, {name: reason for name, reason in undecided.items()}
 
 
