@@ -92,7 +92,10 @@ def scan(
     def list_target(target: str) -> tuple[list[str], list[ResourceRef]]:
         """``(more targets to list, resources)``; ``--discover`` turns into a target per bucket."""
         calls: list[str] = []
-        on_error = lambda failure: _append(failures, failure, lock)  # noqa: E731
+
+        def on_error(failure: DiscoveryError) -> None:
+            _append(failures, failure, lock)
+
         if target == DISCOVER_TARGET:
             more, refs = expand_account(ctx, wanted, calls, on_error)
         else:
@@ -245,7 +248,7 @@ def evaluate(
     """One check on one resource's evidence."""
     view = EvidenceView(evidence.data, evidence.errors)
     finding = Finding(check, ref, Status.PASS, "", {}, evidence.sha256, list(evidence.calls))
-    finding = _decide(check, ref, evidence, view, finding, waivers, ignore_waivers, today)
+    finding = _decide(check, view, finding, waivers, ignore_waivers, today)
     if check.decided_by:
         engine = view.get(check.decided_by)
         finding.engine = engine.value if engine.present else None
@@ -253,8 +256,8 @@ def evaluate(
     return finding
 
 
-def _decide(check: Check, ref: ResourceRef, evidence: Evidence, view: EvidenceView, finding: Finding,
-            waivers: Sequence[SourcedWaiver], ignore_waivers: bool, today: date | None) -> Finding:
+def _decide(check: Check, view: EvidenceView, finding: Finding, waivers: Sequence[SourcedWaiver],
+            ignore_waivers: bool, today: date | None) -> Finding:
     if check.when is not None:
         applies = check.when.evaluate(view)
         if applies.value is not True:
