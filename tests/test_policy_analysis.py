@@ -89,6 +89,10 @@ def test_not_principal_allow_is_public_and_open_to_every_account():
       "Resource": B[1], "Condition": {"StringEquals": {"aws:SourceAccount": FOREIGN}}}, [FOREIGN]),
     ({"Effect": "Allow", "Principal": {"CanonicalUser": "abc"}, "Action": "s3:*", "Resource": B},
      ["(CanonicalUser:abc)"]),
+    (allow_all({"ArnLike": {"aws:PrincipalArn": [f"arn:aws:iam::{FOREIGN}:role/a", f"arn:aws:iam::{FOREIGN}:role/b"]}}),
+     [FOREIGN]),
+    ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E1"},
+      "Action": "s3:GetObject", "Resource": B[1]}, []),
 ])
 def test_accounts_come_from_principals_and_pinning_conditions(statement, accounts):
     assert facts(statement).principal_accounts == accounts

@@ -181,8 +181,9 @@ def _condition_pin(operator: str, key: str, values: list) -> _Pin:
     if key in _ACCOUNT_KEYS:
         return _Pin(True, accounts=set(texts))
     if key in _ARN_KEYS:
-        accounts = {m.group(1) for t in texts if (m := _ARN_ACCOUNT.match(t)) and m.group(1)}
-        return _Pin(True, accounts=accounts if len(accounts) == len(texts) else None)
+        found = [m.group(1) if (m := _ARN_ACCOUNT.match(t)) else "" for t in texts]
+        # An ARN without an account (an S3 bucket's) pins the caller to a resource, account unknown.
+        return _Pin(True, accounts=set(found) if all(found) else None)
     if key in _ORG_KEYS:
         return _Pin(True, orgs={t.split("/", 1)[0] for t in texts})
     if key in _PINNING_KEYS:
@@ -223,6 +224,8 @@ def _principal_values(statement: dict) -> tuple[bool, set[str], list[str]]:
                 everyone = True
             elif _ACCOUNT.match(value):
                 accounts.add(value)
+            elif value.startswith("arn:aws:iam::cloudfront:user/"):
+                continue  # a CloudFront origin access identity: CloudFront serving this account's distribution
             elif match := _ARN_ACCOUNT.match(value):
                 if _wild(match.group(1)) or not match.group(1):
                     everyone = True
