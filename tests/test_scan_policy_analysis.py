@@ -104,6 +104,9 @@ def test_every_policy_finding_names_its_engine(policy_scan):
     assert evidence.data["policy"]["public_engine"].startswith("governance local policy analyser")
     assert any("Access Analyzer not used" in note for note in evidence.data["policy"]["notes"])
     assert policy_scan["result"].stats["api_calls"]["accessanalyzer:CheckNoPublicAccess"] == 1  # asked once
+    # without Access Analyzer, its ValidatePolicy findings are unavailable evidence, never an empty list
+    assert evidence.data["policy"]["validation_findings"] is None
+    assert "ValidatePolicy not available" in evidence.errors["policy.validation_findings"]
 
 
 def test_discover_finds_every_bucket_and_key(policy_scan):
@@ -138,9 +141,14 @@ class _AccessAnalyzerStub(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, **body})
         open_statement = '"Open"' in body["policyDocument"]
-        answer = {"result": "FAIL" if open_statement else "PASS", "message": "stub verdict",
-                  "reasons": [{"description": "open", "statementIndex": 0, "statementId": "Open"}]
-                  if open_statement else []}
+        if self.path.startswith("/policy/validation"):
+            answer = {"findings": [{"findingType": "SECURITY_WARNING", "issueCode": "STUB_WARNING",
+                                    "findingDetails": "stub finding", "learnMoreLink": "https://example.invalid",
+                                    "locations": []}] if open_statement else []}
+        else:
+            answer = {"result": "FAIL" if open_statement else "PASS", "message": "stub verdict",
+                      "reasons": [{"description": "open", "statementIndex": 0, "statementId": "Open"}]
+                      if open_statement else []}
         data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -181,7 +189,13 @@ def test_access_analyzer_decides_public_where_it_answers(aws, monkeypatch):
         accounts = found[("ACC-S3-005", "s3://aa-open")]
         assert str(accounts.status) == "ERROR" and "aws:SourceIdentity" in accounts.message
         assert accounts.engine.startswith("governance local policy analyser")
-        assert {r["resourceType"] for r in _AccessAnalyzerStub.requests} == {"AWS::S3::Bucket"}
+        checked = [r for r in _AccessAnalyzerStub.requests if r["path"] == "/policy/check-no-public-access"]
+        assert {r["resourceType"] for r in checked} == {"AWS::S3::Bucket"}
+        # ValidatePolicy's findings are evidence too
+        policies = {ref.id: ev.data["policy"] for ref, ev in result.evidence.values() if ref.type == "s3_bucket"}
+        assert policies["s3://aa-open"]["validation_findings"] == [
+            {"finding_type": "SECURITY_WARNING", "issue_code": "STUB_WARNING", "detail": "stub finding"}]
+        assert policies["s3://aa-closed"]["validation_findings"] == []
         # switched off, the local analyser decides (and cannot, for aa-open: ERROR, never PASS)
         local = scan(["s3://aa-open"], parameters={"use_access_analyzer": False})
         status = next(f for f in local.findings if f.check.id == "ACC-S3-002")

@@ -364,4 +364,5 @@ NO_POLICY = {
     "notes": [],
     "engine": ENGINE,
     "public_engine": ENGINE,
+    "validation_findings": [],
 }

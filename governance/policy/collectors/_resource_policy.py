@@ -55,6 +55,20 @@ def _access_analyzer(ctx: ScanContext, text: str, service: str, calls: list[str]
         return None
 
 
+def _validate(ctx: ScanContext, text: str, service: str, calls: list[str]) -> list[dict] | None:
+    """Access Analyzer's ValidatePolicy findings (errors, security warnings, ...), or ``None`` if it was not asked."""
+    params = {"policyDocument": text, "policyType": "RESOURCE_POLICY",
+              **({"validatePolicyResourceType": "AWS::S3::Bucket"} if service == "s3" else {})}
+    try:
+        return [{"finding_type": f.get("findingType"), "issue_code": f.get("issueCode"),
+                 "detail": f.get("findingDetails")}
+                for page in ctx.aws.paginate("accessanalyzer", "validate_policy", calls, **params)
+                for f in page.get("findings") or []]
+    except AwsCallError as err:
+        ctx.memo.seed(("accessanalyzer:validate-failed", text), _short(str(err)))
+        return None
+
+
 def analyse_document(ctx: ScanContext, text: str, service: str, resources: list[str],
                      calls: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     """``(evidence, errors)`` for a policy document given as the JSON text the service returned."""
@@ -68,6 +82,15 @@ def analyse_document(ctx: ScanContext, text: str, service: str, resources: list[
     evidence = facts.to_evidence()
     undecided = dict(facts.undecided)
     verdict = _access_analyzer(ctx, text, service, calls)
+    validation = _validate(ctx, text, service, calls) if verdict is not None else None
+    if validation is None:
+        # Not asked, or it failed: a check reading these findings is then an ERROR, never a silent pass.
+        evidence["validation_findings"] = None
+        undecided["validation_findings"] = "Access Analyzer ValidatePolicy not available: " + (
+            ctx.memo.peek(("accessanalyzer:validate-failed", text)) or ctx.memo.peek(_UNAVAILABLE)
+            or ctx.memo.peek(("accessanalyzer:failed", text)) or "switched off (use_access_analyzer: false)")
+    else:
+        evidence["validation_findings"] = validation
     if verdict is None:
         reason = ctx.memo.peek(_UNAVAILABLE) or ctx.memo.peek(("accessanalyzer:failed", text))
         if not ctx.parameters.get("use_access_analyzer", True):

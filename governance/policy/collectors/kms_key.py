@@ -82,7 +82,8 @@ class KmsKeyCollector(Collector):
         "rotation": {"enabled": bool, "source": str},
         "key_policy": {"present": bool, "statement_count": int, "allows_public": bool, "public_statements": [str],
                        "principal_accounts": [str], "principal_orgs": [str], "notes": [str], "engine": str,
-                       "public_engine": str},
+                       "public_engine": str,
+                       "validation_findings": [{"finding_type": str, "issue_code": str, "detail": str}]},
     }
 
     def collect(self, ref: ResourceRef, ctx: ScanContext) -> Evidence:
