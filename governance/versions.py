@@ -80,6 +80,18 @@ def keep_previous_version(work: str | Path) -> KeptVersion | None:
     return KeptVersion(version, arn, target)
 
 
+def latest_kept_version(work: str | Path) -> KeptVersion | None:
+    """The highest version kept under ``versions/`` (what a run after an unregistered one compares with)."""
+    work = Path(work)
+    for version in reversed(kept_versions(work)):
+        folder = work / VERSIONS_DIR / str(version)
+        if (folder / "evidence" / "evaluation.json").is_file():
+            found = _registered(folder)
+            arn = f"local:model-package/{found[0]}/{found[1]}" if found else f"version {version}"
+            return KeptVersion(version, arn, folder)
+    return None
+
+
 def kept_versions(work: str | Path) -> list[int]:
     folder = Path(work) / VERSIONS_DIR
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []

@@ -66,11 +66,17 @@ def demo_command(args: argparse.Namespace) -> int:
     key = _signing_key(out)
     signer = load_signer(key)
     governance_file = args.governance_file or _example_governance_file()
-    from governance.versions import keep_previous_version
+    from governance.changes import CHANGES_FILE
+    from governance.versions import keep_previous_version, latest_kept_version
 
     previous = keep_previous_version(out)
     if previous is not None:
         stderr.print(f"previous    version {previous.version} kept in {previous.folder}")
+    else:
+        # The last run was not registered (its files are overwritten): compare with the last kept version, and
+        # never leave that run's change log behind in the evidence this run seals.
+        (out / "evidence" / CHANGES_FILE).unlink(missing_ok=True)
+        previous = latest_kept_version(out)
 
     with step_progress("demo") as advance:
         hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
