@@ -108,3 +108,16 @@ def test_bad_references_are_input_errors(two_versions, tmp_path, capsys):
     bad = _plan(tmp_path, auc_within="lots")
     assert main(["diff", str(two_versions), str(two_versions), "--governance-file", bad]) == 2
     assert "change_plan" in capsys.readouterr().err
+
+
+def test_after_an_unregistered_run_the_next_compares_with_the_last_kept_version(two_versions):
+    # Runs last in this module: it adds versions to the shared folder. A gate no model passes: not registered.
+    assert main(["demo", "--out", str(two_versions), "--rows", "5000", "--num-round", "40",
+                 "--auc-threshold", "0.999"]) == 1
+    assert (two_versions / "versions" / "2").is_dir()  # version 2 was kept before the unregistered run
+    assert json.loads((two_versions / "evidence" / "changes.json").read_text())["previous_version"] == 2
+    assert main(["demo", "--out", str(two_versions), "--rows", "5000", "--num-round", "60"]) == 0
+    changes = json.loads((two_versions / "evidence" / "changes.json").read_text())
+    assert changes["previous_version"] == 2  # not the unregistered run's stale log
+    assert changes["hyperparameters"]["num_round"] == {"old": 120, "new": 60}
+    assert not (two_versions / "versions" / "3").exists()
