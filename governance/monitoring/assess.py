@@ -222,7 +222,7 @@ def _ratio(rates: list[float]) -> float | None:
     return min(rates) / max(rates) if len(rates) >= 2 and max(rates) > 0 else None
 
 
-def _fairness(bands: list[dict], policy: MonitoringPolicy) -> tuple[list[dict], dict]:
+def _fairness(bands: list[dict], policy: MonitoringPolicy, no_labels: str) -> tuple[list[dict], dict]:
     minimum = policy.approval_by_band.min_count
     judged = [b for b in bands if b["count"] >= minimum and b["baseline_count"] >= minimum]
     air = _ratio([b["approved"] / b["count"] for b in judged])
@@ -248,15 +248,15 @@ def _fairness(bands: list[dict], policy: MonitoringPolicy) -> tuple[list[dict], 
                                  f"equal-opportunity ratio {eor:.3f} (approval of repaying applicants, lowest "
                                  "band over highest)", value=eor))
     else:
-        checks.append(_check("equal-opportunity-ratio", "age", SKIPPED, "no labels joined yet"))
+        checks.append(_check("equal-opportunity-ratio", "age", SKIPPED, no_labels))
     return checks, out
 
 
 def _performance(scores: np.ndarray, labels: np.ndarray | None, baseline: dict,
-                 policy: MonitoringPolicy) -> tuple[list[dict], dict | None]:
+                 policy: MonitoringPolicy, no_labels: str) -> tuple[list[dict], dict | None]:
     rules = policy.performance
     if labels is None:
-        return [_check(name, "score", SKIPPED, "no labels joined yet")
+        return [_check(name, "score", SKIPPED, no_labels)
                 for name in ("auc-drop", "calibration-gap")], None
     known = labels >= 0
     y, s = labels[known], scores[known]
@@ -330,8 +330,10 @@ def monitor(
     checks.append(_served_model(capture, recomputed, policy))
     approved = capture.scores <= baseline["threshold"]
     band_checks, bands = _approval(capture, approved, baseline, policy, label_array)
-    fairness_checks, fairness = _fairness(bands, policy)
-    performance_checks, performance = _performance(capture.scores, label_array, baseline, policy)
+    no_labels = ("no labels given" if labels is None else
+                 "none of the labels matches a captured event (eventId / inferenceId)")
+    fairness_checks, fairness = _fairness(bands, policy, no_labels)
+    performance_checks, performance = _performance(capture.scores, label_array, baseline, policy, no_labels)
     checks += band_checks + fairness_checks + performance_checks
     counts = {status: sum(c["status"] == status for c in checks) for status in (PASS, WARN, FAIL, ERROR, SKIPPED)}
     return {
