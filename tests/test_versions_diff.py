@@ -51,8 +51,9 @@ def test_diff_auc_delta_is_the_difference_of_the_evaluations(two_versions, capsy
         expected = (new["binary_classification_metrics"][name]["value"]
                     - old["binary_classification_metrics"][name]["value"])
         assert metrics[name]["delta"] == expected
-    low, high = metrics["auc"]["interval"]
-    assert low < metrics["auc"]["delta"] < high
+    for name in ("auc", "ks", "brier_score"):  # each with the interval of its change, from both standard errors
+        low, high = metrics[name]["interval"]
+        assert low < metrics[name]["delta"] < high
     assert changes["hyperparameters"] == {"num_round": {"old": 40, "new": 120}}
     assert changes["schema"]["same"] and not changes["code"]["changed"] and not changes["data"]["digest_changed"]
     assert code == (1 if changes["assessment"]["substantial"] else 0)

@@ -63,6 +63,28 @@ def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
     return math.sqrt(max(variance, 0.0))
 
 
+KS_RESAMPLES = 200
+KS_SEED = 20261130
+
+
+def ks_standard_error(y_true: np.ndarray, scores: np.ndarray, resamples: int = KS_RESAMPLES,
+                      seed: int = KS_SEED) -> float:
+    """Bootstrap standard error of the KS statistic (Poisson weights, scores sorted once, ties kept together)."""
+    order = np.argsort(scores, kind="stable")
+    y, s = y_true[order].astype(float), scores[order]
+    last_of_tie = np.append(s[1:] != s[:-1], True)
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for i in range(resamples):
+        weights = rng.poisson(1.0, len(y)).astype(float)
+        positive, negative = np.cumsum(weights * y), np.cumsum(weights * (1 - y))
+        if positive[-1] == 0 or negative[-1] == 0:
+            values[i] = np.nan
+            continue
+        values[i] = np.max(np.abs(positive / positive[-1] - negative / negative[-1])[last_of_tie])
+    return float(np.nanstd(values, ddof=1))
+
+
 def _downsample(xs: np.ndarray, ys: np.ndarray, points: int) -> tuple[list[float], list[float]]:
     index = np.unique(np.linspace(0, len(xs) - 1, points).round().astype(int))
     return [round(float(v), 6) for v in xs[index]], [round(float(v), 6) for v in ys[index]]
@@ -89,8 +111,10 @@ def binary_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> 
     return {
         "auc": {"value": auc, "standard_deviation": auc_standard_error(auc, positives, negatives)},
         "gini": value(2 * auc - 1),
-        "ks": value(float(np.max(tpr - fpr))),
-        "brier_score": value(metrics.brier_score_loss(y_true, scores)),
+        "ks": {"value": float(np.max(tpr - fpr)), "standard_deviation": ks_standard_error(y_true, scores)},
+        # The Brier score is a mean of per-row squared errors: its standard error is theirs over sqrt(n).
+        "brier_score": {"value": float(metrics.brier_score_loss(y_true, scores)),
+                        "standard_deviation": float(np.std((scores - y_true) ** 2, ddof=1) / math.sqrt(len(y_true)))},
         "log_loss": value(metrics.log_loss(y_true, scores, labels=[0, 1])),
         "accuracy": value(metrics.accuracy_score(y_true, declined)),
         "precision": value(metrics.precision_score(y_true, declined, zero_division=0)),
