@@ -226,6 +226,7 @@ def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
     result["attachments"] = checked + 1 + (att.INDEX_SIGNATURE_NAME in files)
     result["checks"].append(f"{checked} attached file(s) match the evidence index")
     result["index_signature"] = _index_signature(files, index_bytes, verifier)
+    result["signer_authenticated"] = verifier is not None
     result["passed"] = True
     return result
 

@@ -64,8 +64,21 @@ def test_one_changed_byte_in_the_pdf_fails(built, signed_pack, tmp_path, capsys,
     pack.write_bytes(data)
     code, err = run(["pack", "verify", str(pack), "--key", str(built.public_key)], capsys)
     assert code == 1 and "DIGEST_MISMATCH" in err
-    code, err = run(["pack", "verify", str(pack)], capsys)  # the digest binding holds even without the key
+    code, err = run(["pack", "verify", str(pack), "--no-key"], capsys)  # the digest binding holds without the key
     assert code == 1 and "DIGEST_MISMATCH" in err
+
+
+def test_verify_without_a_key_is_refused_unless_opted_out(signed_pack, capsys):
+    """An unauthenticated pack must not pass a script that only checks the exit code."""
+    code, err = run(["pack", "verify", str(signed_pack)], capsys)
+    assert code == 2 and "no --key given" in err
+    assert main(["pack", "verify", str(signed_pack), "--no-key", "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["signer_authenticated"] is False and result["signature"].startswith("not checked")
+    assert "SIGNER IS NOT AUTHENTICATED" in captured.err
+    code, err = run(["pack", "verify", str(signed_pack), "--no-key", "--key", "x.pub"], capsys)
+    assert code == 2 and "not both" in err
 
 
 def test_another_key_is_refused(signed_pack, tmp_path, capsys):
@@ -147,7 +160,8 @@ def test_evidence_signed_by_someone_else_is_refused(built, tmp_path, capsys):
     (["pack", "verify", "x.pdf", "-o", "y.pdf"], "-o/--output is for rendering"),
     (["pack", "a", "b", "c"], "expected 'pack EVIDENCE_DIR' or 'pack verify PDF'"),
     (["pack", "no-such-folder"], "NOT_A_DIRECTORY"),
-    (["pack", "verify", "no-such.pdf"], "FILE_NOT_FOUND"),
+    (["pack", "verify", "no-such.pdf", "--no-key"], "FILE_NOT_FOUND"),
+    (["pack", "some-folder", "--no-key"], "--no-key is for 'pack verify'"),
     (["pack", "x", "--unknown"], "unrecognized arguments"),
     (["pack"], "the following arguments are required"),
 ])
