@@ -167,6 +167,12 @@ def test_unreadable_folder_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
     assert errors and all(f.resource.id == str(hidden) for f in errors)
     assert "Permission denied" in errors[0].message
     assert result.exit_code == 3
+    # SARIF 2.1.0 (3.27.10): a result whose kind is not "fail" must have level "none".
+    run = json.loads(result.render("sarif"))["runs"][0]
+    open_results = [r for r in run["results"] if r.get("kind", "fail") != "fail"]
+    assert open_results and all(r["level"] == "none" for r in open_results)
+    assert not run["invocations"][0]["executionSuccessful"]
+    assert {n["level"] for n in run["invocations"][0]["toolExecutionNotifications"]} == {"error"}
 
 
 @pytest.mark.parametrize("content", ['{"version": 1, "resources": [1]}',
