@@ -130,7 +130,9 @@ def render_pack(
         on_step("convert to PDF/A-3b")
         from reports.pdfa import convert_to_pdfa
 
-        pdf = convert_to_pdfa(pdf, title=title, date=ctx.generated_at)
+        pdf = convert_to_pdfa(pdf, docinfo={"Title": info.title, "Author": info.author, "Subject": info.subject,
+                                            "Keywords": ", ".join(info.keywords), "Creator": info.creator},
+                              date=ctx.generated_at)
 
     on_step("attach evidence")
     plan = att.attachment_plan(folder, governance_name, governance_bytes, with_data=True)
