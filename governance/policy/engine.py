@@ -24,7 +24,7 @@ from governance.policy.collectors.base import COLLECTORS, Evidence, ResourceRef,
 from governance.policy.findings import Finding, ScanResult, Status, explain
 from governance.policy.operators import EvidenceView
 from governance.policy.schema import Check, PolicyBundle, SourcedWaiver, load_policies
-from governance.policy.state import ScanState
+from governance.policy.state import ScanState, state_key
 from governance.policy.targets import DiscoveryError, discover
 
 DEFAULT_WORKERS = 16
@@ -59,7 +59,7 @@ def scan(
     targets = list(targets)
     bundle = bundle or load_policies(policies_dir, parameters=parameters)
     if isinstance(state, str | os.PathLike):
-        state = ScanState(state)
+        state = ScanState(state, key=state_key())
     if state is not None:
         state.bind_parameters(bundle.parameters)
     started, clock = now_iso(), time.perf_counter()
