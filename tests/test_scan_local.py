@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.cli import main
-from governance.policy import Status, scan, scan_local_run
+from governance.policy import Status, output, scan, scan_local_run
 
 
 def signed_pipeline_run(folder: Path, raw_csv: Path) -> dict:
@@ -168,7 +168,7 @@ def test_unreadable_folder_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
     assert "Permission denied" in errors[0].message
     assert result.exit_code == 3
     # SARIF 2.1.0 (3.27.10): a result whose kind is not "fail" must have level "none".
-    run = json.loads(result.render("sarif"))["runs"][0]
+    run = json.loads(output.render(result, "sarif"))["runs"][0]
     open_results = [r for r in run["results"] if r.get("kind", "fail") != "fail"]
     assert open_results and all(r["level"] == "none" for r in open_results)
     assert not run["invocations"][0]["executionSuccessful"]

@@ -65,7 +65,7 @@ def parse_parameters(items: list[str]) -> dict:
 
 def scan_command(args: argparse.Namespace) -> int:
     from governance.cli.console import BarProgress, stderr
-    from governance.policy import ScanState, load_policies, scan
+    from governance.policy import ScanState, load_policies, output, scan
     from governance.policy.scan_record import open_ledger_signer, record_scan
     from governance.policy.state import state_key
 
@@ -91,9 +91,9 @@ def scan_command(args: argparse.Namespace) -> int:
         with BarProgress(stderr) as progress:
             result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
                           workers=args.workers, progress=progress)
-    data = result.render(args.format)
+    data = output.render(result, args.format)
     if args.output:
-        result.write(args.format, args.output)
+        output.write(result, args.format, args.output)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -10,8 +10,8 @@ disparities), ``bootstrap`` (vectorised intervals), ``verdicts`` (rules and waiv
 trade-off), ``charts``, ``policy`` (the policy file) and ``assess`` (all of it together).
 """
 
+from governance.age_bands import DEFAULT_BANDS, AgeBand, assign_bands
 from governance.fairness.assess import assess_fairness
-from governance.fairness.bands import DEFAULT_BANDS, AgeBand, assign_bands
 from governance.fairness.policy import FairnessPolicy, load_policy
 
 __all__ = ["DEFAULT_BANDS", "AgeBand", "FairnessPolicy", "assess_fairness", "assign_bands", "load_policy"]

@@ -39,7 +39,7 @@ from governance.integrity.source import (
 # (cryptography, the inspector, pydantic) is imported, so their import time overlaps the hashing.
 if TYPE_CHECKING:
     from governance.integrity.archive import ArchiveReport
-    from governance.integrity.findings import Finding, Limits
+    from governance.integrity.findings import ArchiveFinding, Limits
     from governance.integrity.manifest import SignedManifest
     from governance.integrity.members import Member
     from governance.integrity.oms import Bundle
@@ -70,14 +70,14 @@ class VerifyResult:
     signed_at: str | None = None
     manifest_source: str | None = None  # "signed" | "inspected"
     members: list[Member] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ArchiveFinding] = field(default_factory=list)
     allow_unsafe: bool = False
     changes: list[dict] = field(default_factory=list)
     s3: dict | None = None
     checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
-    def blocking(self) -> list[Finding]:
+    def blocking(self) -> list[ArchiveFinding]:
         return [f for f in self.findings if f.blocking]
 
     @property

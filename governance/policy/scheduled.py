@@ -102,7 +102,7 @@ def run_scheduled_scan(
     written: dict[str, str] = {}
     for fmt in ("json", "sarif", "junit"):
         name = f"policy{output.SUFFIXES[fmt]}"
-        data = result.render(fmt)
+        data = output.render(result, fmt)
         written[fmt] = str(_write(_join(output_uri, "runs", stamp, name), data))
         _write(_join(output_uri, "latest", name), data)
     summary = {
@@ -116,7 +116,7 @@ def run_scheduled_scan(
         "seconds": result.seconds,
     }
     if ledger_uri:
-        record = record_scan(ledger_uri, result, {"policy.json": result.render("json")},
+        record = record_scan(ledger_uri, result, {"policy.json": output.render(result, "json")},
                              actor=os.environ.get("GOVERNANCE_ACTOR", "governance scheduled scan"),
                              signer=ledger_signer, details={"results": written["json"]})
         summary["ledger_record"] = record.get("seq", -1)
