@@ -29,6 +29,19 @@ def step_progress(title: str) -> Iterator[Callable[[str], None]]:
             stderr.print(f"  [green]✓[/] {current[-1]}")
 
 
+def name_value_pairs(items: list[str], flag: str) -> dict[str, str]:
+    """``{NAME: VALUE}`` from repeated ``FLAG NAME=VALUE`` arguments; a malformed one is a bad call."""
+    from governance.errors import InputError
+
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError("BAD_PARAMETER", f"{flag} {item!r}: expected NAME=VALUE")
+        values[name.strip()] = value
+    return values
+
+
 def print_json(obj) -> None:
     from governance.jsonio import dumps
 
