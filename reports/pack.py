@@ -22,7 +22,7 @@ from pathlib import Path
 from reportlab.platypus import PageBreak
 
 from governance import __version__
-from governance.errors import CheckFailed, InputError
+from governance.errors import CheckFailed, InputError, reading
 from governance.hashing import sha256_bytes
 from governance.jsonio import dumps
 from governance.signing import PublicKeyVerifier, Signer, Verifier
@@ -174,12 +174,8 @@ def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
     index whose digest the PDF states. Return what was checked; raise ``CheckFailed`` with a reason code if not.
     """
     path = Path(pdf)
-    try:
+    with reading(path, "audit pack PDF"):
         pdf_bytes = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a PDF") from None
     result: dict = {"pdf": str(path), "sha256": sha256_bytes(pdf_bytes), "checks": []}
     statement = _check_signature(path, pdf_bytes, verifier, Path(signature) if signature else None, result)
 

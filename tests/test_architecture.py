@@ -121,7 +121,7 @@ def test_governance_never_imports_pipeline_or_reports():
 def test_the_wiring_commands_are_only_wiring():
     """They may reach ``pipeline`` and ``reports``, but nothing in the library may reach them."""
     graph = import_graph()
-    assert WIRING_COMMANDS <= graph.keys()
+    assert graph.keys() >= WIRING_COMMANDS
     assert {name for name, imports in graph.items() if imports & WIRING_COMMANDS} <= WIRING_COMMANDS | {
         "governance.cli"}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from governance import storage
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, NotFound
 from governance.integrity.paths import manifest_path, signature_path
 from governance.integrity.source import (
     CONCURRENT_CHUNK_SIZE,
@@ -121,13 +121,11 @@ def _manifest_type() -> str:
 def _read(uri: str, *, required: bool) -> bytes | None:
     try:
         return storage.read_bytes(uri)
-    except InputError as err:
-        if err.reason in {"FILE_NOT_FOUND", "NOT_FOUND"}:
-            if not required:
-                return None
-            raise InputError("SIGNATURE_NOT_FOUND", f"{uri}: no signature (sign the artefact, or pass --signature)") \
-                from None
-        raise
+    except NotFound:
+        if not required:
+            return None
+        raise NotFound("SIGNATURE_NOT_FOUND", f"{uri}: no signature (sign the artefact, or pass --signature)") \
+            from None
 
 
 class _Digest(threading.Thread):

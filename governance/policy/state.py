@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from governance.errors import CheckFailed, InputError
+from governance.errors import CheckFailed, InputError, reading
 from governance.hashing import sha256_bytes
 from governance.jsonio import canonical, dumps
 from governance.policy.collectors.base import Evidence, ResourceRef
@@ -61,14 +61,8 @@ def _parse(stamp: str) -> datetime | None:
 def state_key(path: str | os.PathLike | None = None) -> bytes | None:
     """The HMAC key for scan state: the bytes of ``path`` when given, else ``$GOVERNANCE_STATE_KEY``, else none."""
     if path is not None:
-        try:
+        with reading(path, "state key file", missing="KEY_NOT_FOUND"):
             key = Path(path).read_bytes().strip()
-        except FileNotFoundError:
-            raise InputError("KEY_NOT_FOUND", f"{path}: no such state key file") from None
-        except IsADirectoryError:
-            raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a state key file") from None
-        except OSError as err:
-            raise InputError("KEY_UNREADABLE", f"{path}: cannot read the state key ({err.strerror})") from None
     else:
         key = os.environ.get(STATE_KEY_ENV, "").strip().encode()
         if not key:
