@@ -12,15 +12,15 @@ import subprocess
 import pytest
 
 from reports import example_path, render_pack, verify_pack
-from tests.pack_evidence import pdf_text, shared_evidence
+from tests.pack_evidence import pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("gs") is None,
                                 reason="ghostscript (gs) is not installed (Debian package: ghostscript)")
 
 
 @pytest.fixture(scope="module")
-def archival(tmp_path_factory):
-    built = shared_evidence(tmp_path_factory)
+def archival(tmp_path_factory, pack_evidence):
+    built = pack_evidence
     out = tmp_path_factory.mktemp("pdfa") / "audit-pack.pdf"
     return built, render_pack(built.evidence, out, example_path(), built.signer, pdfa=True)
 

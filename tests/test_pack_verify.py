@@ -13,19 +13,14 @@ import pytest
 
 from governance.cli import main
 from governance.errors import CheckFailed
+from governance.signing.signer import write_key_pair
 from reports import verify_pack
 from reports.signature import sign_pack
-from tests.pack_evidence import shared_evidence, shared_pack, write_keys
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return shared_evidence(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def signed_pack(tmp_path_factory) -> Path:
-    return shared_pack(tmp_path_factory)  # rendered by `governance pack ... --key`
+def built(pack_evidence):
+    return pack_evidence  # signed_pack (conftest) is rendered by `governance pack ... --key`
 
 
 def copy_pack(pack: Path, folder: Path) -> Path:
@@ -82,7 +77,7 @@ def test_verify_without_a_key_is_refused_unless_opted_out(signed_pack, capsys):
 
 
 def test_another_key_is_refused(signed_pack, tmp_path, capsys):
-    _, other = write_keys(tmp_path)
+    _, other = write_key_pair(tmp_path / "other")
     code, err = run(["pack", "verify", str(signed_pack), "--key", str(other)], capsys)
     assert code == 1 and "UNTRUSTED_SIGNER" in err
 
@@ -147,7 +142,7 @@ def test_a_forged_index_stops_the_pack(built, tmp_path, capsys):
 
 
 def test_evidence_signed_by_someone_else_is_refused(built, tmp_path, capsys):
-    other, _ = write_keys(tmp_path)
+    other, _ = write_key_pair(tmp_path / "other")
     code, err = run(["pack", str(built.evidence), "-o", str(tmp_path / "x.pdf"), "--key", str(other)], capsys)
     assert code == 1 and "UNTRUSTED_SIGNER" in err
     # ...unless the evidence signer's key is given separately.
