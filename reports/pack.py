@@ -2,9 +2,9 @@
 
 >>> from governance.signing import load_signer, load_verifier
 >>> from reports import render_pack, verify_pack
->>> render_pack("work/evidence", "work/audit-pack.pdf", signer=load_signer("keys/signing-key.pem"))  # doctest: +SKIP
-PosixPath('work/audit-pack.pdf')
->>> verify_pack("work/audit-pack.pdf", load_verifier("keys/signing-key.pub.pem"))["passed"]         # doctest: +SKIP
+>>> render_pack("evidence", "audit-pack.pdf", signer=load_signer("keys/signing-key.pem"))
+PosixPath('audit-pack.pdf')
+>>> verify_pack("audit-pack.pdf", load_verifier("keys/signing-key.pub.pem"))["passed"]
 True
 
 Rendering verifies the evidence index first and refuses tampered evidence; it reads nothing but the evidence

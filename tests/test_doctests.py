@@ -1,6 +1,8 @@
 """Every ``>>>`` example in the package's docstrings runs as written (the examples are part of the docs).
 
-Modules are found by their source, so a new example is tested without being listed here. A module whose import
+Modules are found by their source, so a new example is tested without being listed here. Examples run inside a
+private copy of a real, sealed run folder (``data/``, ``model/model.tar.gz`` signed, ``evidence/``, ``keys/``),
+with ``signer`` and ``verifier`` for its key pair, so they can name the files a user has. A module whose import
 needs an optional extra (the SageMaker SDK) is skipped with the reason when the extra is absent.
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,8 +38,11 @@ def test_examples_are_found():
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples_run(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+def test_docstring_examples_run(name, pack_evidence, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    shutil.copytree(pack_evidence.root, work)
+    monkeypatch.chdir(work)  # examples read and write the copy
+    extra = {"signer": pack_evidence.signer, "verifier": pack_evidence.verifier}
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as err:
@@ -48,6 +54,7 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
     tests = [t for t in finder.find(module, name) if t.examples]
     assert tests, f"{name}: '>>>' in the source but no docstring example found"
     for test in tests:
+        test.globs.update(extra)
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} example(s) failed (see stdout)"

@@ -1,10 +1,10 @@
 """``explain_model``: SHAP explanations of the credit model, checked, decomposed by age band, turned into reasons.
 
->>> from governance.explain import explain_model                                        # doctest: +SKIP
->>> result = explain_model("model/model.tar.gz", "data/validation.csv",
-...                        evaluation="evidence/evaluation.json", out_dir="evidence")     # doctest: +SKIP
->>> result["additivity"]["passed"], result["verdict"]                                     # doctest: +SKIP
-(True, 'green')
+>>> from governance.explain import explain_model
+>>> result = explain_model("model/model.tar.gz", "data/validation.csv", evaluation="evidence/evaluation.json",
+...                        out_dir="evidence", stability_resamples=3, stability_applicants=50)
+>>> result["additivity"]["passed"], result["verdict"] in ("green", "amber", "red")
+(True, True)
 
 Writes ``out_dir/explain.json``, ``out_dir/explain/*.png`` and ``out_dir/explain/reason_codes.csv``. Failed
 checks are verdicts in the result (red: SHAP values that do not add up or disagree with XGBoost; reason codes

@@ -5,13 +5,16 @@ on the other core) and compared with the signed one. Only when they differ is th
 member, to name what changed. The safety findings come from the signed manifest; for signatures made by other
 OMS tools, which carry no manifest, the archive is inspected in that same single pass instead.
 
->>> from governance.signing import load_verifier                                    # doctest: +SKIP
->>> result = verify_artefact("model.tar.gz", verifier=load_verifier("key.pub.pem"))  # doctest: +SKIP
->>> result.passed, result.signer["identity"]                                         # doctest: +SKIP
-(True, 'key:sha256:5f1c…')
->>> verify_artefact("model.tar.gz", trusted="trusted-signers.yaml")                   # doctest: +SKIP
+>>> from governance.signing import load_verifier
+>>> result = verify_artefact("model/model.tar.gz", verifier=load_verifier("keys/signing-key.pub.pem"))
+>>> result.passed, result.signer["identity"].startswith("key:sha256:")
+(True, True)
+>>> data = bytearray(open("model/model.tar.gz", "rb").read())
+>>> data[100] ^= 1  # one changed byte
+>>> _ = open("model/model.tar.gz", "wb").write(data)
+>>> verify_artefact("model/model.tar.gz", verifier=load_verifier("keys/signing-key.pub.pem"))
 Traceback (most recent call last):
-governance.errors.CheckFailed: DIGEST_MISMATCH …
+governance.errors.CheckFailed: model/model.tar.gz: ...
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
 """Show a lineage chain: as a tree in the terminal, and as a left-to-right graph picture for the audit pack.
 
->>> chain, _ = load_chain("work/evidence", verifier)                # doctest: +SKIP
->>> console.print(lineage_tree(chain))                              # doctest: +SKIP
->>> write_lineage_png(chain, "work/evidence/lineage.png")           # doctest: +SKIP
+>>> from rich.console import Console
+>>> from governance.lineage import load_chain
+>>> chain, problems = load_chain("evidence", verifier)
+>>> Console(width=100).print(lineage_tree(chain))
+lineage
+├── process  pipeline/steps/process.py sha256:...
+│   ├── ← dataset: synthetic-cs-training.csv  sha256:...  (root)
+...
+    └── → local:model-package/quickloan-credit-default/1  sha256:...
+>>> write_lineage_png(chain, "lineage-copy.png").read_bytes() == open("evidence/lineage.png", "rb").read()
+True
 
 The picture is drawn the same way every time (no timestamps, fixed font and size), so the same chain gives a
 byte-identical PNG — re-drawing it never disturbs a sealed evidence folder.

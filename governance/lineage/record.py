@@ -6,8 +6,8 @@ commit and whether the file matches it) and the runtime, and checks every digest
 inputs and outputs against the bytes now on disk — so a file swapped between the run and the recording is
 caught here rather than signed.
 
->>> steps = record_steps("work/run.json")                                        # doctest: +SKIP
->>> [(s.name, [o.role for o in s.outputs]) for s in steps]                       # doctest: +SKIP
+>>> steps = record_steps("run.json")
+>>> [(s.name, [o.role for o in s.outputs]) for s in steps]
 [('process', ['profile', 'train', 'validation']), ('train', ['model', 'training_metadata']), ...]
 """
 
