@@ -13,7 +13,8 @@ import pytest
 from governance.errors import CheckFailed, InputError
 from governance.signing import load_signer, load_verifier
 from governance.signing.signer import write_key_pair
-from pipeline.steps.govern import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, govern, main, read_verdict
+from governance.verdict import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, read_verdict
+from pipeline.steps.govern import govern, main
 
 
 def test_local_run_is_governed_and_registered(governed):
