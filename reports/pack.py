@@ -46,9 +46,8 @@ def _governance(folder: EvidenceFolder, governance_file: str | os.PathLike | Non
     if governance_file is not None:
         path = Path(governance_file)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{path}: no such governance file") from None
+            with reading(path, "governance file"):
+                data = path.read_bytes()
         except OSError as err:
             raise InputError("BAD_GOVERNANCE_FILE", f"{path}: cannot read ({err.strerror})") from None
         name = path.name
