@@ -133,7 +133,7 @@ def test_attachment_dates_are_the_evidence_date(built, pack):
 
 
 def test_same_evidence_renders_the_same_bytes(built, pack, tmp_path):
-    again = render_pack(built.evidence, tmp_path / "again.pdf", example_path(), built.signer)
+    again = render_pack(built.evidence, tmp_path / pack.name, example_path(), built.signer)
     assert again.read_bytes() == pack.read_bytes()
     # The ECDSA signature is randomised, but both signatures cover the same payload, and both verify.
     from governance.signing import dsse
