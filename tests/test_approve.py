@@ -174,7 +174,8 @@ def test_refuses_a_package_without_a_verdict(governed, work, capsys):
 
 def test_a_malformed_verdict_is_refused_and_recorded(governed, work, capsys):
     (work / "governance.json").write_text("{not json")
-    assert approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
+    model = str(work / "model" / "model.tar.gz")
+    assert approve(governed, model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
     assert "MALFORMED_VERDICT" in capsys.readouterr().err
     assert_not_approved_and_recorded(work, "Jane Doe", "MALFORMED_VERDICT")
 
@@ -184,18 +185,19 @@ def test_an_unreachable_store_is_refused_and_recorded(governed, work, capsys, mo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    code = approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key),
-                   "--governance", "s3://unreachable/governance.json")
+    code = approve(governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                   str(governed.public_key), "--governance", "s3://unreachable/governance.json")
     assert code == 3 and "ENDPOINT_UNREACHABLE" in capsys.readouterr().err
     assert_not_approved_and_recorded(work, "Jane Doe", "ENDPOINT_UNREACHABLE")
 
 
 def test_a_decided_package_is_not_decided_again(governed, work, capsys):
     model = str(work / "model" / "model.tar.gz")
-    assert approve(model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 0
+    assert approve(governed, model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 0
     capsys.readouterr()
     first = package(work)
-    outcome = refused(capsys, model, "--by", "John Roe", "--key", str(governed.public_key), "--reason", "again")
+    outcome = refused(capsys, governed, model, "--by", "John Roe", "--key", str(governed.public_key),
+                      "--reason", "again")
     assert outcome["reason"] == "ALREADY_DECIDED"
     again = package(work)
     assert (again.approval_status, again.approved_by, again.approval_description) == \
@@ -205,7 +207,7 @@ def test_a_decided_package_is_not_decided_again(governed, work, capsys):
         ("John Roe", "refused", "ALREADY_DECIDED")
     registry = LocalRegistry(work / "registry.db")
     rejected = registry.register("other", "m.tar.gz", "0" * 64, {}, approval_status="Rejected")
-    outcome = refused(capsys, rejected.arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
+    outcome = refused(capsys, governed, rejected.arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
                       "--key", str(governed.public_key), "--ledger", str(work / "other-ledger.jsonl"))
     assert outcome["reason"] == "ALREADY_DECIDED" and registry.get("other").approval_status == "Rejected"
 
