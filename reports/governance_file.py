@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from governance.changes.plan import ChangePlan
-from governance.errors import InputError
+from governance.errors import InputError, reading
 
 SCHEMA_VERSION = "quickloan-governance/v1"
 
@@ -202,9 +202,8 @@ def parse_governance_file(text: str, name: str = "<governance file>") -> Governa
 
 def load_governance_file(path: str | os.PathLike) -> GovernanceFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such governance file") from None
+        with reading(path, "governance file"):
+            text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError("BAD_GOVERNANCE_FILE", f"{path}: cannot read ({err})") from None
     return parse_governance_file(text, str(path))
