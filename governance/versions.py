@@ -92,6 +92,21 @@ def latest_kept_version(work: str | Path) -> KeptVersion | None:
     return None
 
 
+def previous_version(work: str | Path) -> tuple[KeptVersion | None, bool]:
+    """What a new run in ``work`` compares with, and whether it was kept just now.
+
+    The registered version in the folder is kept first; after a run that was not registered (its files are
+    overwritten), the last kept version — and that run's change log is removed, so it is never sealed again.
+    """
+    from governance.changes.compare import CHANGES_FILE
+
+    kept = keep_previous_version(work)
+    if kept is not None:
+        return kept, True
+    (Path(work) / "evidence" / CHANGES_FILE).unlink(missing_ok=True)
+    return latest_kept_version(work), False
+
+
 def kept_versions(work: str | Path) -> list[int]:
     folder = Path(work) / VERSIONS_DIR
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit()) if folder.is_dir() else []

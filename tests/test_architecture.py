@@ -15,10 +15,11 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "governance"
 FORBIDDEN = ("pipeline", "reports")  # governance never reaches up (pipeline) or down the flow (reports)
 # The commands that wire the three packages together (docs/ARCHITECTURE.md: "the CLI is the one place that wires
-# them"): the end-to-end demo, the pipeline commands, the audit pack, and approve (which finds the deployment's
-# ledger in the pipeline settings). No library module may join this list.
+# them"): the end-to-end demo, the pipeline commands, the audit pack, approve (which finds the deployment's
+# ledger in the pipeline settings) and deploy (its bucket, KMS key, role and ledger from the same settings). No library
+# module may join this list.
 WIRING_COMMANDS = frozenset({"governance.cli.demo", "governance.cli.pipeline", "governance.cli.pack",
-                             "governance.cli.approve"})
+                             "governance.cli.approve", "governance.cli.deploy"})
 CLI_MAX_LINES = 150
 
 

@@ -268,3 +268,20 @@ def compare_versions(old: str | os.PathLike, new: str | os.PathLike, plan: Chang
     }
     changes["assessment"] = assess(changes, plan, plan_source)
     return changes
+
+
+def record_changes(previous, evidence_dir: str | os.PathLike, package,
+                   governance_file: str | os.PathLike | None) -> dict:
+    """Compare ``evidence_dir`` (registered as ``package``, or ``None``) with a kept version
+    (:class:`governance.versions.KeptVersion`) under the governance file's change plan, and write ``changes.json``
+    into the evidence (sealed with it, shown in the pack)."""
+    from governance.changes.plan import load_change_plan
+    from governance.jsonio import write_json
+
+    new_label = f"version {package.version}" if package is not None else "this run (not registered)"
+    plan, source = load_change_plan(governance_file)
+    changes = compare_versions(previous.evidence, evidence_dir, plan, source,
+                               old_label=f"version {previous.version} ({previous.arn})", new_label=new_label)
+    changes["previous_version"] = previous.version
+    write_json(Path(evidence_dir) / CHANGES_FILE, changes)
+    return changes

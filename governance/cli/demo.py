@@ -43,13 +43,16 @@ def _signing_key(out: Path) -> Path:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from governance.changes import record_changes
     from governance.cli.console import stderr, step_progress
     from governance.cli.pipeline import hyperparameters, print_run_summary
     from governance.errors import InputError
     from governance.signing import load_signer
+    from governance.versions import previous_version
     from pipeline import synthetic
     from pipeline.runner import run_pipeline
     from pipeline.steps.govern import govern_hook
+    from reports import example_path
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -65,18 +68,8 @@ def demo_command(args: argparse.Namespace) -> int:
         stderr.print(f"[yellow]No --data given: generated SYNTHETIC data ({synthetic.GENERATOR_ID}) at {data}[/]")
     key = _signing_key(out)
     signer = load_signer(key)
-    governance_file = args.governance_file or _example_governance_file()
-    from governance.changes import CHANGES_FILE
-    from governance.versions import keep_previous_version, latest_kept_version
-
-    previous = keep_previous_version(out)
-    if previous is not None:
-        stderr.print(f"previous    version {previous.version} kept in {previous.folder}")
-    else:
-        # The last run was not registered (its files are overwritten): compare with the last kept version, and
-        # never leave that run's change log behind in the evidence this run seals.
-        (out / "evidence" / CHANGES_FILE).unlink(missing_ok=True)
-        previous = latest_kept_version(out)
+    governance_file = args.governance_file or str(example_path())
+    previous, _ = previous_version(out)  # a registered version already here moves to versions/N/ first
 
     with step_progress("demo") as advance:
         hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
@@ -90,10 +83,7 @@ def demo_command(args: argparse.Namespace) -> int:
             on_step=lambda name: None if name == "govern" else advance(name),  # its checks report themselves
             govern=hook,
         )
-        changes = None
-        if previous is not None:
-            advance(f"changes since version {previous.version}")
-            changes = _record_changes(previous, run, governance_file)
+        changes = record_changes(previous, run.evidence_dir, run.package, governance_file) if previous else None
         advance("lineage: registration hop and evidence seal")
         _seal_evidence(run, signer)
         advance("audit pack")
@@ -107,26 +97,6 @@ def demo_command(args: argparse.Namespace) -> int:
     stderr.print(f"audit pack  {pack} (+ {pack.name}.sig)")
     stderr.print(f"keys        {key.parent} (verify with --key {key.parent / 'signing-key.pub.pem'})")
     return EXIT_OK if run.registered else EXIT_CHECK_FAILED
-
-
-def _example_governance_file() -> str | None:
-    from reports import example_path
-
-    return str(example_path())
-
-
-def _record_changes(previous, run, governance_file: str | None) -> dict:
-    """Compare with the kept version and write ``evidence/changes.json`` (sealed with the rest, shown in the pack)."""
-    from governance.changes import CHANGES_FILE, compare_versions, load_change_plan
-    from governance.jsonio import write_json
-
-    plan, source = load_change_plan(governance_file)
-    label = f"version {run.package.version}" if run.package is not None else "this run (not registered)"
-    changes = compare_versions(previous.evidence, run.evidence_dir, plan, source,
-                               old_label=f"version {previous.version} ({previous.arn})", new_label=label)
-    changes["previous_version"] = previous.version
-    write_json(run.evidence_dir / CHANGES_FILE, changes)
-    return changes
 
 
 def _seal_evidence(run, signer) -> None:

@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "results, then judges the change against the change plan of the governance file.")
     parser.add_argument("old", metavar="OLD")
     parser.add_argument("new", metavar="NEW")
-    parser.add_argument("--governance-file", help="model governance YAML holding change_plan "
-                                                  "(default: the QuickLoan example)")
+    parser.add_argument("--governance-file", help="model governance YAML holding change_plan (default: the "
+                                                  "built-in plan, the same as the QuickLoan example's)")
     parser.add_argument("--registry", help="local registry (registry.db) for local:model-package/... references")
     parser.add_argument("--out", help="write the change log (changes.json) here")
     parser.add_argument("--json", action="store_true", help="print the change log on stdout")
@@ -49,12 +49,7 @@ def diff_command(args: argparse.Namespace) -> int:
     from governance.changes import compare_versions, load_change_plan
     from governance.cli.console import print_json, stderr
 
-    governance_file = args.governance_file
-    if governance_file is None:
-        from reports import example_path
-
-        governance_file = str(example_path())
-    plan, source = load_change_plan(governance_file)
+    plan, source = load_change_plan(args.governance_file)
     old, old_label = resolve_evidence(args.old, args.registry)
     new, new_label = resolve_evidence(args.new, args.registry)
     changes = compare_versions(old, new, plan, source, old_label=old_label, new_label=new_label)

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from governance import __version__, hashing, storage
+from governance.age_bands import AgeBand, assign_bands
 from governance.credit_data import FEATURES
 from governance.errors import CheckFailed, InputError
-from governance.fairness.bands import AgeBand, assign_bands
 from governance.monitoring.baseline import bin_counts
 from governance.monitoring.capture import Capture, join_labels, read_capture, read_labels
 from governance.monitoring.policy import Above, Below, MonitoringPolicy

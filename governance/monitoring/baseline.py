@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from governance.fairness.bands import DEFAULT_BANDS, AgeBand, assign_bands
+from governance.age_bands import DEFAULT_BANDS, AgeBand, assign_bands
 
 DEFAULT_BINS = 10
 BASELINE_FORMAT = "quickloan-governance/monitoring-baseline/v1"
