@@ -11,7 +11,7 @@ import pytest
 from governance.cli import main
 from governance.deployment import CaptureSettings
 from governance.ledger import Ledger
-from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
+from tests.pack_evidence import pdf_text
 
 
 def _row(text: str, item: str) -> str:
@@ -20,8 +20,8 @@ def _row(text: str, item: str) -> str:
     return match.group(1)
 
 
-def test_without_records_the_rows_stay_open(tmp_path_factory):
-    text = pdf_text(shared_pack(tmp_path_factory))
+def test_without_records_the_rows_stay_open(signed_pack):
+    text = pdf_text(signed_pack)
     assert "Deployment and monitoring results" in text
     assert "No deployment through the deploy gate is recorded" in text
     assert _row(text, "Art. 26(6)") == "Open"
@@ -30,10 +30,10 @@ def test_without_records_the_rows_stay_open(tmp_path_factory):
 
 
 @pytest.mark.parametrize("with_monitoring", [False, True])
-def test_deploy_and_monitor_records_evidence_the_rows(tmp_path_factory, tmp_path, with_monitoring):
+def test_deploy_and_monitor_records_evidence_the_rows(pack_evidence, tmp_path, with_monitoring):
     from governance.evidence import write_index
 
-    built = shared_evidence(tmp_path_factory)
+    built = pack_evidence
     root = tmp_path / "copy"
     shutil.copytree(built.root, root)
     evidence = root / built.evidence.relative_to(built.root)
