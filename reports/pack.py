@@ -78,7 +78,8 @@ def _story(ctx: PackContext) -> tuple[list, list]:
     body: list = [p("Contents", "h1"), table_of_contents()]
     for number, module in SECTIONS:
         refs = ", ".join(module.REFERENCES)
-        body += [PageBreak(), heading(number, module.TITLE, module.KEY), p(f"Evidences: {refs}", "refs")]
+        body += [PageBreak(), heading(number, module.TITLE, module.KEY),
+                 p(f"Relates to: {refs} (how far each is met: §2)", "refs")]
         body += module.build(ctx)
     return front, body
 

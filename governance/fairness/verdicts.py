@@ -1,7 +1,7 @@
 """Verdicts: where a metric and its interval lie against the policy's limit, as green / amber / red, then waivers.
 
 >>> from governance.fairness.policy import Rule
->>> rule = Rule(limit=0.8, on_significant="red", on_breach="amber", on_uncertain="amber")
+>>> rule = Rule(limit=0.8, blocking=True, on_significant="red")
 >>> judge(0.70, (0.65, 0.76), rule, "min")
 ('significant', 'red')
 >>> judge(0.78, (0.72, 0.83), rule, "min")

@@ -16,24 +16,38 @@ from reportlab.platypus import Flowable, Image, ListFlowable, ListItem, Paragrap
 
 from reports.evidence_folder import EvidenceFolder
 from reports.governance_file import GovernanceFile
+from reports.status import NO_EVIDENCE, STATED, check_verdict
 from reports.styles import FRAME_WIDTH, esc, notice, p, styles
-
-# Coverage of an area by evidence: "evidenced" (all there), "partial", "open" (nothing supplied).
-EVIDENCED, PARTIAL, OPEN = "evidenced", "partial", "open"
 
 
 @dataclass
 class Assessment:
-    """One area's verdict for the executive summary."""
+    """One area's verdict for the executive summary (vocabulary: :mod:`reports.status`).
+
+    ``verdict`` is green, amber or red only when a check ran on evidence (``ran``); an area people wrote is
+    ``stated``, and an area with nothing supplied is ``grey``.
+    """
 
     area: str
     key: str
-    verdict: str  # green | amber | red | grey (no evidence, not judged)
+    verdict: str
     headline: str
-    coverage: str = EVIDENCED
     blockers: list[str] = field(default_factory=list)
     open_items: list[str] = field(default_factory=list)
     sign_offs: list[str] = field(default_factory=list)  # people who still have to sign the model off
+    ran: bool = True
+
+    def __post_init__(self) -> None:
+        check_verdict(self.verdict, ran=self.ran)
+
+
+def stated(area: str, key: str, headline: str, **lists: list[str]) -> Assessment:
+    """The assessment of an area written by people: STATED, never a colour that suggests a test."""
+    return Assessment(area, key, STATED, headline, ran=False, **lists)
+
+
+def not_supplied(area: str, key: str, headline: str, **lists: list[str]) -> Assessment:
+    return Assessment(area, key, NO_EVIDENCE, headline, ran=False, **lists)
 
 
 @dataclass

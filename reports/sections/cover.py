@@ -9,7 +9,7 @@ from reports.styles import FRAME_WIDTH, VERDICT_COLOURS, esc, gap, kv_table, mon
 
 KEY = "cover"
 TITLE = "Cover and document control"
-REFERENCES = ("Art. 11", "Art. 18", "Annex IV 1")
+REFERENCES = ("Art. 11(1)", "Annex IV 1(a)")
 
 
 def artefact_sha256(ctx: PackContext) -> str | None:

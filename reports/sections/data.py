@@ -6,19 +6,19 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
 from reports.sections import fairness as fairness_section
-from reports.sections._base import OPEN, PARTIAL, Assessment, PackContext, count, dig, missing, num, pct
-from reports.styles import data_table, gap, kv_table, mono, p
+from reports.sections._base import Assessment, PackContext, count, dig, missing, not_supplied, num, pct
+from reports.styles import data_table, esc, gap, kv_table, mono, p
 
 KEY = "data"
 TITLE = "Data governance"
-REFERENCES = ("Art. 10(2)(a)–(h)", "Art. 10(3)", "Art. 10(4)", "Annex IV 2(d)")
+REFERENCES = ("Art. 10(2)(a)–(h)", "Art. 10(3)", "Annex IV 2(d)")
 
 
 def assess(ctx: PackContext) -> Assessment:
     dataset = ctx.evidence.json("dataset.json")
     if dataset is None:
-        return Assessment("Data governance", KEY, "grey", "No dataset profile in the evidence.", OPEN,
-                          blockers=["No dataset profile (dataset.json): data provenance is not evidenced."])
+        return not_supplied("Data governance", KEY, "No dataset profile in the evidence.",
+                            blockers=["No dataset profile (dataset.json): data provenance is not evidenced."])
     findings = dig(dataset, "data_quality", default=[]) or []
     warnings = [f for f in findings
                 if isinstance(f, dict) and str(f.get("severity", "")).lower() in {"warning", "error"}]
@@ -26,8 +26,8 @@ def assess(ctx: PackContext) -> Assessment:
     headline = f"{count(rows)} rows profiled; {len(warnings)} data-quality warning(s) reported for review."
     if dig(dataset, "synthetic"):
         headline += " Data is SYNTHETIC."
-    coverage = PARTIAL if ctx.evidence.json("fairness.json") is None else "evidenced"
-    return Assessment("Data governance", KEY, "amber" if warnings else "green", headline, coverage)
+    review = [f"Data quality (AMBER, {esc(f.get('code'))}): {esc(f.get('message'))}" for f in warnings]
+    return Assessment("Data governance", KEY, "amber" if warnings else "green", headline, open_items=review)
 
 
 def build(ctx: PackContext) -> list[Flowable]:

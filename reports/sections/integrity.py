@@ -10,8 +10,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph
 
 from reports.sections._base import (
-    EVIDENCED,
-    OPEN,
     Assessment,
     PackContext,
     bullets,
@@ -24,7 +22,7 @@ from reports.styles import data_table, esc, kv_table, mono, p, styles, verdict_t
 
 KEY = "integrity"
 TITLE = "Integrity"
-REFERENCES = ("Art. 15(4)", "Art. 15(5)", "Art. 12", "Annex IV 2(h)")
+REFERENCES = ("Art. 15(5)", "Annex IV 2(h)")
 SOURCE = "manifest.json"
 MEMBER_ROWS = 60  # a model archive has a handful of members; past this the table is cut and says so
 
@@ -56,7 +54,7 @@ def assess(ctx: PackContext) -> Assessment:
         if disagree:
             blockers.append("The evidence files name different model artefacts (digests disagree).")
         return Assessment("Integrity", KEY, "red" if disagree else "grey", "No integrity manifest in the evidence.",
-                          OPEN, blockers=blockers)
+                          ran=disagree, blockers=blockers)
     verified = dig(manifest, "verification", "verified") is True
     blocking = manifest.get("blocking") or []
     findings = manifest.get("findings") or []
@@ -71,7 +69,7 @@ def assess(ctx: PackContext) -> Assessment:
     signer = dig(manifest, "signer", "identity") or "an unknown signer"
     headline = (f"Signature by {signer[:28]}… {'verified' if verified else 'NOT verified'}; "
                 f"{len(blocking)} blocking and {len(findings) - len(blocking)} other safety finding(s).")
-    return Assessment("Integrity", KEY, verdict, headline, EVIDENCED, blockers=blockers)
+    return Assessment("Integrity", KEY, verdict, headline, blockers=blockers)
 
 
 def build(ctx: PackContext) -> list[Flowable]:

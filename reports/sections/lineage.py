@@ -15,9 +15,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph
 
 from reports.sections._base import (
-    EVIDENCED,
-    OPEN,
-    PARTIAL,
     Assessment,
     PackContext,
     dig,
@@ -31,7 +28,7 @@ from reports.styles import data_table, esc, p, styles
 
 KEY = "lineage"
 TITLE = "Lineage and records"
-REFERENCES = ("Art. 12", "Art. 19", "Art. 10(2)(b)", "Annex IV 2(d)", "Annex IV 2(g)")
+REFERENCES = ("Art. 10(2)(b)", "Annex IV 2(d)", "Annex IV 2(g)")
 SUMMARY = "lineage.json"
 
 
@@ -84,7 +81,7 @@ def assess(ctx: PackContext) -> Assessment:
     found = statements(ctx)
     ledger = ledger_path(ctx)
     if not found:
-        return Assessment("Lineage and records", KEY, "grey", "No provenance statements in the evidence.", OPEN,
+        return Assessment("Lineage and records", KEY, "grey", "No provenance statements in the evidence.",
                           blockers=["No lineage (provenance/): which data produced the model is not evidenced."])
     chain = summary(ctx)
     headline = f"{len(found)} signed provenance statement(s), sealed in the evidence index"
@@ -92,8 +89,7 @@ def assess(ctx: PackContext) -> Assessment:
     if not ledger:
         headline += " No governance ledger."
     return Assessment("Lineage and records", KEY, "green" if ledger else "amber", headline,
-                      EVIDENCED if ledger else PARTIAL,
-                      open_items=[] if ledger else ["Governance ledger (ledger.jsonl) for Art. 12 record-keeping."])
+                      open_items=[] if ledger else ["Governance ledger (ledger.jsonl) of the governance events."])
 
 
 def _resource(item: dict, sheet, origin: str | None = None) -> str:

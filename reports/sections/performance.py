@@ -7,12 +7,12 @@ from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 
 from reports import charts
 from reports.sections import fairness as fairness_section
-from reports.sections._base import OPEN, Assessment, PackContext, as_float, count, dig, missing, num, pct, png_image
+from reports.sections._base import Assessment, PackContext, as_float, count, dig, missing, num, pct, png_image
 from reports.styles import data_table, esc, gap, kv_table, p
 
 KEY = "performance"
 TITLE = "Performance"
-REFERENCES = ("Art. 15(1)–(3)", "Annex IV 2(g)", "Annex IV 3", "Annex IV 4")
+REFERENCES = ("Art. 15(1), 15(3)", "Annex IV 2(g)", "Annex IV 3")
 
 # Printed with their meaning, in this order; values come straight from evaluation.json.
 METRICS = (
@@ -47,7 +47,7 @@ def acceptance(ctx: PackContext) -> tuple[float | None, str]:
 def assess(ctx: PackContext) -> Assessment:
     evaluation = ctx.evidence.json("evaluation.json")
     if evaluation is None:
-        return Assessment("Performance", KEY, "grey", "No evaluation in the evidence.", OPEN,
+        return Assessment("Performance", KEY, "grey", "No evaluation in the evidence.",
                           blockers=["No evaluation (evaluation.json): accuracy is not evidenced (Art. 15)."])
     auc = auc_of(ctx)
     floor, where = acceptance(ctx)

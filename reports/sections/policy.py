@@ -13,7 +13,7 @@ from reports.styles import data_table, esc, kv_table, p
 
 KEY = "policy"
 TITLE = "Policy scan"
-REFERENCES = ("Art. 17(1)", "Art. 18", "Art. 19", "Art. 15(5)")
+REFERENCES = ("Art. 17(1)", "Art. 15(5)")
 SOURCE = "policy.json"
 STATUSES = ("PASS", "FAIL", "WAIVED", "N/A", "ERROR")
 

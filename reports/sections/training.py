@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import OPEN, Assessment, PackContext, count, dig, missing, num
+from reports.sections._base import Assessment, PackContext, count, dig, missing, num
 from reports.styles import data_table, esc, kv_table, mono, p
 
 KEY = "training"
@@ -16,11 +16,19 @@ REFERENCES = ("Annex IV 2(a)", "Annex IV 2(b)", "Annex IV 2(c)", "Art. 15(1)")
 def assess(ctx: PackContext) -> Assessment:
     training = ctx.evidence.json("training.json")
     if training is None:
-        return Assessment("Model design and training", KEY, "grey", "No training record in the evidence.", OPEN,
+        return Assessment("Model design and training", KEY, "grey", "No training record in the evidence.",
                           open_items=["No training record (training.json)."])
+    described = (f"{training.get('algorithm', 'model')} {training.get('xgboost_version', '')} trained on "
+                 f"{count(dig(training, 'rows', 'train'))} rows; hyperparameters recorded")
+    # The check: the training record names the very artefact that was evaluated (and signed).
+    evaluated = dig(ctx.evidence.json("evaluation.json"), "model", "artefact_sha256")
+    if evaluated is None:
+        return Assessment("Model design and training", KEY, "grey", described + "; no evaluation to match it to.")
+    if training.get("model_sha256") != evaluated:
+        return Assessment("Model design and training", KEY, "red", described + ".",
+                          blockers=["The training record names another artefact than the one evaluated."])
     return Assessment("Model design and training", KEY, "green",
-                      f"{training.get('algorithm', 'model')} {training.get('xgboost_version', '')} trained on "
-                      f"{count(dig(training, 'rows', 'train'))} rows; hyperparameters recorded.")
+                      described + "; it names the artefact that was evaluated.")
 
 
 def build(ctx: PackContext) -> list[Flowable]:
