@@ -51,7 +51,7 @@ class CheckResult(_Reader):
     resource: str
     verdict: Verdict
     effective_verdict: Verdict
-    status: Literal["pass", "uncertain", "breach", "significant", "error"]
+    status: str  # pass | uncertain | breach | significant | error | finding | not_judged
     waived: bool = False
     waiver: Waiver | None = None
     message: str

@@ -41,7 +41,7 @@ def statement(key: str, *, evidence: Judge | None = None) -> Judge:
     """The governance file's word on ``key``; with ``evidence``, a check covering part of the item first.
 
     ``done`` (with its reference) is Stated; ``not applicable`` needs a reason; anything else is Open with its
-    owner. Where evidence covers part of the item and people have not closed the rest, the row is Partly.
+    owner. Where evidence covers part of the item, the row says so, but stays Open until people close the rest.
     """
     what = STATEMENTS[key]
 
@@ -56,15 +56,14 @@ def statement(key: str, *, evidence: Judge | None = None) -> Judge:
         if entry is not None and entry.status == "not applicable":
             return Earned(Status.NOT_APPLICABLE, GOVERNANCE_FILE, f"obligations.{key}", note=entry.note or "",
                           owner=entry.owner)
+        covered = ""
         if partial is not None and partial.status in (Status.EVIDENCED, Status.PARTLY):
-            return Earned(Status.PARTLY, partial.evidence, partial.check,
-                          note=f"{what} is not stated as done in the governance file",
-                          owner=entry.owner if entry else None)
+            covered = f"; evidence covers part of it: {partial.check} ({partial.evidence})"
         if entry is not None:
             return Earned(Status.OPEN, GOVERNANCE_FILE, f"obligations.{key}: {entry.status}",
-                          note=entry.note or f"{what}: {entry.status}", owner=entry.owner)
+                          note=(entry.note or f"{what}: {entry.status}") + covered, owner=entry.owner)
         return Earned(Status.OPEN, GOVERNANCE_FILE, f"obligations.{key}: not in the governance file",
-                      note=f"{what} is not stated")
+                      note=f"{what} is not stated" + covered)
     return judge
 
 

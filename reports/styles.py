@@ -105,6 +105,12 @@ def esc(value: object) -> str:
     return escape(str(value))
 
 
+def sentence(text: str) -> str:
+    """``text`` escaped, with a capital first letter and one full stop."""
+    text = text.strip().rstrip(".")
+    return esc(text[:1].upper() + text[1:] + ".")
+
+
 def p(text: str, style: str = "body") -> Paragraph:
     """A paragraph from trusted markup (callers escape evidence text with :func:`esc`)."""
     return Paragraph(text, styles()[style])

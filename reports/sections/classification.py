@@ -13,7 +13,7 @@ from reports.citations import meaning
 from reports.obligations import Row, obligation_rows
 from reports.sections._base import Assessment, PackContext, bullets, missing, not_supplied, stated
 from reports.status import GOVERNANCE_FILE
-from reports.styles import data_table, esc, kv_table, notice, p, status_legend, status_text, styles
+from reports.styles import data_table, esc, kv_table, notice, p, sentence, status_legend, status_text, styles
 
 KEY = "classification"
 TITLE = "Risk classification and obligations map"
@@ -34,12 +34,10 @@ def how_earned(row: Row) -> str:
     """The "earned by" cell: evidence file and check, or the governance-file entry; then the note and owner."""
     earned = row.earned
     source = "governance file" if earned.evidence == GOVERNANCE_FILE else earned.evidence
-    text = f"<b>{esc(source)}</b>: {esc(earned.check)}"
-    if earned.note:
-        text += f". {esc(earned.note)}"
-    if earned.owner:
-        text += f". Owner: {esc(earned.owner)}"
-    return text + "."
+    parts = [sentence(earned.check)] + ([sentence(earned.note)] if earned.note else [])
+    parts += [f"Owner: {esc(earned.owner)}."] if earned.owner else []
+    return f"<b>{esc(source)}</b>: " + " ".join(parts)
+
 
 
 def obligations_table(ctx: PackContext, rows: list[Row]) -> Flowable:

@@ -8,7 +8,7 @@ from reportlab.platypus import Flowable, Paragraph
 from reports.obligations import Row, obligation_rows
 from reports.sections._base import PackContext, bullets
 from reports.status import Status, sign_off_readiness
-from reports.styles import badge, data_table, esc, notice, p, styles, verdict_legend
+from reports.styles import badge, data_table, esc, notice, p, sentence, styles, verdict_legend
 
 KEY = "summary"
 TITLE = "Executive summary"
@@ -52,8 +52,9 @@ def _areas(ctx: PackContext) -> Flowable:
 def _open_obligation(row: Row) -> str:
     owner = f" Owner: {esc(row.earned.owner)}." if row.earned.owner else " Owner: not named."
     cites = ", ".join(row.obligation.citations)
-    what = esc(row.earned.note or row.earned.check)
-    return f"<b>{esc(row.obligation.duty.capitalize())}</b> ({esc(cites)}): {what}.{owner}"
+    what = sentence(row.earned.note or row.earned.check)
+    duty = row.obligation.duty
+    return f"<b>{esc(duty[:1].upper() + duty[1:])}</b> ({esc(cites)}): {what}{owner}"
 
 
 def build(ctx: PackContext) -> list[Flowable]:
