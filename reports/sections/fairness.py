@@ -39,12 +39,6 @@ DISPARITY_NAMES = {
     "auc_gap": "AUC gap between bands",
     "score_smd": "Largest standardized mean difference of scores",
 }
-# The policy check that judges each disparity (a disparity without one is reported only).
-JUDGED_BY = {
-    "adverse_impact_ratio": "adverse-impact-ratio", "demographic_parity_difference": "demographic-parity-difference",
-    "equal_opportunity_ratio": "equal-opportunity-ratio", "equalized_odds_difference": "equalized-odds-difference",
-    "auc_gap": "auc-gap", "score_smd": "score-smd",
-}
 TWO_INTERVALS = (
     "Two intervals describe the adverse impact ratio, and they answer different questions. The one under "
     "<i>Disparities</i> is for the lowest ratio across bands, whichever band is lowest in each bootstrap "
@@ -171,17 +165,13 @@ def _policy_table(ctx: PackContext, fairness: em.Fairness) -> list[Flowable]:
 def _disparities(ctx: PackContext, fairness: em.Fairness) -> list[Flowable]:
     if not fairness.disparities:
         return []
-    rules = fairness.settings.policy.checks
-    rows = []
-    for name, entry in fairness.disparities.items():
-        rule = rules.get(JUDGED_BY.get(name, ""))
-        judged = ("judged per band" if name in ("adverse_impact_ratio", "equal_opportunity_ratio") else
-                  "judged" if rule and rule.enabled else "not judged (see the policy)" if rule else "reported only")
-        rows.append([DISPARITY_NAMES.get(name, name), ratio(entry.value), interval(entry.interval),
-                     entry.reference_band or "—", judged])
+    rows = [[DISPARITY_NAMES.get(name, name), ratio(entry.value), interval(entry.interval), entry.reference_band or "—"]
+            for name, entry in fairness.disparities.items()]
     return [KeepTogether([p("Disparities across bands", "h2"),
-                          data_table(["Measure", "Value", f"{_level(fairness)} interval", "Best band", "Use"], rows,
-                                     [None, 14 * mm, 30 * mm, 16 * mm, 32 * mm], align_right=(1,)),
+                          p("Every measure the assessment computes, judged or not; which of them the policy judges, "
+                            "and how, is in the table above.", "small"),
+                          data_table(["Measure", "Value", f"{_level(fairness)} interval", "Best band"], rows,
+                                     [None, 16 * mm, 32 * mm, 16 * mm], align_right=(1,)),
                           p(TWO_INTERVALS, "small"), ctx.source(SOURCE)])]
 
 
