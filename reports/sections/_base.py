@@ -168,6 +168,21 @@ def png_image(data: bytes, width_mm: float, max_height_mm: float = 110) -> Image
     return Image(io.BytesIO(data), width=width, height=height, hAlign="LEFT")
 
 
+def natural_png(data: bytes, max_height_mm: float = 230) -> Image:
+    """A PNG at the physical size its DPI says (shrunk only if wider than the frame or taller than the limit).
+
+    For pictures drawn at print size, such as the lineage graph, so their text prints at the size it was drawn.
+    """
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as picture:
+        pixels_w, pixels_h = picture.size
+        dpi = float((picture.info.get("dpi") or (72, 72))[0]) or 72.0
+    width, height = pixels_w / dpi * 72, pixels_h / dpi * 72  # points
+    scale = min(1.0, FRAME_WIDTH / width, max_height_mm * mm / height)
+    return Image(io.BytesIO(data), width=width * scale, height=height * scale, hAlign="CENTER")
+
+
 def figure(ctx: PackContext, relative: str, data: bytes, width_mm: float = 140) -> Flowable:
     """An evidence chart with its source line, kept on one page, with room after it."""
     from reportlab.platypus import KeepTogether, Spacer

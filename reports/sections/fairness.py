@@ -158,7 +158,7 @@ def _policy_table(ctx: PackContext, fairness: em.Fairness) -> list[Flowable]:
           "is within the limit; a significant breach (the whole interval beyond the limit) of a blocking check is "
           "RED unless waived; a monitored check is at worst AMBER; a check that is not judged is still reported "
           "under Disparities."),
-        data_table(["Check", "Limit", "Role", "Verdicts", "Why"], rows, [34 * mm, 12 * mm, 18 * mm, 42 * mm, None]),
+        data_table(["Check", "Limit", "Role", "Verdicts", "Why"], rows, [48 * mm, 11 * mm, 18 * mm, 38 * mm, None]),
         ctx.source(SOURCE)])]
 
 

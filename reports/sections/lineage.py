@@ -21,7 +21,7 @@ from reports.sections._base import (
     evidence_pngs,
     first,
     missing,
-    png_image,
+    natural_png,
 )
 from reports.sections.oversight import ledger_path
 from reports.styles import data_table, esc, p, styles
@@ -139,7 +139,7 @@ def build(ctx: PackContext) -> list[Flowable]:
     pictures = [(rel, data) for rel, data in evidence_pngs(ctx, "lineage")] + (
         [("lineage.png", ctx.evidence.read_bytes("lineage.png"))] if ctx.evidence.has("lineage.png") else [])
     for relative, data in pictures:
-        story += [png_image(data, 170), ctx.source(relative)]
+        story += [natural_png(data), ctx.source(relative)]
     if not found:
         story.append(missing("provenance statements (provenance/*.intoto.json)"))
     else:
@@ -155,6 +155,10 @@ def build(ctx: PackContext) -> list[Flowable]:
         if builders:
             story.append(p("Built by: " + ", ".join(esc(b) for b in builders), "small"))
 
+    story.append(p("These are build-time records: where the data came from, how the model was trained and "
+                   "registered, and the governance events. They are not the automatic event logs of the running "
+                   "system (Art. 12(1)–(2)); those remain an open item in the obligations map until the governance "
+                   "file states them.", "small"))
     story += [p("Governance ledger", "h2")]
     path = ledger_path(ctx)
     records = ctx.evidence.jsonl(path) if path else None
