@@ -104,7 +104,7 @@ def test_refuses_an_untrusted_signer(work, tmp_path, capsys):
 
 def rewrite_verdict(governed, work: Path, change) -> None:
     from governance.signing import load_signer
-    from pipeline.steps.govern import VERDICT_FILE, verdict_statement
+    from governance.verdict import VERDICT_FILE, verdict_statement
 
     path = work / VERDICT_FILE
     verdict = json.loads(path.read_text())

@@ -12,7 +12,8 @@ import pytest
 
 from governance.errors import CheckFailed, InputError
 from governance.signing import load_signer, load_verifier
-from pipeline.steps.govern import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, govern, main, read_verdict
+from governance.verdict import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, read_verdict
+from pipeline.steps.govern import govern, main
 from tests.govern_support import governed_run, write_key_pair
 
 
