@@ -169,6 +169,8 @@ class Oversight(_Strict):
     competence: str | None = None
     sign_off_required_from: list[Approver] = Field(default_factory=list)
     approvals: list[Approval] = Field(default_factory=list)
+    # Segregation of duties: `governance approve` refuses the person who signed the model unless this is true.
+    allow_self_approval: bool = False
 
 
 class MonitoredMetric(_Strict):

@@ -106,7 +106,7 @@ def render_pack(
     governance, governance_name, governance_bytes = _governance(folder, governance_file)
     ctx = PackContext(folder, governance, governance_name,
                       sha256_bytes(governance_bytes) if governance_bytes is not None else None, pack_date(folder),
-                      signed=signer is not None)
+                      signed=signer is not None, pack_signer=signer.identity if signer is not None else None)
 
     on_step("lay out pages")
     front, body = _story(ctx)

@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=16, help="parallel API calls (default 16)")
     parser.add_argument("--ledger", metavar="LEDGER",
                         help="append a 'scan' record to this ledger (local file or s3:// prefix)")
+    parser.add_argument("--actor", help="who runs the scan, in the ledger record (default: GOVERNANCE_ACTOR, the AWS "
+                                        "principal, else user@host)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
     parser.set_defaults(handler=scan_command)
 
@@ -87,7 +89,9 @@ def scan_command(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     if args.ledger:
-        record_scan(args.ledger, result, data, args.format)
+        from governance.actor import resolve_actor
+
+        record_scan(args.ledger, result, data, args.format, resolve_actor(args.actor))
     if not args.quiet:
         print_summary(result, stderr, args.output)
     if result.exit_code == EXIT_CHECK_FAILED:
@@ -98,13 +102,13 @@ def scan_command(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def record_scan(ledger_location: str, result, data: bytes, fmt: str) -> dict:
+def record_scan(ledger_location: str, result, data: bytes, fmt: str, actor: str = "governance scan") -> dict:
     """Append a ``scan`` event (verdict, counts, sha256 of the written result) to a ledger."""
     from governance.hashing import sha256_bytes
     from governance.ledger import Ledger
 
     return Ledger(ledger_location).append(
-        "scan", actor="governance scan", subject=" ".join(result.targets)[:500],
+        "scan", actor=actor, subject=" ".join(result.targets)[:500],
         digests={f"policy.{fmt}": sha256_bytes(data)},
         details={"verdict": result.verdict, "summary": result.counts, "exit_code": result.exit_code},
     )

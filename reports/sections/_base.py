@@ -58,6 +58,7 @@ class PackContext:
     governance_sha256: str | None = None
     generated_at: str | None = None
     signed: bool = False
+    pack_signer: str | None = None  # identity of the key signing this pack
     numbers: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     assessments: dict[str, Assessment] = field(default_factory=dict)

@@ -18,7 +18,7 @@ from reports.sections._base import (
     first,
     missing,
 )
-from reports.styles import data_table, esc, kv_table, mono, p, styles, verdict_text
+from reports.styles import data_table, esc, kv_table, mono, notice, p, styles, verdict_text
 
 KEY = "integrity"
 TITLE = "Integrity"
@@ -72,9 +72,33 @@ def assess(ctx: PackContext) -> Assessment:
     return Assessment("Integrity", KEY, verdict, headline, blockers=blockers)
 
 
+def key_duties(ctx: PackContext) -> list[tuple[str, str | None, str]]:
+    """``(duty, key identity, where it is recorded)`` for the three signing duties."""
+    manifest = ctx.evidence.json(SOURCE) if ctx.evidence.has(SOURCE) else None
+    return [("Signs the model artefact", dig(manifest, "signer", "identity"), "manifest.json"),
+            ("Seals the evidence (index, provenance, ledger heads)",
+             dig(ctx.evidence.index, "signer", "identity"), "index.json"),
+            ("Signs this audit pack", ctx.pack_signer, "audit-pack.pdf.sig")]
+
+
+def _segregation(ctx: PackContext) -> list[Flowable]:
+    duties = key_duties(ctx)
+    keys = [identity for _, identity, _ in duties if identity]
+    story: list[Flowable] = [p("Keys and duties", "h2"), data_table(
+        ["Duty", "Key", "Recorded in"], [[duty, mono(identity or "not signed"), where] for duty, identity, where in
+                                         duties], [55 * mm, None, 32 * mm])]
+    if len(keys) == 3 and len(set(keys)) == 3:
+        story.append(p("Three different keys: no single key can both make the model and vouch for its evidence or "
+                       "this pack (segregation of duties)."))
+    else:
+        story.append(notice("One key holds more than one of these duties, or a duty is unsigned: the duties are "
+                            "not segregated.", "warn"))
+    return story
+
+
 def build(ctx: PackContext) -> list[Flowable]:
     manifest = ctx.evidence.json(SOURCE)
-    story: list[Flowable] = []
+    story: list[Flowable] = _segregation(ctx)
     if manifest is None:
         story.append(missing("integrity manifest (manifest.json): the signature and safety findings"))
     else:
