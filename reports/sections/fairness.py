@@ -152,14 +152,14 @@ def _policy_table(ctx: PackContext, fairness: em.Fairness) -> list[Flowable]:
                     f"interval crosses → {rule.on_uncertain.upper()}") if rule.enabled else "reported only"
         rows.append([Paragraph(f"<b>{esc(name)}</b>", sheet["cell"]), num(rule.limit, 2), role, outcomes,
                      Paragraph(esc(rule.reason or "No reason given in the policy."), sheet["cell"])])
-    return [KeepTogether([
+    return [
         p("The fairness policy", "h2"),
         p("The rules that judged the checks below, as sealed in the evidence. GREEN only when the whole interval "
           "is within the limit; a significant breach (the whole interval beyond the limit) of a blocking check is "
           "RED unless waived; a monitored check is at worst AMBER; a check that is not judged is still reported "
           "under Disparities."),
-        data_table(["Check", "Limit", "Role", "Verdicts", "Why"], rows, [48 * mm, 11 * mm, 18 * mm, 38 * mm, None]),
-        ctx.source(SOURCE)])]
+        data_table(["Check", "Limit", "Role", "Verdicts", "Why"], rows, [51 * mm, 11 * mm, 17 * mm, 36 * mm, None]),
+        ctx.source(SOURCE)]
 
 
 def _disparities(ctx: PackContext, fairness: em.Fairness) -> list[Flowable]:
