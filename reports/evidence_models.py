@@ -359,6 +359,116 @@ class Manifest(_Reader):
     blocking: list[SafetyFinding]
 
 
+# --- evaluation.json (SageMaker model-quality layout; no schema field of its own) -----------------------------------
+
+
+class Metric(_Reader):
+    value: float | None = None
+    standard_deviation: float | str | None = None  # SageMaker writes "NaN" where it has none
+
+
+class Roc(_Reader):
+    false_positive_rates: list[float]
+    true_positive_rates: list[float]
+
+
+class BinaryMetrics(_Reader):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    auc: Metric
+    confusion_matrix: dict[str, dict[str, int]] = Field(default_factory=dict)
+    receiver_operating_characteristic_curve: Roc | None = None
+
+    def metric(self, name: str) -> Metric | None:
+        value = getattr(self, name, None) if name in type(self).model_fields else (self.model_extra or {}).get(name)
+        return Metric.model_validate(value) if isinstance(value, dict) else value
+
+
+class CalibrationBin(_Reader):
+    bin: int
+    count: int
+    score_min: float
+    score_max: float
+    mean_predicted: float
+    observed_rate: float
+
+
+class EvaluatedData(_Reader):
+    rows: int
+    positives: int
+    default_rate: float
+    sha256: str
+
+
+class Decision(_Reader):
+    rule: str
+    threshold: float
+    approval_rate: float | None = None
+
+
+class Evaluation(_Reader):
+    binary_classification_metrics: BinaryMetrics
+    calibration: list[CalibrationBin] = Field(default_factory=list)
+    dataset: EvaluatedData
+    decision: Decision
+    model: dict[str, str]
+
+
+# --- dataset.json (the process step's profile) ---------------------------------------------------------------------
+
+
+class DataQualityFinding(_Reader):
+    severity: str
+    code: str
+    count: int | None = None
+    message: str
+
+
+class Imputation(_Reader):
+    strategy: str
+    value: float | None = None
+    learnt_on: str | None = None
+    filled_train: int | None = None
+    filled_validation: int | None = None
+
+
+class ColumnProfile(_Reader):
+    missing: int | None = None
+    min: float | None = None
+    median: float | None = None
+    mean: float | None = None
+    max: float | None = None
+
+
+class DatasetProfile(_Reader):
+    dataset: str
+    synthetic: bool
+    source: dict[str, Any]
+    schema_: dict[str, Any] = Field(alias="schema")
+    split: dict[str, Any]
+    outputs: dict[str, dict[str, Any]]
+    rows: dict[str, int]
+    target_rate: dict[str, float]
+    data_quality: list[DataQualityFinding]
+    imputation: dict[str, Imputation] = Field(default_factory=dict)
+    columns: dict[str, ColumnProfile] = Field(default_factory=dict)
+
+
+# --- training.json -------------------------------------------------------------------------------------------------
+
+
+class Training(_Reader):
+    algorithm: str
+    xgboost_version: str | None = None
+    model_format: str
+    member: str
+    model_sha256: str
+    rows: dict[str, int]
+    features: list[str]
+    hyperparameters: dict[str, Any]
+    final_metrics: dict[str, float | None] = Field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 # --- readers -------------------------------------------------------------------------------------------------------
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -398,3 +508,15 @@ def policy(folder: EvidenceFolder) -> PolicyScan | None:
 
 def manifest(folder: EvidenceFolder) -> Manifest | None:
     return read(folder, "manifest.json", Manifest)
+
+
+def evaluation(folder: EvidenceFolder) -> Evaluation | None:
+    return read(folder, "evaluation.json", Evaluation)
+
+
+def dataset(folder: EvidenceFolder) -> DatasetProfile | None:
+    return read(folder, "dataset.json", DatasetProfile)
+
+
+def training(folder: EvidenceFolder) -> Training | None:
+    return read(folder, "training.json", Training)

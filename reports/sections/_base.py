@@ -1,7 +1,8 @@
-"""What every section shares: the render context, the per-area assessment and small, forgiving readers.
+"""What every section shares: the render context, the per-area assessment and small helpers.
 
-Evidence files are written by other parts of the toolkit and may gain or lose keys between versions, so
-sections read them with :func:`dig` (a missing key is ``None``, never an exception) and print "—" for gaps.
+Sections read evidence files through the typed readers of :mod:`reports.evidence_models`, which check the
+writer's schema version and fail loudly on a renamed key. :func:`dig` and :func:`first` remain for what has no
+fixed layout of ours: decoded in-toto statements, the lineage summary, the index and ledger records.
 """
 
 from __future__ import annotations
