@@ -469,6 +469,24 @@ class Training(_Reader):
     inputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+# --- lineage.json --------------------------------------------------------------------------------------------------
+
+
+class LineageHop(_Reader):
+    step: str
+    started_at: str | None = None
+    statement: str
+    code: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[dict[str, Any]] = Field(default_factory=list)
+    outputs: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Lineage(_Reader):
+    format: Literal["quickloan-governance/lineage/v1"]
+    hops: list[LineageHop]
+
+
 # --- readers -------------------------------------------------------------------------------------------------------
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -516,6 +534,10 @@ def evaluation(folder: EvidenceFolder) -> Evaluation | None:
 
 def dataset(folder: EvidenceFolder) -> DatasetProfile | None:
     return read(folder, "dataset.json", DatasetProfile)
+
+
+def lineage(folder: EvidenceFolder) -> Lineage | None:
+    return read(folder, "lineage.json", Lineage)
 
 
 def training(folder: EvidenceFolder) -> Training | None:

@@ -14,6 +14,7 @@ import json
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph
 
+from reports import evidence_models as em
 from reports.sections._base import (
     Assessment,
     PackContext,
@@ -71,10 +72,9 @@ def _digest(item: dict) -> str | None:
     return dig(item, "digest", "sha256")
 
 
-def summary(ctx: PackContext) -> dict | None:
+def summary(ctx: PackContext) -> em.Lineage | None:
     """``lineage.json``: the chain as plain data, with each input's producing step (``from``)."""
-    document = ctx.evidence.json(SUMMARY)
-    return document if isinstance(document, dict) and isinstance(document.get("hops"), list) else None
+    return em.lineage(ctx.evidence)
 
 
 def assess(ctx: PackContext) -> Assessment:
@@ -99,26 +99,26 @@ def _resource(item: dict, sheet, origin: str | None = None) -> str:
     return f"{name}{came}<br/><font name='PackMono' size='6.3'>{esc(digest)}</font>"
 
 
-def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
-    """Table rows from lineage.json when present, else from the decoded statements."""
+def _summary_rows(ctx: PackContext, chain: em.Lineage) -> tuple[list[list], list[str]]:
+    """Table rows from lineage.json: each hop's step, what it consumed (with the step that produced it), and made."""
     sheet = styles()
-    chain = summary(ctx)
     rows = []
-    if chain:
-        for hop in chain["hops"]:
-            if not isinstance(hop, dict):
-                continue
-            code = hop.get("code") or {}
-            step = (f"<b>{esc(hop.get('step'))}</b><br/>{esc(hop.get('started_at') or '')}"
-                    + (f"<br/>code: {esc(code.get('path'))}" if code.get("path") else ""))
-            inputs = [_resource(i, sheet, i.get("from")) for i in hop.get("inputs") or [] if isinstance(i, dict)]
-            outputs = [_resource(o, sheet) for o in hop.get("outputs") or [] if isinstance(o, dict)]
-            rows.append([Paragraph(step, sheet["cell"]), Paragraph("<br/>".join(inputs) or "—", sheet["cell"]),
-                         Paragraph("<br/>".join(outputs) or "—", sheet["cell"])])
-        return rows, [SUMMARY, *[str(h.get("statement")) for h in chain["hops"]
-                                 if isinstance(h, dict) and ctx.evidence.has(str(h.get("statement")))]]
+    for hop in chain.hops:
+        step = (f"<b>{esc(hop.step)}</b><br/>{esc(hop.started_at or '')}"
+                + (f"<br/>code: {esc(hop.code.get('path'))}" if hop.code.get("path") else ""))
+        inputs = [_resource(i, sheet, i.get("from")) for i in hop.inputs]
+        outputs = [_resource(o, sheet) for o in hop.outputs]
+        rows.append([Paragraph(step, sheet["cell"]), Paragraph("<br/>".join(inputs) or "—", sheet["cell"]),
+                     Paragraph("<br/>".join(outputs) or "—", sheet["cell"])])
+    return rows, [SUMMARY, *[h.statement for h in chain.hops if ctx.evidence.has(h.statement)]]
+
+
+def _statement_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
+    """Table rows decoded from the provenance statements, when there is no lineage.json."""
+    sheet = styles()
     produced: dict[str, str] = {}
     found = statements(ctx)
+    rows = []
     for path, statement in found:
         step = _step_name(path, statement)
         deps = dig(statement, "predicate", "buildDefinition", "resolvedDependencies", default=[]) or []
@@ -131,6 +131,11 @@ def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
                      Paragraph("<br/>".join(inputs) or "—", sheet["cell"]),
                      Paragraph("<br/>".join(_resource(s, sheet) for s in subjects) or "—", sheet["cell"])])
     return rows, [path for path, _ in found]
+
+
+def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
+    chain = summary(ctx)
+    return _summary_rows(ctx, chain) if chain else _statement_rows(ctx)
 
 
 def build(ctx: PackContext) -> list[Flowable]:

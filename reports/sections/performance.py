@@ -8,7 +8,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 from reports import charts
 from reports import evidence_models as em
 from reports.sections import fairness as fairness_section
-from reports.sections._base import Assessment, PackContext, as_float, count, dig, missing, num, pct, png_image
+from reports.sections._base import Assessment, PackContext, as_float, count, missing, num, pct, png_image
 from reports.styles import data_table, esc, gap, kv_table, p
 
 KEY = "performance"
@@ -39,11 +39,11 @@ def acceptance(ctx: PackContext) -> tuple[float | None, str]:
     """The AUC minimum people set: the governance file's, else the pipeline's registration gate from the lineage."""
     if ctx.governance and ctx.governance.acceptance and ctx.governance.acceptance.auc_min is not None:
         return ctx.governance.acceptance.auc_min, "acceptance minimum in the model governance file"
-    lineage = ctx.evidence.json("lineage.json") if ctx.evidence.has("lineage.json") else None
-    for hop in dig(lineage, "hops", default=[]) or []:
-        gate = as_float(dig(hop, "parameters", "auc_threshold"))
+    lineage = em.lineage(ctx.evidence)
+    for hop in lineage.hops if lineage else []:
+        gate = as_float(hop.parameters.get("auc_threshold"))
         if gate is not None:
-            return gate, f"registration gate of the pipeline ({dig(hop, 'step')} step, lineage.json)"
+            return gate, f"registration gate of the pipeline ({hop.step} step, lineage.json)"
     return None, ""
 
 
