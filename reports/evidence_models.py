@@ -487,6 +487,20 @@ class Lineage(_Reader):
     hops: list[LineageHop]
 
 
+# --- ledger.jsonl --------------------------------------------------------------------------------------------------
+
+
+class LedgerRecord(_Reader):
+    v: Literal[1]
+    seq: int
+    time: str
+    event: str
+    actor: str
+    subject: str
+    hash: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
 # --- readers -------------------------------------------------------------------------------------------------------
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -538,6 +552,20 @@ def dataset(folder: EvidenceFolder) -> DatasetProfile | None:
 
 def lineage(folder: EvidenceFolder) -> Lineage | None:
     return read(folder, "lineage.json", Lineage)
+
+
+def ledger(folder: EvidenceFolder, relative: str) -> list[LedgerRecord] | None:
+    """The ledger's records as sealed in the index (its signed checkpoints are records too), or ``None``."""
+    key = f"ledger:{relative}"
+    if key not in folder.parsed:
+        lines = folder.jsonl(relative) if folder.has(relative) else None
+        try:
+            folder.parsed[key] = None if lines is None else [LedgerRecord.model_validate(r) for r in lines]
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            raise InputError("EVIDENCE_SCHEMA", f"{relative}: {where}: {first['msg']}") from None
+    return folder.parsed[key]
 
 
 def training(folder: EvidenceFolder) -> Training | None:

@@ -166,16 +166,15 @@ def build(ctx: PackContext) -> list[Flowable]:
                    "file states them.", "small"))
     story += [p("Governance ledger", "h2")]
     path = ledger_path(ctx)
-    records = ctx.evidence.jsonl(path) if path else None
+    records = em.ledger(ctx.evidence, path) if path else None
     if not records:
         story.append(missing("governance ledger (ledger.jsonl)"))
     else:
         story += [p(f"An append-only, hash-chained log of governance events; {len(records)} record(s) were sealed "
-                    "into the evidence index. Each record holds the hash of the one before it."),
+                    "into the evidence index. Each record holds the hash of the one before it and names who acted "
+                    "(a checkpoint names the key that signed it)."),
                   data_table(["#", "Time", "Event", "Actor", "Subject", "Record hash"],
-                             [[r.get("seq"), r.get("time"), r.get("event"), r.get("actor"), r.get("subject"),
-                               (str(r.get("hash") or "")[:16] + "…") if r.get("hash") else "—"]
-                              for r in records if isinstance(r, dict)],
+                             [[r.seq, r.time, r.event, r.actor, r.subject, r.hash[:16] + "…"] for r in records],
                              [8 * mm, 38 * mm, 20 * mm, 28 * mm, None, 30 * mm], mono_columns=(5,)),
                   ctx.source(path)]
     return story

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Table, TableStyle
 
+from reports import evidence_models as em
 from reports.sections._base import Assessment, PackContext, missing, not_supplied, stated
 from reports.styles import FRAME_WIDTH, HEADER_FILL, RULE, cell, data_table, esc, gap, kv_table, p
 
@@ -18,11 +19,11 @@ def ledger_path(ctx: PackContext) -> str | None:
     return "ledger.jsonl" if "ledger.jsonl" in candidates else (candidates[0] if candidates else None)
 
 
-def approval_events(ctx: PackContext) -> list[dict]:
+def approval_events(ctx: PackContext) -> list[em.LedgerRecord]:
     """``approve`` records from the evidence ledger (as sealed in the index)."""
     path = ledger_path(ctx)
-    records = ctx.evidence.jsonl(path) if path else None
-    return [r for r in records or [] if isinstance(r, dict) and r.get("event") == "approve"]
+    records = em.ledger(ctx.evidence, path) if path else None
+    return [r for r in records or [] if r.event == "approve"]
 
 
 def _pending_roles(ctx: PackContext) -> tuple[list[str], list[str]]:
@@ -67,8 +68,7 @@ def build(ctx: PackContext) -> list[Flowable]:
     story += [p("Approval events in the governance ledger", "h2")]
     if events:
         story += [data_table(["Time", "Actor", "Subject", "Details"],
-                             [[e.get("time"), e.get("actor"), e.get("subject"),
-                               ", ".join(f"{k}: {v}" for k, v in sorted((e.get("details") or {}).items()))]
+                             [[e.time, e.actor, e.subject, ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items()))]
                               for e in events], [38 * mm, 30 * mm, 45 * mm, None]),
                   ctx.source(ledger_path(ctx))]
     else:
