@@ -19,23 +19,25 @@ from governance.errors import InputError
 ENVIRONMENT = "GOVERNANCE_ACTOR"
 
 
-def resolve_actor(explicit: str | None = None, *, aws: bool = True) -> str:
+def resolve_actor(explicit: str | None = None, *, aws: bool | None = None) -> str:
+    """The actor's name. ``aws``: ask STS for the principal (True), never (False), or only when the environment
+    names credentials (None: a SageMaker job's instance role is not in the environment, so pass True there)."""
     for candidate in (explicit, os.environ.get(ENVIRONMENT)):
         if candidate is not None:
             name = candidate.strip()
             if len(name) < 2:
                 raise InputError("BAD_ACTOR", f"the actor must name a person or principal, got {candidate!r}")
             return name
-    principal = _aws_principal() if aws else None
+    principal = _aws_principal(force=bool(aws)) if aws is not False else None
     if principal:
         return principal
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _aws_principal() -> str | None:
-    """The caller's ARN when AWS credentials are configured; ``None`` otherwise (never waits on a network)."""
-    if not any(os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ROLE_ARN",
-                                                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")):
+def _aws_principal(force: bool = False) -> str | None:
+    """The caller's ARN when AWS credentials are configured (or ``force``); ``None`` when STS cannot say."""
+    if not force and not any(os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ROLE_ARN",
+                                                               "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")):
         return None
     try:
         import boto3
