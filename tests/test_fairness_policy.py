@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from governance.age_bands import DEFAULT_BANDS, OUT_OF_RANGE, UNBANDED, AgeBand, assign_bands
 from governance.errors import InputError
-from governance.fairness.bands import DEFAULT_BANDS, OUT_OF_RANGE, UNBANDED, AgeBand, assign_bands
 from governance.fairness.policy import FairnessPolicy, load_policy, parse_policy
 
 
@@ -110,7 +110,7 @@ def test_a_rule_that_contradicts_the_legend_is_refused(check, expected):
 
 
 def test_the_shipped_rules_follow_the_legend():
-    from governance.fairness.verdicts import judge
+    from governance.grading import judge
 
     checks = load_policy().checks
     for name in type(checks).model_fields:

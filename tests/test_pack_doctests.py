@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["reports.status", "reports.evidence_models", "reports.governance_file", "governance.actor",
-           "governance.fairness.verdicts", "governance.fairness.policy", "governance.explain.reason_codes"]
+           "governance.grading", "governance.fairness.policy", "governance.explain.reason_codes"]
 
 
 @pytest.mark.parametrize("name", MODULES)
