@@ -70,15 +70,15 @@ def test_refuses_the_person_who_signed_the_model_unless_the_governance_file_allo
     signer = signed[-1]["actor"]
     assert signer not in ("governance-demo", "governance-pipeline")  # a named actor, not the tool
     model = str(work / "model" / "model.tar.gz")
-    outcome = refused(capsys, model, "--by", signer.upper(), "--key", str(governed.public_key))
+    outcome = refused(capsys, governed, model, "--by", signer.upper(), "--key", str(governed.public_key))
     assert outcome["reason"] == "SELF_APPROVAL" and "segregation of duties" in outcome["message"]
     assert_not_approved_and_recorded(work, signer.upper(), "SELF_APPROVAL")
     document = yaml.safe_load(example_path().read_text())
     document["oversight"]["allow_self_approval"] = True
     allowing = tmp_path / "allowing.yaml"
     allowing.write_text(yaml.safe_dump(document))
-    assert approve(model, "--by", signer, "--key", str(governed.public_key), "--governance-file", str(allowing),
-                   "--json") == 0
+    assert approve(governed, model, "--by", signer, "--key", str(governed.public_key), "--governance-file",
+                   str(allowing), "--json") == 0
     assert "allowed by the model governance file" in json.loads(capsys.readouterr().out)["checks"]["segregation"]
 
 

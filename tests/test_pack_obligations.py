@@ -20,7 +20,7 @@ from reports.obligations import OBLIGATIONS, obligation_rows
 from reports.sections import SECTIONS
 from reports.sections._base import Assessment, PackContext
 from reports.status import GOVERNANCE_FILE, Earned, Status, check_verdict, sign_off_readiness
-from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
+from tests.pack_evidence import pdf_text
 
 HUMAN_AREAS = ("classification", "model_card", "risks", "oversight", "monitoring", "lessons")
 MANDATORY_NAMED = (  # the duties the summary must name while the governance file leaves them open
@@ -33,13 +33,13 @@ MANDATORY_NAMED = (  # the duties the summary must name while the governance fil
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return shared_evidence(tmp_path_factory)
+def built(pack_evidence):
+    return pack_evidence
 
 
 @pytest.fixture(scope="module")
-def text(tmp_path_factory) -> str:
-    return pdf_text(shared_pack(tmp_path_factory))
+def text(signed_pack) -> str:
+    return pdf_text(signed_pack)
 
 
 def context(built, governance: Path | None) -> PackContext:

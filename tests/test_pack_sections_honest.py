@@ -13,19 +13,19 @@ from governance.errors import InputError
 from reports import evidence_models as em
 from reports import example_path, render_pack
 from reports.evidence_folder import open_evidence
-from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
+from tests.pack_evidence import pdf_text
 
 MIN_PRINTED_POINTS = 6.0  # the smallest text a reviewer can read on an A4 print
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return shared_evidence(tmp_path_factory)
+def built(pack_evidence):
+    return pack_evidence
 
 
 @pytest.fixture(scope="module")
-def text(tmp_path_factory) -> str:
-    return pdf_text(shared_pack(tmp_path_factory))
+def text(signed_pack) -> str:
+    return pdf_text(signed_pack)
 
 
 def test_fairness_verdicts_follow_the_one_rule(built):
