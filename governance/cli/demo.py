@@ -37,19 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=demo_command)
 
 
-def _signing_keys(out: Path) -> dict[str, Path]:
-    """One key pair per duty in OUT/keys/DUTY/, created once and reused on later runs (never overwritten)."""
-    from governance.signing.signer import write_key_pair
-
-    keys = {}
-    for duty in DUTIES:
-        private = out / KEY_DIR / duty / "signing-key.pem"
-        if not private.exists():
-            write_key_pair(private.parent)
-        keys[duty] = private
-    return keys
-
-
 def demo_command(args: argparse.Namespace) -> int:
     from governance.actor import resolve_actor
     from governance.cli.console import stderr, step_progress
@@ -57,6 +44,7 @@ def demo_command(args: argparse.Namespace) -> int:
     from governance.errors import InputError
     from governance.seal import seal_after_registration
     from governance.signing import load_signer
+    from governance.signing.signer import duty_keys
     from pipeline import synthetic
     from pipeline.runner import run_pipeline
     from pipeline.steps.govern import govern_hook
@@ -73,7 +61,7 @@ def demo_command(args: argparse.Namespace) -> int:
         data = str(out / "data" / "synthetic-cs-training.csv")
         synthetic.write_csv(data, rows=synthetic.DEFAULT_ROWS if args.rows is None else args.rows)
         stderr.print(f"[yellow]No --data given: generated SYNTHETIC data ({synthetic.GENERATOR_ID}) at {data}[/]")
-    keys = _signing_keys(out)
+    keys = duty_keys(out / KEY_DIR, DUTIES)
     signers = {duty: load_signer(path) for duty, path in keys.items()}
     actor = resolve_actor(args.actor)
     governance_file = args.governance_file or _example_governance_file()

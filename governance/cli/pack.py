@@ -41,10 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="render: public key of the evidence signer, when it is not the pack signer")
     parser.add_argument("--pdfa", action="store_true",
                         help="render: convert to PDF/A-3b with ghostscript (conformance is not validated)")
-    parser.add_argument("--ledger", metavar="LEDGER", help="render: append a 'pack' event to this ledger (signed "
-                                                           "with the same key)")
-    parser.add_argument("--actor", help="render: who renders it, in the ledger record (default: GOVERNANCE_ACTOR, "
-                                        "the AWS principal, else user@host)")
+    parser.add_argument("--ledger", metavar="LEDGER", help="render: append a 'pack' event (signed, same key) to it")
+    parser.add_argument("--actor", help="render: who renders it, in the ledger record (default: see governance.actor)")
     parser.add_argument("--no-key", action="store_true",
                         help="verify: check digests only, without authenticating the signer (say so explicitly: "
                              "without --key or --no-key, 'pack verify' refuses to run)")
@@ -110,9 +108,8 @@ def render_command(evidence_dir: Path, args: argparse.Namespace) -> int:
         from governance.actor import resolve_actor
         from governance.ledger import Ledger
 
-        Ledger(args.ledger, signer).append("pack", resolve_actor(args.actor), subject=str(pdf),
-                                           digests={"audit-pack.pdf": digest},
-                                           details={"evidence": str(evidence_dir), "signed_by": signer.identity})
+        Ledger(args.ledger, signer).append("pack", resolve_actor(args.actor), subject=str(pdf), digests={
+            "audit-pack.pdf": digest}, details={"evidence": str(evidence_dir), "signed_by": signer.identity})
     if not (signer or verifier):
         stderr.print("[yellow]no key given: the evidence index signature was not checked (digests only) and the "
                      "pack is not signed[/]")
