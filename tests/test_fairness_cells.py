@@ -154,3 +154,16 @@ def test_real_data_intervals_match_the_row_level_bootstrap(real_run):
              "equalized_odds_difference", "auc_gap", "score_smd", "group_mean")
     assert_same_intervals(bootstrap(rows, RESAMPLES, seed=11), bootstrap_cells(cells, RESAMPLES, seed=12), names,
                           len(judged))
+
+
+def test_per_band_metric_table_equals_fairlearns_metric_frame():
+    import pandas as pd
+
+    from governance.fairness.metrics import band_metric_frame, band_metrics_by_group
+
+    codes, y, scores = population(5000)
+    codes[codes == 2] = 1  # an empty band is absent from both tables
+    labels = ["a", "b", "c", "d"]
+    frame = band_metric_frame(y, scores, 0.15, pd.Series(np.array(labels, dtype=object)[codes], name="age_band"))
+    ours = band_metrics_by_group(y, scores, 0.15, codes, labels)
+    pd.testing.assert_frame_equal(ours.astype(float), frame.by_group.astype(float), check_exact=True)

@@ -26,7 +26,7 @@ from governance.errors import Incomplete, InputError
 from governance.fairness import charts
 from governance.fairness.bands import Banding, assign_bands
 from governance.fairness.cells import CellData, bootstrap_cells
-from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
+from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metrics_by_group, band_table, disparities
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
 from governance.fairness.verdicts import Finding, apply_waivers, judge, overall
@@ -186,8 +186,7 @@ def assess_fairness(
     banded = np.flatnonzero(banding.codes >= 0)
     codes, y, scores = banding.codes[banded], inputs.target[banded], inputs.scores()[banded]
     labels = banding.labels
-    frame = band_metric_frame(y, scores, threshold, pd.Series(np.asarray(labels, dtype=object)[codes], name="age_band"))
-    table = band_table(frame, scores, codes, labels, judged)
+    table = band_table(band_metrics_by_group(y, scores, threshold, codes, labels), scores, codes, labels, judged)
     point_disparities = disparities(table[judged])
 
     elderly_rule = policy.checks.elderly_age_effect
