@@ -10,6 +10,7 @@ import argparse
 import sys
 from datetime import timedelta
 
+from governance.cli import scan_scale
 from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
 
 FORMATS = ("json", "sarif", "junit", "csv")
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "model package / training job / model ARNs) against the policies. Exit 0 pass, "
                     "1 a check failed, 2 bad call or policy, 3 some evidence could not be read.",
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET")
     parser.add_argument("--policies", metavar="DIR", help="policy folder or file (default: the shipped policies)")
     parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the result here (local or s3://) "
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ledger", metavar="LEDGER",
                         help="append a 'scan' record to this ledger (local file or s3:// prefix)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
+    scan_scale.add_arguments(parser)
     parser.set_defaults(handler=scan_command)
 
 
@@ -65,6 +67,7 @@ def scan_command(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError("BAD_PARAMETER", "--workers must be at least 1")
+    mode = scan_scale.wanted(args)
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:
@@ -73,7 +76,10 @@ def scan_command(args: argparse.Namespace) -> int:
     if args.state:
         state = ScanState(args.state, object_max_age=timedelta(hours=args.object_max_age),
                           config_max_age=timedelta(minutes=args.config_max_age))
-    if args.quiet:
+    if mode is not None:
+        with _progress(stderr) if not args.quiet else _silent() as progress:
+            result = scan_scale.run(mode, args, bundle, state, progress)
+    elif args.quiet:
         result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
                       workers=args.workers)
     else:
@@ -108,6 +114,14 @@ def record_scan(ledger_location: str, result, data: bytes, fmt: str) -> dict:
         digests={f"policy.{fmt}": sha256_bytes(data)},
         details={"verdict": result.verdict, "summary": result.counts, "exit_code": result.exit_code},
     )
+
+
+class _silent:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None
 
 
 class _progress:
