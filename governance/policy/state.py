@@ -32,7 +32,7 @@ from governance.policy.collectors.base import Evidence, ResourceRef
 from governance.storage import write_bytes_atomic
 
 STATE_VERSION = 1
-CONFIG_TYPES = frozenset({"s3_bucket", "kms_key", "sagemaker_training_job", "sagemaker_model",
+CONFIG_TYPES = frozenset({"s3_bucket", "s3_bucket_inventory", "kms_key", "sagemaker_training_job", "sagemaker_model",
                           "sagemaker_model_package"})
 VERSIONED_TYPES = frozenset({"s3_object"})
 

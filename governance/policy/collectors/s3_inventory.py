@@ -69,17 +69,7 @@ class S3BucketInventory(Collector):
             while True:
                 params = {"Bucket": bucket, **({"ContinuationToken": token} if token else {})}
                 page = ctx.aws.call("s3", "list_bucket_inventory_configurations", evidence.calls, **params)
-                for config in page.get("InventoryConfigurationList") or []:
-                    fields = list(config.get("OptionalFields") or [])
-                    destination = (config.get("Destination") or {}).get("S3BucketDestination") or {}
-                    found.append({
-                        "id": config.get("Id"), "enabled": bool(config.get("IsEnabled")),
-                        "frequency": (config.get("Schedule") or {}).get("Frequency"),
-                        "format": destination.get("Format"), "versions": config.get("IncludedObjectVersions"),
-                        "fields": fields, "missing_fields": [f for f in required if f not in fields],
-                        "destination": destination.get("Bucket"),
-                        "prefix": (config.get("Filter") or {}).get("Prefix") or "",
-                    })
+                found.extend(configuration_summary(c, required) for c in page.get("InventoryConfigurationList") or [])
                 if not page.get("IsTruncated"):
                     return found
                 token = page.get("NextContinuationToken")
@@ -90,8 +80,24 @@ class S3BucketInventory(Collector):
         if listed is None:
             evidence.errors["daily_with_required_fields"] = evidence.errors["configurations"]
         else:
-            # A whole-bucket daily inventory is what lets every object be checked from it.
-            evidence.data["daily_with_required_fields"] = any(
-                c["enabled"] and c["frequency"] == "Daily" and not c["missing_fields"] and not c["prefix"]
-                for c in listed)
+            evidence.data["daily_with_required_fields"] = any(is_sufficient(c) for c in listed)
         return evidence
+
+
+def configuration_summary(config: dict, required: list[str]) -> dict:
+    """One ``InventoryConfiguration`` (as S3 returns it) as evidence, with the required fields it lacks."""
+    fields = list(config.get("OptionalFields") or [])
+    destination = (config.get("Destination") or {}).get("S3BucketDestination") or {}
+    return {
+        "id": config.get("Id"), "enabled": bool(config.get("IsEnabled")),
+        "frequency": (config.get("Schedule") or {}).get("Frequency"), "format": destination.get("Format"),
+        "versions": config.get("IncludedObjectVersions"), "fields": fields,
+        "missing_fields": [f for f in required if f not in fields], "destination": destination.get("Bucket"),
+        "prefix": (config.get("Filter") or {}).get("Prefix") or "",
+    }
+
+
+def is_sufficient(summary: dict) -> bool:
+    """An enabled daily inventory of the whole bucket with every required field: every object is checkable."""
+    return summary["enabled"] and summary["frequency"] == "Daily" and not summary["missing_fields"] \
+        and not summary["prefix"]
