@@ -160,6 +160,12 @@ class DuckDBEngine:
     def query(self, sql: str) -> list[tuple]:
         return self.connection.execute(sql).fetchall()
 
+    def materialize(self, sql: str) -> str:
+        """Run ``sql`` once into a temporary table (both queries then read it, not the files again)."""
+        name = f"judged_{self._views}"
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        return name
+
 
 @dataclass(frozen=True)
 class AthenaSettings:
@@ -200,6 +206,10 @@ class AthenaEngine:
         relation = (f"(SELECT {', '.join(select)} FROM {table} WHERE {identifier(self.settings.partition_column)} = "
                     f"{literal(partition)} AND bucket = {literal(manifest.source_bucket)})")
         return relation, available
+
+    def materialize(self, sql: str) -> str:
+        """Athena reads the partition once per query; the relation stays a subquery (no CTAS location needed)."""
+        return f"({sql})"
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         from botocore.exceptions import BotoCoreError, ClientError

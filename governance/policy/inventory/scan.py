@@ -158,10 +158,11 @@ def _scan_delivery(manifest: Manifest, runner, checks: list[Check], bundle: Poli
     labels = [f"c{i}" for i in range(len(checks))]
     judged = f"SELECT {', '.join(_ROW)}, {', '.join(f'{s} AS {c}' for s, c in zip(statuses, labels, strict=True))} " \
              f"FROM ({current}) AS inventory"
-    totals_sql = f"SELECT bucket, {', '.join(labels)}, count(*) AS n FROM ({judged}) AS judged " \
+    source = runner.materialize(judged)
+    totals_sql = f"SELECT bucket, {', '.join(labels)}, count(*) AS n FROM {source} AS judged " \
                  f"GROUP BY {', '.join(str(i + 1) for i in range(len(labels) + 1))}"
     failing = " OR ".join(f"{c} IN ('F', 'E')" for c in labels)
-    rows_sql = f"SELECT * FROM ({judged}) AS judged WHERE {failing} ORDER BY bucket, key, version_id"
+    rows_sql = f"SELECT * FROM {source} AS judged WHERE {failing} ORDER BY bucket, key, version_id"
     totals: dict[tuple[str, int, str], int] = Counter()
     objects = 0
     for row in runner.query(totals_sql):
@@ -200,7 +201,7 @@ def _scan_delivery(manifest: Manifest, runner, checks: list[Check], bundle: Poli
         if remaining <= 0:
             continue
         findings.append(_aggregate(checks[index], bucket, manifest, status, remaining, count, evidence))
-    summary = {**inventory, "objects": objects, "query_sha256": sha256_bytes(totals_sql.encode()),
+    summary = {**inventory, "objects": objects, "query_sha256": sha256_bytes(judged.encode()),
                "columns": sorted(available)}
     return objects, summary
 
