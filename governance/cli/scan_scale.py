@@ -59,7 +59,8 @@ def wanted(args: argparse.Namespace) -> str | None:
     if args.role or args.regions:
         raise InputError("BAD_PARAMETER", "--role and --regions apply to --accounts scans")
     if not args.targets:
-        raise InputError("BAD_PARAMETER", "give at least one TARGET, --inventory MANIFEST or --accounts")
+        raise InputError("BAD_CALL", "scan: give at least one TARGET, or --discover, --inventory MANIFEST or "
+                                     "--accounts")
     return None
 
 
