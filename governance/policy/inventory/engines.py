@@ -128,15 +128,10 @@ class DuckDBEngine:
             raw = (f"read_csv({paths}, header = false, columns = {columns}, delim = ',', quote = '\"', "
                    "escape = '\"', compression = 'gzip', auto_detect = false)")
             present, text = set(names), True
-        elif manifest.file_format == "Parquet":
-            raw = f"read_parquet({paths})"
-            present, text = {row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()}, \
-                False
         else:
-            raw, present = self._orc(files), None
-            text = False
-        if present is None:
+            raw = f"read_parquet({paths})" if manifest.file_format == "Parquet" else self._orc(files)
             present = {row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()}
+            text = False
         missing = {"bucket", "key"} - present
         if missing:
             raise InputError("BAD_INVENTORY", f"{manifest.location}: the data files have no {sorted(missing)} column")
@@ -186,7 +181,7 @@ class AthenaEngine:
     name = "athena"
     dialect = Dialect("athena")
 
-    def __init__(self, settings: AthenaSettings, caller=None) -> None:
+    def __init__(self, settings: AthenaSettings) -> None:
         import boto3
 
         self.settings = settings
