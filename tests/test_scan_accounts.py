@@ -155,3 +155,12 @@ def test_command_line(org, capsys, tmp_path):
     assert main(["scan", "s3://x", "--accounts", "12345", "--role", ROLE]) == 2  # not an account id
     assert main(["scan", "local/folder", "--accounts", ids[0], "--role", ROLE]) == 2
     capsys.readouterr()
+
+
+def test_discovery_in_every_account(org):
+    ids, relay, bundle = org
+    relay.denied.add(f"arn:aws:iam::{ids[2]}:role/{ROLE}")
+    result = scan_accounts(["aws:discover"], ids[:3], ROLE, bundle=bundle)
+    statuses = {(f.resource.id, str(f.status)) for f in result.findings}
+    assert (f"s3://gov-{ids[0]}", "PASS") in statuses and (f"s3://gov-{ids[1]}", "PASS") in statuses
+    assert ("aws:discover", "ERROR") in statuses and f"s3://gov-{ids[2]}" not in {r for r, _ in statuses}

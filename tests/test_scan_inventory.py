@@ -200,6 +200,7 @@ def test_command_line_exit_codes(tmp_path, capsys):
     assert {f["resource"] for f in written["findings"] if f["status"] == "FAIL"} == planted["INV-RET-001"]
     assert written["stats"]["inventories"][0]["objects"] == 400
     assert main(["scan", "s3://x", "--inventory", str(manifest)]) == 2
+    assert main(["scan", "--inventory", str(manifest), "--state", str(tmp_path / "state.json")]) == 2
     assert main(["scan", "--inventory", str(tmp_path / "nope.json")]) == 2
     assert main(["scan"]) == 2
     assert "give at least one TARGET" in capsys.readouterr().err

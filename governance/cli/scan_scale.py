@@ -41,6 +41,8 @@ def wanted(args: argparse.Namespace) -> str | None:
     """Which scale-out mode the call asks for (``inventory``, ``accounts``), refusing mixed or partial calls."""
     if args.inventory and args.accounts:
         raise InputError("BAD_PARAMETER", "--inventory and --accounts cannot be combined")
+    if (args.inventory or args.accounts) and args.state:
+        raise InputError("BAD_PARAMETER", "--state applies to plain TARGET scans, not --inventory or --accounts")
     if args.inventory:
         if args.targets:
             raise InputError("BAD_PARAMETER", "with --inventory the inventory's objects are the targets: give no "

@@ -65,6 +65,10 @@ def list_accounts(spec: str) -> list[str]:
 
 def target_types(target: str) -> list[tuple[str, str]]:
     """The (resource type, id) pairs a target stands for, to report them as ERROR when it cannot be scanned."""
+    from governance.policy.targets import DISCOVER_TARGET
+
+    if target == DISCOVER_TARGET:
+        return [("s3_bucket", target), ("s3_bucket_inventory", target), ("kms_key", target)]
     if target.startswith("s3://"):
         location = parse_s3_uri(target)
         bucket = f"s3://{location.bucket}"
