@@ -51,6 +51,7 @@ def accounts(event: dict | None = None, context: Any = None) -> dict:
 
 def scan_account(event: dict, context: Any = None) -> dict:
     """Scan one account (every region); write its full result to S3 and return its summary for the merge."""
+    from governance.policy import output
     from governance.policy.fanout import scan_accounts
     from governance.storage import write_bytes_atomic
 
@@ -61,7 +62,7 @@ def scan_account(event: dict, context: Any = None) -> dict:
                            os.environ.get("SCAN_POLICIES_DIR") or None, regions=_env_list("SCAN_REGIONS") or None,
                            parameters=parameters or None, max_in_flight=1)
     uri = f"{os.environ['SCAN_OUTPUT_URI'].rstrip('/')}/runs/{execution}/accounts/{account}.json"
-    write_bytes_atomic(uri, result.render("json"))
+    write_bytes_atomic(uri, output.render(result, "json"))
     regions = result.stats["accounts"]
     return {"account": account, "verdict": result.verdict, "exit_code": result.exit_code, "summary": result.counts,
             "unreachable": any(r["status"] != "scanned" for r in regions), "result_uri": uri,
