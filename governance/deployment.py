@@ -78,9 +78,9 @@ class DeployResult:
 
 def approval_on_record(location: str, candidate: Candidate, sha256: str, verifier=None) -> dict:
     """The last approval of this package for this artefact in a ledger whose chain verifies; else ``CheckFailed``."""
-    from governance.ledger import read_records
+    from governance.ledger import read_verified_records
 
-    records = read_records(location, verifier)
+    records = read_verified_records(location, verifier)
     approvals = [r for r in records if r.get("event") == "approve" and r.get("subject") == candidate.arn]
     if not approvals or (approvals[-1].get("details") or {}).get("outcome") != "approved":
         raise CheckFailed("NO_APPROVAL_RECORD", f"{location}: no approval of {candidate.arn} on record"

@@ -93,7 +93,7 @@ class Ledger:
         return self.store.append(build, self._sign_head, signed=True)[0]
 
 
-def read_records(location: str | os.PathLike, verifier: Verifier | None = None) -> list[dict]:
+def read_verified_records(location: str | os.PathLike, verifier: Verifier | None = None) -> list[dict]:
     """Every record, in order, after the whole chain verified (``CheckFailed`` names the first bad record).
 
     For gates that decide from the ledger (a deployment needs its approval on record): a record is trusted only
@@ -108,6 +108,22 @@ def read_records(location: str | os.PathLike, verifier: Verifier | None = None) 
 def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
     """Walk the whole ledger and report every problem (``report.passed`` is true when there are none)."""
     return check_chain(_store(location), verifier)
+
+
+def read_records(location: str | os.PathLike) -> list[dict]:
+    """Every complete record, in order, as stored (not verified: use :func:`verify_ledger` for that)."""
+    import json
+
+    records = []
+    for entry in _store(location).entries():
+        if entry.complete:
+            try:
+                record = json.loads(entry.raw)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
 
 
 def verify_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
@@ -128,5 +144,6 @@ __all__ = [
     "LedgerReport",
     "check_ledger",
     "read_records",
+    "read_verified_records",
     "verify_ledger",
 ]
