@@ -1,9 +1,8 @@
-"""The pack's deployment and monitoring rows: Open without records, Evidenced from the ledger's deploy and monitor
+"""The pack's deployment and monitoring section: open without records, filled from the ledger's deploy and monitor
 records (as ``governance deploy`` and ``governance monitor`` write them), and never from a plan alone."""
 
 from __future__ import annotations
 
-import re
 import shutil
 
 import pytest
@@ -14,18 +13,10 @@ from governance.ledger import Ledger
 from tests.pack_evidence import pdf_text
 
 
-def _row(text: str, item: str) -> str:
-    match = re.search(re.escape(item) + r" .{0,220}?(Evidenced|Partly|Open)", text)
-    assert match, f"no obligations row for {item}"
-    return match.group(1)
-
-
 def test_without_records_the_rows_stay_open(signed_pack):
     text = pdf_text(signed_pack)
     assert "Deployment and monitoring results" in text
     assert "No deployment through the deploy gate is recorded" in text
-    assert _row(text, "Art. 26(6)") == "Open"
-    assert _row(text, "Art. 72") != "Evidenced"
     assert "no earlier version to compare" in text
 
 
@@ -53,7 +44,6 @@ def test_deploy_and_monitor_records_evidence_the_rows(pack_evidence, tmp_path, w
     assert main(["pack", str(evidence), "-o", str(out), "--key", str(built.key)]) == 0
     text = pdf_text(out)
     assert "quickloan-prod" in text and "alias/quickloan-artefacts" in text
-    assert _row(text, "Art. 26(6)") == ("Evidenced" if with_monitoring else "Partly")
     if with_monitoring:
         assert "feature-psi [MonthlyIncome]" in text
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import EVIDENCED, OPEN, PARTIAL, Assessment, PackContext
+from reports.sections._base import Assessment, PackContext
 from reports.sections.oversight import ledger_path
 from reports.styles import data_table, notice, p
 
@@ -51,12 +51,11 @@ def assess(ctx: PackContext) -> Assessment:
     failed = [r for r in runs if (r.get("details") or {}).get("verdict") in ("FAIL", "ERROR")]
     if not logged and not runs:
         return Assessment("Deployment and monitoring", KEY, "grey", "No deployment or monitoring result on record.",
-                          OPEN, open_items=items)
+                          open_items=items, ran=False)
     verdict = "red" if failed and failed[-1] is runs[-1] else "amber" if items or failed else "green"
     headline = (f"{len(logged)} deployment(s) with decision logging; {len(runs)} monitoring run(s)"
                 + (f", last {runs[-1]['details'].get('verdict')}" if runs else ""))
-    return Assessment("Deployment and monitoring", KEY, verdict, headline, PARTIAL if items else EVIDENCED,
-                      open_items=items)
+    return Assessment("Deployment and monitoring", KEY, verdict, headline, open_items=items)
 
 
 def build(ctx: PackContext) -> list[Flowable]:
