@@ -86,7 +86,9 @@ def describe(row_codes: np.ndarray, row_values: np.ndarray, row_features: np.nda
         if index < 0:
             continue
         feature = FEATURES[int(index)]
-        out.append({**REASONS[feature].to_dict(), "feature": feature, "value": float(row_features[int(index)]),
+        value = float(row_features[int(index)])
+        # A missing value (a remediated sentinel code) is shown as missing, never as a number.
+        out.append({**REASONS[feature].to_dict(), "feature": feature, "value": None if np.isnan(value) else value,
                     "shap": float(row_values[int(index)])})
     return out
 

@@ -26,6 +26,7 @@ from governance.errors import Incomplete, InputError
 from governance.fairness import charts
 from governance.fairness.bands import Banding, assign_bands
 from governance.fairness.bootstrap import ResampleData, bootstrap
+from governance.fairness.elderly import elderly_counterfactual
 from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
@@ -229,6 +230,11 @@ def assess_fairness(
 
     findings = _band_findings(policy, banding, judged, bands_out, overall_out, confidence)
     elderly_out = _elderly_section(elderly_rule, elderly_positions, age_shap, shap_source, boot, confidence, findings)
+    counterfactual = None
+    if elderly_rule.enabled:
+        progress(f"per-applicant counterfactual test for applicants aged {elderly_rule.min_age}+")
+        counterfactual = elderly_counterfactual_finding(inputs, elderly_rule.min_age, policy.age.valid_range[0],
+                                                        findings)
 
     progress("threshold sweep and verdicts")
     sweep = threshold_sweep(codes, scores, y, labels, judged,
@@ -254,6 +260,7 @@ def assess_fairness(
         "bands": bands_out,
         "disparities": overall_out,
         "elderly": elderly_out,
+        "elderly_counterfactual": counterfactual,
         "sweep": sweep,
         "checks": [finding.to_dict() for finding in findings],
         "expired_waivers": expired,
@@ -290,6 +297,27 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
         metric="mean_age_shap", value=mean, interval=tuple(interval) if interval else None, limit=rule.limit,
         direction="max", details={"share_adverse": section["share_adverse"], "count": section["count"]}))
     return section
+
+
+def elderly_counterfactual_finding(inputs, min_age: int, valid_min_age: int, findings: list[Finding]) -> dict:
+    """Run the per-applicant test (:mod:`governance.fairness.elderly`) and add its finding: red if anyone fails."""
+    result = elderly_counterfactual(inputs.booster, inputs.features, min_age=min_age, valid_min_age=valid_min_age)
+    resource = f"{min_age}+"
+    if result["passed"] is None:
+        findings.append(Finding("elderly-counterfactual", resource, "amber", "error",
+                                f"no applicants aged {min_age} or over in the data: the per-applicant test could "
+                                "not run"))
+        return result
+    n, failed = result["applicants"], result["failed"]
+    findings.append(Finding(
+        "elderly-counterfactual", resource, "green" if result["passed"] else "red",
+        "pass" if result["passed"] else "significant",
+        f"{failed} of {n} applicants aged {min_age}+ ({result['share_failed']:.1%}) get a higher predicted default "
+        f"probability with their real age than with the most favourable age under {min_age}, all else equal; "
+        "must be none (Regulation B 1002.6(b)(2))",
+        metric="failed_applicants", value=float(failed), limit=0.0, direction="max",
+        details={"applicants": n, "share_failed": result["share_failed"]}))
+    return result
 
 
 def _data_checks(target: np.ndarray, banding: Banding, bands_out: list[dict]) -> dict:
