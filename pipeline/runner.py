@@ -1,4 +1,5 @@
-"""The local pipeline runner: process → train → evaluate (on the untouched test split) → [govern] → AUC gate → register, in one work folder.
+"""The local pipeline runner: process → train → evaluate (on the test split) → [govern] → AUC gate → register,
+in one work folder.
 
 It runs the same step functions as the SageMaker pipeline, in order, and lays out the work folder as::
 

@@ -1,4 +1,4 @@
-"""Evaluate step: score the untouched test split with the booster read from ``model.tar.gz`` and write ``evaluation.json``.
+"""Evaluate step: score the untouched test split with the booster from ``model.tar.gz``; write ``evaluation.json``.
 
 Keys follow SageMaker's model-quality convention (``binary_classification_metrics.auc.value`` ...), so the
 file can be attached to a model package as ``ModelMetrics`` and read by a pipeline ``PropertyFile``. In a

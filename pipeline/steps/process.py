@@ -119,7 +119,8 @@ def data_quality_findings(frame: pd.DataFrame) -> list[dict]:
     )
     for column in PAST_DUE_COLUMNS:
         n = int(frame[column].isin(SENTINEL_CODES).sum())
-        add("SENTINEL_CODE", column, n, f"{n} value(s) of 96/98 in {column}: sentinel codes, not real counts; set missing")
+        add("SENTINEL_CODE", column, n,
+            f"{n} value(s) of 96/98 in {column}: sentinel codes, not real counts; set missing")
     util = frame["RevolvingUtilizationOfUnsecuredLines"]
     add("RATIO_ABOVE_ONE", util.name, int((util > 1).sum()), f"{int((util > 1).sum())} utilisation value(s) above 100%")
     extreme_util = int((util > 10).sum())
