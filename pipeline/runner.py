@@ -154,7 +154,7 @@ def run_pipeline(
         "process",
         process_step.__name__,
         {"validation_fraction": validation_fraction, "test_fraction": test_fraction, "seed": seed,
-         "split_column": split_column},
+         **({"split_column": split_column} if split_column else {})},
         {"dataset": str(data)},
     )
     processed = _timed(

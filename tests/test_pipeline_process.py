@@ -7,7 +7,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from governance.credit_data import FEATURES, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
+from governance.credit_data import MAY_BE_MISSING, FEATURES, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
 from governance.errors import InputError
 from pipeline.steps.process import process
 from pipeline.synthetic import generate
@@ -119,7 +119,10 @@ def test_imputation_really_fills_and_uses_training_statistics(tmp_path, syntheti
     result = _run(tmp_path, synthetic_csv)
     train = pd.read_csv(result.train_path, header=None)
     validation = pd.read_csv(result.validation_path, header=None)
-    assert not train.isna().any().any() and not validation.isna().any().any()
+    # Only the remediated columns (sentinel codes, debt amounts without income) may be empty; imputed ones never.
+    allowed = [1 + FEATURES.index(c) for c in MAY_BE_MISSING]
+    for split in (train, validation):
+        assert not split.drop(columns=allowed).isna().any().any()
     imputation = result.profile["imputation"]
     income_column = 1 + FEATURES.index("MonthlyIncome")
     # The imputed median is present in the training split exactly as many extra times as values were missing.
@@ -135,9 +138,12 @@ def test_split_is_stratified_headerless_and_target_first(tmp_path, synthetic_csv
     validation = pd.read_csv(result.validation_path, header=None)
     assert train.shape[1] == validation.shape[1] == 1 + len(FEATURES)
     assert set(train[0].unique()) == {0, 1}
-    assert len(validation) == pytest.approx(0.2 * (len(train) + len(validation)), abs=1)
+    test = pd.read_csv(result.test_path, header=None)
+    total = len(train) + len(validation) + len(test)
+    assert len(validation) == pytest.approx(0.2 * total, abs=1) and len(test) == pytest.approx(0.2 * total, abs=1)
     rates = result.profile["target_rate"]
-    assert abs(rates["train"] - rates["validation"]) < 0.002
+    assert abs(rates["train"] - rates["validation"]) < 0.002 and abs(rates["train"] - rates["test"]) < 0.002
+    assert result.profile["split"]["out_of_time"] is False
     first_line = result.train_path.read_text().splitlines()[0]
     assert not any(c.isalpha() for c in first_line)
 
