@@ -46,7 +46,8 @@ def test_each_step_records_its_files_code_runtime_parameters_and_times(synthetic
         assert step.code.path == module.__name__.replace(".", "/") + ".py"
     assert process.parameters == {"validation_fraction": 0.2, "test_fraction": 0.2, "seed": 42}
     # The evaluation reads the untouched test split the process step wrote, by digest.
-    assert next(r for r in evaluate.inputs if r.role == "test").sha256 == process.output("test").sha256 == sha256(synthetic_run.test_path)
+    evaluated = next(r for r in evaluate.inputs if r.role == "test")
+    assert evaluated.sha256 == process.output("test").sha256 == sha256(synthetic_run.test_path)
     assert train.parameters["num_round"] == 60 and train.parameters["max_depth"] == 4
     assert {"python", "xgboost", "pandas"} <= set(train.runtime)
     assert train.runtime["xgboost"] == json.loads(Path(train.output("training_metadata").uri[7:]).read_text())[

@@ -7,7 +7,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from governance.credit_data import MAY_BE_MISSING, FEATURES, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
+from governance.credit_data import FEATURES, MAY_BE_MISSING, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
 from governance.errors import InputError
 from pipeline.steps.process import process
 from pipeline.synthetic import generate

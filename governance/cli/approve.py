@@ -31,6 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ledger", help="ledger to record the approval in (default: the evidence folder's "
                                          "ledger.jsonl; for SageMaker, s3://BUCKET/PREFIX/ledger/ from the settings)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this private key")
+    parser.add_argument("--validator-key", metavar="PUB", help="the independent validator's public key PEM "
+                                                               "(pins who must have signed validation.json)")
+    parser.add_argument("--validation-policy", metavar="FILE",
+                        help="validation policy whose approval rule applies (default: policies/validation.yaml)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     parser.set_defaults(handler=approve_command)
 
@@ -56,13 +60,13 @@ def approve_command(args: argparse.Namespace) -> int:
         ledger_signer = load_signer(args.ledger_key)
     from governance.approval import Trust, approve
 
-    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted)
+    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted, validator_key=args.validator_key)
     try:
         with stderr.status("checking before approval") as status:
             result = approve(
                 args.target, args.by, trust, reason=args.reason, registry=args.registry, signature=args.signature,
                 governance=args.governance, ledger=args.ledger, ledger_signer=ledger_signer,
-                default_ledger=_settings_ledger,
+                default_ledger=_settings_ledger, validation_policy=args.validation_policy,
                 progress=lambda message: status.update(message),
             )
     except GovernanceError as refusal:  # every refusal, not only a failed check

@@ -44,9 +44,9 @@ class BinnedLogistic:
         return self.model.predict_proba(self.encoder.transform(self._encode(values)))[:, 1]
 
     def describe(self) -> dict:
-        return {"model": "logistic regression (L2, C=%g) on one-hot quantile bins" % self.c,
+        return {"model": f"logistic regression (L2, C={self.c:g}) on one-hot quantile bins",
                 "bins_per_feature": self.bins, "missing": "a bin of its own",
-                "learnt_on": "train", "features": int(len(self.edges)),
+                "learnt_on": "train", "features": len(self.edges),
                 "parameters": int(self.model.coef_.size + 1)}
 
 

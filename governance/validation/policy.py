@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -87,7 +88,7 @@ def load_validation_policy(path: str | os.PathLike | None = None) -> ValidationP
             text = resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
             label = "policies/validation.yaml"
         else:
-            text, label = open(path, encoding="utf-8").read(), str(path)
+            text, label = Path(path).read_text(encoding="utf-8"), str(path)
         data = yaml.safe_load(text)
     except FileNotFoundError:
         raise InputError("FILE_NOT_FOUND", f"{path}: no such validation policy") from None

@@ -31,7 +31,7 @@ from governance.jsonio import dumps, read_json
 from governance.signing import Signer, dsse
 from governance.storage import write_bytes_atomic
 from governance.validation.challenger import BinnedLogistic
-from governance.validation.data import ValidationData, load_splits, predict
+from governance.validation.data import load_splits, predict
 from governance.validation.delong import delong_test
 from governance.validation.policy import ValidationPolicy, load_validation_policy
 from governance.validation.robustness import robustness

@@ -89,7 +89,7 @@ def label_flip(params: dict, data: ValidationData, rates: list[float], rows: int
     for rate in rates:
         progress(f"security: retrain with {rate:.0%} of training labels flipped")
         flipped = y.copy()
-        chosen = np.random.default_rng(seed).choice(len(y), int(round(rate * len(y))), replace=False)
+        chosen = np.random.default_rng(seed).choice(len(y), round(rate * len(y)), replace=False)
         flipped[chosen] = 1 - flipped[chosen]
         scores = predict(fit_booster(params, x, flipped, rounds), data.test.x)
         test = delong_test(data.test.y, base, scores)
