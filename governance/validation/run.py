@@ -165,6 +165,15 @@ def validate(
     data = load_splits(evidence, data_dir)
     model_signer = _model_signer_hint(model, evidence) or _previous_model_signer(evidence)
 
+    timings: dict[str, float] = {}
+    mark = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - mark[0], 3)
+        mark[0] = now
+
+    lap("load")
     progress("champion and challenger on the test split")
     champion = predict(booster, data.test.x)
     challenger_model = BinnedLogistic().fit(data.train.x, data.train.y)
@@ -184,11 +193,14 @@ def validate(
     features = __import__("pandas").DataFrame(data.test.x, columns=list(FEATURES))
     elderly = elderly_counterfactual(booster, features)
     elderly["split"] = "test"
+    lap("challenger_and_elderly")
 
     sens = sensitivity(params, data, threshold, seeds=policy.sensitivity.seeds, rows=policy.retrain.rows,
                        rounds=policy.retrain.num_round, progress=progress)
+    lap("sensitivity")
     progress("robustness: missing, perturbed and out-of-range inputs")
     robust = robustness(booster, data.test.x, threshold, policy.robustness.perturbation)
+    lap("robustness")
     progress("security: membership inference")
     security = {"membership_inference": membership_inference(booster, data, policy.security.membership_rows,
                                                              policy.security.bootstrap)}
@@ -197,6 +209,7 @@ def validate(
                                         policy.security.extraction_repeats, policy.security.extraction_agreement)
     security["label_flip"] = label_flip(params, data, policy.security.label_flip_rates, policy.retrain.rows,
                                         policy.retrain.num_round, progress=progress)
+    lap("security")
 
     checks = _checks(policy, comparison, elderly, sens, robust, security)
     blocking_failed = [c for c in checks if c["blocking"] and c["status"] != PASS]
@@ -225,6 +238,7 @@ def validate(
         "security": security,
         "checks": checks,
         "seconds": round(time.perf_counter() - started, 2),
+        "seconds_by_part": timings,
     }
     out = Path(out_dir) if out_dir is not None else evidence
     path = write_signed(document, out, signer)

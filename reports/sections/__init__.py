@@ -26,6 +26,7 @@ from reports.sections import (
     risks,
     summary,
     training,
+    validation,
 )
 
 # (number printed in the heading, module); the cover and the contents page come before these.
@@ -45,5 +46,6 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("13", oversight),
     ("14", monitoring),
     ("15", lessons),
+    ("16", validation),
     ("Appendix A", appendix),
 )
