@@ -23,6 +23,8 @@ class GovernedRun:
     key: Path  # private key PEM
     public_key: Path
     run: object  # pipeline.runner.PipelineRun
+    validator_key: Path | None = None  # the independent validator's private key PEM (not the model signer's)
+    validator_public_key: Path | None = None
 
     @property
     def workdir(self) -> Path:
@@ -55,7 +57,13 @@ def governed_run() -> GovernedRun:
     private, public = write_key_pair(root)
     run = run_pipeline(data, root / "work", hyperparameters={"num_round": 40},
                        govern=govern_hook(key=private, audit_pack=True))
-    return GovernedRun(root, data, private, public, run)
+    # Approval needs an independent validation (policies/validation.yaml): a validator with its own key.
+    from governance.signing import load_signer
+    from governance.validation import validate
+
+    validator, validator_public = write_key_pair(root, "validator-key")
+    validate(run.model_path, run.evidence_dir, load_signer(validator))
+    return GovernedRun(root, data, private, public, run, validator, validator_public)
 
 
 def copy_run(target: Path) -> Path:
