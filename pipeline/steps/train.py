@@ -76,7 +76,9 @@ def coerce_hyperparameters(overrides: dict | None) -> dict:
     if int(params["num_round"]) < 1:
         raise InputError("BAD_PARAMETER", "num_round must be at least 1")
     constraints = str(params.get("monotone_constraints") or "")
-    if constraints and len(constraints.strip("()").split(",")) != len(FEATURES):
+    if not constraints.strip("() "):
+        params.pop("monotone_constraints", None)  # an empty value turns the constraint off (reported as absent)
+    elif len(constraints.strip("()").split(",")) != len(FEATURES):
         raise InputError("BAD_PARAMETER", f"monotone_constraints needs one entry per feature ({len(FEATURES)}), "
                                           f"got {constraints!r}")
     return params
