@@ -300,8 +300,9 @@ def _claims(step: StepLineage) -> list[tuple[str, str | None, str]]:
     elif step.name == "evaluate":
         evaluation = _read_json_output(step.output("evaluation"))
         claims.append(("model", evaluation.get("model", {}).get("artefact_sha256"), "evaluation.json"))
-        # The evaluate step scores the untouched test split (the validation split on runs from before it existed).
-        role = "test" if any(r.role == "test" for r in step.inputs) else "validation"
+        # The evaluate step scores the split its evaluation.json names: the untouched test split (the validation
+        # split on runs from before it existed). A step record without that input leaves the claim unchecked.
+        role = "test" if evaluation.get("dataset", {}).get("split") == "test" else "validation"
         claims.append((role, evaluation.get("dataset", {}).get("sha256"), "evaluation.json"))
     return claims
 
