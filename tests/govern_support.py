@@ -62,7 +62,7 @@ def governed_run() -> GovernedRun:
     from governance.validation import validate
 
     validator, validator_public = write_key_pair(root, "validator-key")
-    validate(run.model_path, run.evidence_dir, load_signer(validator))
+    validate(run.model_path, run.evidence_dir, load_signer(validator), ledger_signer=load_signer(private))
     return GovernedRun(root, data, private, public, run, validator, validator_public)
 
 

@@ -63,7 +63,7 @@ def test_age_is_never_a_decline_reason_for_the_elderly_when_the_test_passes(tmp_
 
     result = explain_model(str(synthetic_run.model_path), str(synthetic_run.test_path), tmp_path / "out",
                            threshold=0.05, stability_resamples=0)
-    reasons = result["reasons"]
+    reasons = result["reason_codes"]
     assert reasons["elderly_counterfactual"]["passed"] is True
     assert reasons["elderly_flagged"]["age_withheld_as_reason"] is True
     assert reasons["elderly_flagged"]["count"] == 0

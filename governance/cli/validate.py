@@ -18,6 +18,8 @@ def register(sub) -> None:
                                                      "re-sealing its index)")
     parser.add_argument("--data", metavar="DIR", help="folder holding the recorded splits (default: EVIDENCE/../data)")
     parser.add_argument("--by", default="model-validator", help="who validates (recorded in the ledger)")
+    parser.add_argument("--ledger-key", metavar="PEM", help="sign the evidence ledger's head with this key (default: "
+                                                            "the validator's)")
     parser.add_argument("--json", action="store_true", help="print validation.json on stdout")
     parser.set_defaults(handler=run)
 
@@ -30,9 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from governance.validation import validate
 
     signer = load_signer(args.key)
+    ledger_signer = load_signer(args.ledger_key) if args.ledger_key else None
     with step_progress("validate") as advance:
         result = validate(args.model, args.evidence, signer, policy=args.policy, out_dir=args.out,
-                          data_dir=args.data, actor=args.by, progress=advance)
+                          data_dir=args.data, actor=args.by, ledger_signer=ledger_signer,
+                          progress=advance)
     document = result.document
     if args.json:
         print_json(document)

@@ -137,9 +137,14 @@ def validate(
     out_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     actor: str = "model-validator",
+    ledger_signer: Signer | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> ValidationResult:
-    """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``."""
+    """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``.
+
+    ``ledger_signer`` signs the evidence ledger's head for the ``validate`` record (default: the validator's key; give
+    the ledger's own key to keep its head verifiable with one key, as ``governance approve --ledger-key`` does).
+    """
     started = time.perf_counter()
     policy = policy if isinstance(policy, ValidationPolicy) else load_validation_policy(policy)
     evidence = Path(evidence_dir)
@@ -244,7 +249,7 @@ def validate(
     path = write_signed(document, out, signer)
     if out.resolve() == evidence.resolve():
         progress("ledger record and index re-seal")
-        _record_and_reseal(evidence, signer, document, actor)
+        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor)
     return ValidationResult(document, path)
 
 
@@ -300,13 +305,13 @@ def write_signed(document: dict, out: Path, signer: Signer) -> Path:
     return out / VALIDATION_FILE
 
 
-def _record_and_reseal(evidence: Path, signer: Signer, document: dict, actor: str) -> None:
+def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str) -> None:
     from governance.evidence import write_index
     from governance.ledger import Ledger
 
     digests = {"model.tar.gz": document["model"]["sha256"],
                VALIDATION_FILE: hashing.sha256_file(evidence / VALIDATION_FILE)}
-    Ledger(evidence / "ledger.jsonl", signer).append(
+    Ledger(evidence / "ledger.jsonl", ledger_signer).append(
         "validate", actor=actor, subject=document["model"]["artefact"], digests=digests,
         details={"status": document["status"], "summary": document["summary"][:500],
                  "validator": document["validator"]["identity"]})
