@@ -7,7 +7,7 @@
 2. The whole validation (challenger, DeLong, 26 sensitivity retrains, robustness, security) vs the production
    training fit of the same model (the train step: 200 rounds on the full training split). The target is under
    60 s wall time on 2 cores; CPU time is printed beside wall time because a shared machine inflates the latter.
-   Sensitivity and poisoning retrains are kept cheap by the policy (``retrain: rows 20000, num_round 60``).
+   Sensitivity and poisoning retrains are kept cheap by the policy (``retrain: rows 15000, num_round 40``).
 
 Without ``--workdir`` the local pipeline is first run on ../shared/data/cs-training.csv.gz (not timed).
 """

@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from governance.cli import main
-from governance.evidence import verify_index
+from governance.evidence import verify_index, write_index
 from governance.signing import load_signer, load_verifier
 from governance.validation import VALIDATION_FILE, load_validation_policy, read_validation, validate
 from tests.govern_support import copy_run, governed_run, write_key_pair
@@ -59,20 +59,25 @@ def test_the_validation_is_signed_by_the_validator_sealed_and_recorded(governed)
 def test_approval_needs_an_independent_passing_validation(governed, work, capsys):
     evidence = work / "evidence"
     saved = {name: (evidence / name).read_bytes() for name in (VALIDATION_FILE, "validation.json.sig")}
-    # Without a validation: refused, by the default policy.
+    # Without a validation (the folder sealed again by the model signer): refused, by the default policy.
     for name in saved:
         (evidence / name).unlink()
+    assert _approve(work, governed) == 1
+    assert "UNTRUSTED_SIGNER" in capsys.readouterr().err  # the validator's seal no longer holds
+    write_index(evidence, load_signer(governed.key))
     assert _approve(work, governed) == 1
     assert "NO_VALIDATION" in capsys.readouterr().err
     # Validated with the model signer's own key: not independent.
     validate(work / "model" / "model.tar.gz", evidence, load_signer(governed.key), out_dir=work / "self")
     for name in saved:
         shutil.copyfile(work / "self" / name, evidence / name)
+    write_index(evidence, load_signer(governed.key))
     assert _approve(work, governed) == 1
     assert "VALIDATION_NOT_INDEPENDENT" in capsys.readouterr().err
     # The independent validation back: approved, and the gate says so.
     for name, data in saved.items():
         (evidence / name).write_bytes(data)
+    write_index(evidence, load_signer(governed.validator_key))
     assert _approve(work, governed, "--json") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["checks"]["validation"].startswith("independent validation PASS")

@@ -30,8 +30,8 @@ class Threshold(_Strict):
 
 
 class Retrain(_Strict):
-    rows: int = Field(default=20000, ge=1000)
-    num_round: int = Field(default=60, ge=1)
+    rows: int = Field(default=15000, ge=1000)
+    num_round: int = Field(default=40, ge=1)
 
 
 class Sensitivity(_Strict):

@@ -31,7 +31,7 @@ def _retrain(params: dict, data: ValidationData, rows: int, rounds: int, seed: i
         x, test = x[:, columns], test[:, columns]
         import xgboost
 
-        booster = xgboost.train({**{k: v for k, v in params.items() if k != "monotone_constraints"},
+        booster = xgboost.train({**{k: v for k, v in params.items() if k not in ("monotone_constraints", "num_round")},
                                  **({"monotone_constraints": _constraints(params, columns)}
                                     if params.get("monotone_constraints") else {}), "seed": seed},
                                 xgboost.DMatrix(x, label=y), num_boost_round=rounds)
