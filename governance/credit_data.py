@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import InputError
+from governance.remediation import PAST_DUE_COLUMNS, remediate
 
 RAW_TARGET = "SeriousDlqin2yrs"
 TARGET = "default_within_2y"
@@ -39,11 +40,6 @@ RAW_COLUMNS: tuple[str, ...] = (RAW_TARGET, *FEATURES)
 IMPUTED = {"MonthlyIncome": "median", "NumberOfDependents": "mode"}
 # The synthetic generator names the index column so that every downstream output can tell synthetic data apart.
 SYNTHETIC_INDEX_COLUMN = "synthetic_row"
-PAST_DUE_COLUMNS = (
-    "NumberOfTime30-59DaysPastDueNotWorse",
-    "NumberOfTime60-89DaysPastDueNotWorse",
-    "NumberOfTimes90DaysLate",
-)
 PROTECTED_ATTRIBUTE = "age"
 # Columns a processed split may leave empty: remediation turns sentinel codes and debt amounts into missing values,
 # which XGBoost routes natively (see governance.remediation).
@@ -169,8 +165,6 @@ def read_labelled(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.Series]:
     Raw files are remediated and imputed the way the process step treats them, so scoring sees no sentinel code and
     no missing value outside :data:`MAY_BE_MISSING`.
     """
-    from governance.remediation import remediate
-
     head = _peek(path)
     if RAW_TARGET in head or "age" in head:
         frame, _ = read_raw(path)

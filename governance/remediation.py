@@ -26,8 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from governance.credit_data import PAST_DUE_COLUMNS
-
+# The schema's three late-payment counts (re-exported by governance.credit_data), where the sentinel codes occur.
+PAST_DUE_COLUMNS = (
+    "NumberOfTime30-59DaysPastDueNotWorse",
+    "NumberOfTime60-89DaysPastDueNotWorse",
+    "NumberOfTimes90DaysLate",
+)
 SENTINEL_CODES = (96, 98)
 # The same valid range the fairness policy bands ages within.
 VALID_AGE_RANGE = (18, 120)
@@ -66,4 +70,4 @@ def remediate(frame: pd.DataFrame, valid_age: tuple[int, int] = VALID_AGE_RANGE)
     return out, record
 
 
-__all__ = ["RULES", "SENTINEL_CODES", "VALID_AGE_RANGE", "remediate"]
+__all__ = ["PAST_DUE_COLUMNS", "RULES", "SENTINEL_CODES", "VALID_AGE_RANGE", "remediate"]

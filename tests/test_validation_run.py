@@ -11,18 +11,14 @@ import pytest
 from governance.cli import main
 from governance.evidence import verify_index, write_index
 from governance.signing import load_signer, load_verifier
+from governance.signing.signer import write_key_pair
 from governance.validation import VALIDATION_FILE, load_validation_policy, read_validation, validate
-from tests.govern_support import copy_run, governed_run, write_key_pair
-
-
-@pytest.fixture(scope="module")
-def governed():
-    return governed_run()
+from tests.govern_support import copy_run
 
 
 @pytest.fixture
-def work(governed, tmp_path):
-    return copy_run(tmp_path / "work")
+def work(validated, tmp_path):
+    return copy_run(validated, tmp_path / "work")
 
 
 def _approve(work, governed, *extra: str) -> int:
@@ -30,11 +26,11 @@ def _approve(work, governed, *extra: str) -> int:
                  str(governed.public_key), "--ledger-key", str(governed.key), *extra])
 
 
-def test_the_validation_is_signed_by_the_validator_sealed_and_recorded(governed):
-    evidence = governed.workdir / "evidence"
+def test_the_validation_is_signed_by_the_validator_sealed_and_recorded(governed, validated):
+    evidence = validated.workdir / "evidence"
     document = read_validation(evidence, governed.run.evaluation["model"]["artefact_sha256"])
     assert document["status"] == "PASS"
-    assert document["validator"]["key_hint"] == load_verifier(governed.validator_public_key).key_hint
+    assert document["validator"]["key_hint"] == load_verifier(validated.validator_public_key).key_hint
     assert document["independence"] == {"model_signer_key_hint": load_verifier(governed.public_key).key_hint,
                                         "independent": True}
     # Every threshold of the policy is judged, every figure from the untouched test split.
@@ -50,13 +46,13 @@ def test_the_validation_is_signed_by_the_validator_sealed_and_recorded(governed)
     assert [r["rate"] for r in document["security"]["label_flip"]["flips"]] == [0.01, 0.05]
     assert document["elderly_counterfactual"]["failed"] == 0
     # The index is re-sealed by the validator and lists the validation; the ledger has the validate record.
-    files = verify_index(evidence, load_verifier(governed.validator_public_key))
+    files = verify_index(evidence, load_verifier(validated.validator_public_key))
     assert VALIDATION_FILE in files and "validation.json.sig" in files
     records = [json.loads(line) for line in (evidence / "ledger.jsonl").read_text().splitlines()]
     assert records[-1]["event"] == "validate" and records[-1]["digests"]["validation.json"] == files[VALIDATION_FILE]
 
 
-def test_approval_needs_an_independent_passing_validation(governed, work, capsys):
+def test_approval_needs_an_independent_passing_validation(governed, validated, work, capsys):
     evidence = work / "evidence"
     saved = {name: (evidence / name).read_bytes() for name in (VALIDATION_FILE, "validation.json.sig")}
     # Without a validation (the folder sealed again by the model signer): refused, by the default policy.
@@ -77,7 +73,7 @@ def test_approval_needs_an_independent_passing_validation(governed, work, capsys
     # The independent validation back: approved, and the gate says so.
     for name, data in saved.items():
         (evidence / name).write_bytes(data)
-    write_index(evidence, load_signer(governed.validator_key))
+    write_index(evidence, load_signer(validated.validator_key))
     assert _approve(work, governed, "--json") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["checks"]["validation"].startswith("independent validation PASS")
@@ -86,7 +82,7 @@ def test_approval_needs_an_independent_passing_validation(governed, work, capsys
 def test_an_edited_validation_or_another_pinned_validator_is_refused(governed, work, tmp_path, capsys):
     path = work / "evidence" / VALIDATION_FILE
     document = json.loads(path.read_text())
-    _, other_public = write_key_pair(tmp_path, "other")
+    _, other_public = write_key_pair(tmp_path / "other")
     assert _approve(work, governed, "--validator-key", str(other_public)) == 1
     assert "UNTRUSTED_VALIDATOR" in capsys.readouterr().err
     document["status"] = "PASS"
@@ -96,12 +92,13 @@ def test_an_edited_validation_or_another_pinned_validator_is_refused(governed, w
     assert "DIGEST_MISMATCH" in capsys.readouterr().err
 
 
-def test_a_failed_blocking_threshold_exits_1_and_blocks_approval(governed, work, tmp_path, capsys):
+def test_a_failed_blocking_threshold_exits_1_and_blocks_approval(governed, validated, work, tmp_path, capsys):
     policy = tmp_path / "strict.yaml"
     text = resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
     policy.write_text(text.replace("  champion-auc-min:\n    limit: 0.75", "  champion-auc-min:\n    limit: 0.999"))
     code = main(["validate", "--model", str(work / "model" / "model.tar.gz"), "--evidence", str(work / "evidence"),
-                 "--key", str(governed.validator_key), "--policy", str(policy), "--json"])
+                 "--key", str(validated.validator_key), "--ledger-key", str(governed.key), "--policy", str(policy),
+                 "--json"])
     assert code == 1
     captured = capsys.readouterr()
     document = json.loads(captured.out)
@@ -111,8 +108,8 @@ def test_a_failed_blocking_threshold_exits_1_and_blocks_approval(governed, work,
     assert "VALIDATION_FAILED" in capsys.readouterr().err
 
 
-def test_bad_calls_exit_2_and_a_wrong_model_exits_1(governed, work, tmp_path, capsys):
-    base = ["validate", "--evidence", str(work / "evidence"), "--key", str(governed.validator_key)]
+def test_bad_calls_exit_2_and_a_wrong_model_exits_1(validated, work, tmp_path, capsys):
+    base = ["validate", "--evidence", str(work / "evidence"), "--key", str(validated.validator_key)]
     assert main([*base, "--model", str(tmp_path / "absent.tar.gz")]) in (2, 3)
     other = tmp_path / "other.tar.gz"
     other.write_bytes((work / "model" / "model.tar.gz").read_bytes() + b"\0")

@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from governance.age_bands import DEFAULT_VALID_RANGE, ELDERLY_AGE
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
 
-ELDERLY_AGE = 62
-VALID_MIN_AGE = 18
+VALID_MIN_AGE = DEFAULT_VALID_RANGE[0]
 # XGBoost predicts in float32: differences below this are rounding, not age.
 TOLERANCE = 1e-6
 SHOWN = 5

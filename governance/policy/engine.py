@@ -1,9 +1,11 @@
 """The scan: targets → resources → evidence (in parallel, bounded) → findings, with waivers applied.
 
->>> from governance.policy import scan                               # doctest: +SKIP
->>> result = scan(["s3://models/", "governance-demo/model"])        # doctest: +SKIP
->>> result.counts, result.exit_code                                  # doctest: +SKIP
-({'PASS': 41, 'FAIL': 2, 'WAIVED': 1, 'N/A': 3, 'ERROR': 0}, 1)
+>>> from governance.policy import scan
+>>> result = scan(["model/model.tar.gz", "evidence"], parameters={"trusted_signer_keys": ["keys/signing-key.pub.pem"]})
+>>> result.counts["FAIL"], result.counts["ERROR"], result.exit_code
+(0, 0, 0)
+
+S3 prefixes (``s3://bucket/prefix``) and SageMaker ARNs are targets the same way.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from governance.policy.collectors.base import COLLECTORS, Evidence, ResourceRef,
 from governance.policy.findings import Finding, ScanResult, Status, explain
 from governance.policy.operators import EvidenceView
 from governance.policy.schema import Check, PolicyBundle, SourcedWaiver, load_policies
-from governance.policy.state import ScanState
-from governance.policy.targets import DiscoveryError, discover
+from governance.policy.state import ScanState, state_key
+from governance.policy.targets import DISCOVER_TARGET, DiscoveryError, discover, expand_account
 
 DEFAULT_WORKERS = 16
 # progress(stage, done, total): stage is "listing" or "collecting"; total grows as listings arrive.
@@ -59,7 +61,7 @@ def scan(
     targets = list(targets)
     bundle = bundle or load_policies(policies_dir, parameters=parameters)
     if isinstance(state, str | os.PathLike):
-        state = ScanState(state)
+        state = ScanState(state, key=state_key())
     if state is not None:
         state.bind_parameters(bundle.parameters)
     started, clock = now_iso(), time.perf_counter()
@@ -89,13 +91,21 @@ def scan(
             state.record(ref, collected)
         return ref, collected
 
-    def list_target(target: str) -> list[ResourceRef]:
+    def list_target(target: str) -> tuple[list[str], list[ResourceRef]]:
+        """``(more targets to list, resources)``; ``--discover`` turns into a target per bucket."""
         calls: list[str] = []
-        refs = list(discover(target, ctx, wanted, artefact_patterns=bundle.artefact_patterns, listing_calls=calls,
-                             on_error=lambda failure: _append(failures, failure, lock)))
+
+        def on_error(failure: DiscoveryError) -> None:
+            _append(failures, failure, lock)
+
+        if target == DISCOVER_TARGET:
+            more, refs = expand_account(ctx, wanted, calls, on_error)
+        else:
+            more, refs = [], list(discover(target, ctx, wanted, artefact_patterns=bundle.artefact_patterns,
+                                           listing_calls=calls, on_error=on_error))
         with lock:
             listing_calls.extend(calls)
-        return refs
+        return more, refs
 
     # Finished tasks report through a queue (waiting on every pending future each time would be quadratic).
     finished: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
@@ -117,15 +127,19 @@ def scan(
 
         for target in targets:
             submit("listing", list_target, target)
-        listed = 0
+        listed, to_list = 0, len(targets)
         try:
             while outstanding:
                 stage, future = finished.get()
                 outstanding -= 1
                 if stage == "listing":
                     listed += 1
-                    enqueue(future.result())  # InputError for a bad target propagates here
-                    report("listing", listed, len(targets))
+                    more, refs = future.result()  # InputError for a bad target propagates here
+                    for target in more:
+                        to_list += 1
+                        submit("listing", list_target, target)
+                    enqueue(refs)
+                    report("listing", listed, to_list)
                 else:
                     ref, collected = future.result()
                     evidence[ref.key] = (ref, collected)
@@ -236,6 +250,16 @@ def evaluate(
     """One check on one resource's evidence."""
     view = EvidenceView(evidence.data, evidence.errors)
     finding = Finding(check, ref, Status.PASS, "", {}, evidence.sha256, list(evidence.calls))
+    finding = _decide(check, view, finding, waivers, ignore_waivers, today)
+    if check.decided_by:
+        engine = view.get(check.decided_by)
+        finding.engine = engine.value if engine.present else None
+        finding.message += f" [policy analysed by: {finding.engine or 'no engine: the policy could not be read'}]"
+    return finding
+
+
+def _decide(check: Check, view: EvidenceView, finding: Finding, waivers: Sequence[SourcedWaiver],
+            ignore_waivers: bool, today: date | None) -> Finding:
     if check.when is not None:
         applies = check.when.evaluate(view)
         if applies.value is not True:

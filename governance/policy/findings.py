@@ -43,6 +43,7 @@ class Finding:
     evidence_sha256: str
     api_calls: list[str]
     waiver: dict | None = None
+    engine: str | None = None  # the policy analyser that decided it, for checks that declare ``decided_by``
 
     def to_dict(self) -> dict:
         out = {
@@ -63,6 +64,8 @@ class Finding:
         }
         if self.waiver:
             out["waiver"] = self.waiver
+        if self.check.decided_by:
+            out["decided_by"] = self.engine
         return out
 
 
@@ -151,18 +154,6 @@ class ScanResult:
         if code and not self.findings:
             return "NOTHING_SCANNED"
         return "SCAN_INCOMPLETE" if code else None
-
-    def render(self, fmt: str) -> bytes:
-        """The result as ``json``, ``sarif``, ``junit`` or ``csv`` bytes."""
-        from governance.policy import output
-
-        return output.render(self, fmt)
-
-    def write(self, fmt: str, path) -> object:
-        """Write the result as ``fmt`` to ``path`` (local or ``s3://``), atomically."""
-        from governance.policy import output
-
-        return output.write(self, fmt, path)
 
     def checks(self) -> list[Check]:
         unique = {f.check.id: f.check for f in self.findings}

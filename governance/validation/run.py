@@ -1,8 +1,7 @@
 """``validate``: the validator's independent assessment of one trained model, signed with the validator's own key.
 
->>> result = validate("work/model/model.tar.gz", "work/evidence", load_signer("validator.pem"))  # doctest: +SKIP
->>> result.passed, result.path.name                                                            # doctest: +SKIP
-(True, 'validation.json')
+    result = validate("work/model/model.tar.gz", "work/evidence", load_signer("validator.pem"))
+    result.passed, result.path.name          # (True, 'validation.json')
 
 Everything is judged on the untouched test split the process step recorded (train and validation serve only to
 fit the challenger and the retrains, and as the attacker's pool). Writes ``validation.json`` and
@@ -67,7 +66,7 @@ def _discrimination(y: np.ndarray, scores: np.ndarray) -> dict:
 
 def _fairness_side_by_side(x: np.ndarray, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
                            threshold: float) -> dict:
-    from governance.fairness.bands import assign_bands
+    from governance.age_bands import assign_bands
     from governance.fairness.policy import load_policy
 
     policy = load_policy(None)
