@@ -175,3 +175,52 @@ def test_real_data_profile_matches_the_published_shape(tmp_path, real_data):
     assert profile["target_rate"]["total"] == pytest.approx(0.06684, abs=1e-5)
     assert profile["source"]["content_sha256"] == REAL_DATA_SHA256
     assert profile["synthetic"] is False
+
+
+def _with_dates(tmp_path, synthetic_csv, values=None):
+    frame = pd.read_csv(synthetic_csv)
+    dates = pd.date_range("2020-01-01", periods=len(frame), freq="h")
+    frame["application_date"] = values if values is not None else dates.strftime("%Y-%m-%d %H:%M")
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path, index=False)
+    return path, dates
+
+
+def test_split_column_makes_the_test_split_out_of_time(tmp_path, synthetic_csv):
+    path, dates = _with_dates(tmp_path, synthetic_csv)
+    result = process(path, tmp_path / "out", tmp_path / "out", tmp_path / "out", split_column="application_date")
+    split = result.profile["split"]
+    assert split["out_of_time"] is True and split["split_column"] == "application_date"
+    test_rows = len(pd.read_csv(result.test_path, header=None))
+    assert test_rows == pytest.approx(0.2 * result.profile["rows"]["remediated"], abs=2)
+    assert pd.Timestamp(split["cut"]) >= dates[int(0.79 * len(dates))]
+    # Without the column the split says it is not out-of-time.
+    assert _run(tmp_path / "plain", synthetic_csv).profile["split"]["out_of_time"] is False
+
+
+def test_a_bad_or_absent_split_column_is_refused(tmp_path, synthetic_csv):
+    path, _ = _with_dates(tmp_path, synthetic_csv, values="not a date")
+    with pytest.raises(InputError) as err:
+        process(path, tmp_path / "o", tmp_path / "o", tmp_path / "o", split_column="application_date")
+    assert err.value.reason == "BAD_SPLIT_COLUMN"
+    with pytest.raises(InputError) as err:
+        process(synthetic_csv, tmp_path / "o", tmp_path / "o", tmp_path / "o", split_column="application_date")
+    assert err.value.reason == "SCHEMA_MISMATCH"
+
+
+def test_remediation_is_recorded_and_applied(tmp_path, synthetic_csv):
+    raw, _ = read_raw(synthetic_csv)
+    result = _run(tmp_path, synthetic_csv)
+    remediation = result.profile["remediation"]
+    assert remediation["rows_in"] == len(raw)
+    assert remediation["excluded_rows"]["age_out_of_range"] == int(((raw["age"] < 18) | (raw["age"] > 120)).sum())
+    for column, count in remediation["sentinel_to_missing"].items():
+        assert count == int(raw[column].isin([96, 98]).sum())
+    kept = raw[(raw["age"] >= 18) & (raw["age"] <= 120)]
+    assert remediation["debt_ratio_without_income"]["set_missing"] == int(kept["MonthlyIncome"].isna().sum()) > 0
+    assert "columns_after_remediation" in result.profile
+    for path in (result.train_path, result.validation_path, result.test_path):
+        split = pd.read_csv(path, header=None)
+        late = [1 + FEATURES.index(c) for c in MAY_BE_MISSING if c != "DebtRatio"]
+        assert not split[late].isin([96, 98]).any().any()
+        assert split[1 + FEATURES.index("age")].min() >= 18

@@ -30,6 +30,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--num-round", type=int, default=None, help="boosting rounds (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="split seed (default 42)")
+    parser.add_argument("--split-column", default=None, metavar="DATE_COLUMN",
+                        help="make the test split out-of-time: the latest rows by this date column (the public "
+                             "Give Me Some Credit file has none; its test split is a stratified random draw)")
 
 
 def hyperparameters(args: argparse.Namespace) -> dict:
@@ -48,6 +51,7 @@ def run_command(args: argparse.Namespace) -> int:
             auc_threshold=args.auc_threshold,
             decision_threshold=args.decision_threshold,
             seed=args.seed,
+            split_column=args.split_column,
             on_step=advance,
         )
     if args.json:
