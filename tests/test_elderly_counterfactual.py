@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from governance.credit_data import FEATURES, read_split
-from governance.fairness.elderly import elderly_counterfactual
+from governance.elderly_counterfactual import elderly_counterfactual
 from pipeline.steps.train import train
 
 

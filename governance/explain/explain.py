@@ -206,7 +206,7 @@ def explain_model(
     stability_out = None
     if trusted:  # reasons from values that failed their checks would mislead customers
         progress(f"reason codes for {len(declined):,} declined applicants")
-        from governance.fairness.elderly import elderly_counterfactual
+        from governance.elderly_counterfactual import elderly_counterfactual
 
         counterfactual = elderly_counterfactual(inputs.booster, inputs.features, min_age=elderly_age)
         section, check, files["reason_codes.csv"], reason_pictures = _reason_codes(

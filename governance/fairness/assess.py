@@ -25,10 +25,10 @@ import pandas as pd
 
 from governance.age_bands import Banding, assign_bands
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.elderly_counterfactual import elderly_counterfactual
 from governance.errors import Incomplete, InputError
 from governance.fairness import charts
 from governance.fairness.bootstrap import ResampleData, bootstrap
-from governance.fairness.elderly import elderly_counterfactual
 from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
@@ -302,7 +302,7 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
 
 
 def elderly_counterfactual_finding(inputs, min_age: int, valid_min_age: int, findings: list[GradedCheck]) -> dict:
-    """Run the per-applicant test (:mod:`governance.fairness.elderly`) and add its finding: red if anyone fails."""
+    """The per-applicant test (:mod:`governance.elderly_counterfactual`) as a finding: red if anyone fails."""
     result = elderly_counterfactual(inputs.booster, inputs.features, min_age=min_age, valid_min_age=valid_min_age)
     resource = f"{min_age}+"
     if result["passed"] is None:

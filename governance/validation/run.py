@@ -192,7 +192,7 @@ def validate(
                   "fairness": _fairness_side_by_side(data.test.x, data.test.y, champion, challenger, threshold)}
 
     progress("per-applicant elderly test")
-    from governance.fairness.elderly import elderly_counterfactual
+    from governance.elderly_counterfactual import elderly_counterfactual
 
     features = __import__("pandas").DataFrame(data.test.x, columns=list(FEATURES))
     elderly = elderly_counterfactual(booster, features)
