@@ -119,3 +119,16 @@ def test_bad_calls_exit_2_and_a_wrong_model_exits_1(validated, work, tmp_path, c
     bad_policy.write_text("kind: validation\nversion: 1\nchecks: {}\n")
     assert main([*base, "--model", str(work / "model" / "model.tar.gz"), "--policy", str(bad_policy)]) == 2
     assert "BAD_POLICY" in capsys.readouterr().err
+
+
+def test_the_pack_prints_the_independent_validation(governed, validated, work, tmp_path):
+    from tests.pack_evidence import pdf_text
+
+    pdf = tmp_path / "pack.pdf"
+    assert main(["pack", str(work / "evidence"), "-o", str(pdf), "--key", str(governed.key),
+                 "--evidence-key", str(validated.validator_public_key)]) == 0
+    text = pdf_text(pdf)
+    document = json.loads((work / "evidence" / VALIDATION_FILE).read_text())
+    assert "Independent validation" in text and "DeLong" in text
+    assert "Membership inference" in text and "Labels flipped 5%" in text
+    assert f"{document['challenger']['challenger']['auc']:.4f}" in text
