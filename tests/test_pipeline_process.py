@@ -169,7 +169,10 @@ def test_real_data_profile_matches_the_published_shape(tmp_path, real_data):
     from tests.conftest import REAL_DATA_SHA256
 
     profile = _run(tmp_path, real_data).profile
-    assert profile["rows"] == {"total": 150_000, "train": 120_000, "validation": 30_000}
+    # One applicant aged 0 is excluded; 60/20/20 of the remaining 149,999.
+    assert profile["rows"] == {"total": 150_000, "remediated": 149_999, "train": 89_999, "validation": 30_000,
+                               "test": 30_000}
+    assert profile["columns_after_remediation"]["NumberOfTimes90DaysLate"]["max"] < 96
     assert profile["columns"]["MonthlyIncome"]["missing"] == 29_731
     assert profile["columns"]["NumberOfDependents"]["missing"] == 3_924
     assert profile["target_rate"]["total"] == pytest.approx(0.06684, abs=1e-5)
