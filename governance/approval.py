@@ -195,12 +195,12 @@ def _verify_sealed_index(folder: Path, verifier, sha256: str | None) -> dict[str
         from governance.signing import PublicKeyVerifier
         from governance.validation import read_validation
 
+        document = read_validation(folder, sha256)  # a bad validation is refused for what it is
         try:
-            document = read_validation(folder, sha256)
             validator = PublicKeyVerifier(document["validator"]["public_key_pem"].encode("ascii"))
-            return verify_index(folder, validator)
-        except (GovernanceError, KeyError, TypeError, ValueError):
+        except (GovernanceError, KeyError, TypeError, ValueError, AttributeError):
             raise by_signer from None
+        return verify_index(folder, validator)
 
 
 def check_validation(folder: Path, sha256: str, model_signer_hint: str | None, trust: Trust,

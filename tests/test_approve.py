@@ -329,7 +329,16 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
     ledger = f"{settings.root_uri}/ledger/"
 
-    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 0
+    # This evidence has no independent validation: refused by the default policy, approved under a policy that
+    # does not require one (the rule is the policy's).
+    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 1
+    lenient = tmp_path / "validation.yaml"
+    from importlib import resources
+
+    lenient.write_text(resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
+                       .replace("require_validation: true", "require_validation: false"))
+    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger,
+                 "--validation-policy", str(lenient)]) == 0
     described = sagemaker.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
     assert "Jane Doe" in described["ApprovalDescription"]
