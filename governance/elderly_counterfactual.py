@@ -22,6 +22,7 @@ import pandas as pd
 
 from governance.age_bands import DEFAULT_VALID_RANGE, ELDERLY_AGE
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.errors import Incomplete
 
 VALID_MIN_AGE = DEFAULT_VALID_RANGE[0]
 # XGBoost predicts in float32: differences below this are rounding, not age.
@@ -33,12 +34,24 @@ def _predict(booster, values: np.ndarray) -> np.ndarray:
     import xgboost
 
     names = list(FEATURES) if booster.feature_names else None
-    return booster.predict(xgboost.DMatrix(values, feature_names=names)).astype(np.float64)
+    scores = np.asarray(booster.predict(xgboost.DMatrix(values, feature_names=names)), dtype=np.float64)
+    if scores.shape != (len(values),):
+        raise Incomplete("COUNTERFACTUAL_UNSUPPORTED", f"the model returned {scores.shape} scores for {len(values)} "
+                                                       "rows: it cannot be asked what-if questions")
+    return scores
 
 
 def elderly_counterfactual(booster, features: pd.DataFrame, *, min_age: int = ELDERLY_AGE,
                            valid_min_age: int = VALID_MIN_AGE, tolerance: float = TOLERANCE) -> dict:
-    """Count the applicants aged ``min_age``+ whose real-age score exceeds their best score at a younger age."""
+    """Count the applicants aged ``min_age``+ whose real-age score exceeds their best score at a younger age.
+
+    Raises :class:`~governance.errors.Incomplete` for a model that is not an XGBoost booster (it cannot be asked the
+    what-if question the test needs).
+    """
+    import xgboost
+
+    if not isinstance(booster, xgboost.Booster):
+        raise Incomplete("COUNTERFACTUAL_UNSUPPORTED", f"needs an XGBoost booster, got {type(booster).__name__}")
     values = features[list(FEATURES)].to_numpy(dtype=np.float64)
     age_column = FEATURES.index(PROTECTED_ATTRIBUTE)
     elderly = np.flatnonzero(values[:, age_column] >= min_age)

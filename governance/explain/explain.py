@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.errors import Incomplete
 from governance.explain import charts, stability
 from governance.explain.additivity import DEFAULT_TOLERANCE, additivity
 from governance.explain.decomposition import band_gap_decomposition
@@ -208,7 +209,10 @@ def explain_model(
         progress(f"reason codes for {len(declined):,} declined applicants")
         from governance.elderly_counterfactual import elderly_counterfactual
 
-        counterfactual = elderly_counterfactual(inputs.booster, inputs.features, min_age=elderly_age)
+        try:
+            counterfactual = elderly_counterfactual(inputs.booster, inputs.features, min_age=elderly_age)
+        except Incomplete as err:  # age is then never withheld as a reason
+            counterfactual = {"applicants": None, "failed": None, "passed": None, "error": err.message}
         section, check, files["reason_codes.csv"], reason_pictures = _reason_codes(
             values, features, probability, declined, elderly_age, shap_values.base_value,
             age_not_adverse_for_elderly=bool(counterfactual["passed"]))

@@ -303,8 +303,13 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
 
 def elderly_counterfactual_finding(inputs, min_age: int, valid_min_age: int, findings: list[GradedCheck]) -> dict:
     """The per-applicant test (:mod:`governance.elderly_counterfactual`) as a finding: red if anyone fails."""
-    result = elderly_counterfactual(inputs.booster, inputs.features, min_age=min_age, valid_min_age=valid_min_age)
     resource = f"{min_age}+"
+    try:
+        result = elderly_counterfactual(inputs.booster, inputs.features, min_age=min_age, valid_min_age=valid_min_age)
+    except Incomplete as err:  # could not run: never a pass
+        findings.append(GradedCheck("elderly-counterfactual", resource, "amber", "error",
+                                    f"the per-applicant elderly test could not run: {err.message}"))
+        return {"min_age": min_age, "passed": None, "error": err.message}
     if result["passed"] is None:
         findings.append(GradedCheck("elderly-counterfactual", resource, "amber", "error",
                                 f"no applicants aged {min_age} or over in the data: the per-applicant test could "
