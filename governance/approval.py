@@ -75,12 +75,24 @@ class Candidate:
 
 @dataclass
 class Trust:
-    """What the gate trusts: exactly one of a public key, a KMS key or a trusted-signers file."""
+    """What the gate trusts: exactly one of a public key, a KMS key or a trusted-signers file.
+
+    ``evidence_key`` is the public key that sealed the evidence and signed the verdict, when that duty has its own
+    key; without it the artefact's signer must have sealed them too.
+    """
 
     key: str | None = None
     kms_key_id: str | None = None
     trusted: str | None = None
+    evidence_key: str | None = None
     validator_key: str | None = None  # pin the independent validator's public key (PEM path)
+
+    def evidence_verifier(self, key_hint: str | None = None):
+        if self.evidence_key:
+            from governance.signing import load_verifier
+
+            return load_verifier(self.evidence_key)
+        return self.verifier(key_hint)
 
     def verify_arguments(self) -> dict:
         if self.trusted:
@@ -181,6 +193,29 @@ def check_verdict(candidate: Candidate, sha256: str, verifier, governance: str |
         raise CheckFailed("CHECKS_NOT_RUN", f"{location}: the verdict says PASS but not every blocking check ran and "
                                             f"passed: {', '.join(not_passed)}")
     return verdict
+
+
+def check_segregation(ledger: str, sha256: str, by: str, allowed: bool = False) -> str:
+    """Refuse an approver who also signed the model (by the ledger's ``sign`` records), unless allowed."""
+    from governance.ledger import read_records
+
+    try:
+        records = read_records(ledger)
+    except InputError as err:
+        if err.reason != "FILE_NOT_FOUND":
+            raise
+        records = []
+    signers = sorted({str(r.get("actor")) for r in records if r.get("event") == "sign"
+                      and (r.get("digests") or {}).get("model.tar.gz") == sha256})
+    if not signers:
+        return "the model's signer is not on record in the ledger: not checked"
+    if by.casefold() in (s.casefold() for s in signers):
+        if allowed:
+            return f"{by} also signed the model; allowed by the model governance file"
+        raise CheckFailed("SELF_APPROVAL", f"{by} signed this model and cannot also approve it (segregation of "
+                                           "duties); the model governance file may allow it "
+                                           "(oversight.allow_self_approval)")
+    return f"approver is not the model's signer ({', '.join(signers)})"
 
 
 def _verify_sealed_index(folder: Path, verifier, sha256: str | None) -> dict[str, str]:
@@ -322,7 +357,8 @@ def _record_refusal(location: str | None, signer, by: str, subject: str, sha256:
 
 
 def _verify(candidate: Candidate, sha256: str | None, trust: Trust, signature: str | None, governance: str | None,
-            checks: dict[str, str], progress, validation_policy: str | None = None) -> None:
+            checks: dict[str, str], progress, segregation=lambda: "not checked",
+            validation_policy: str | None = None) -> None:
     """Steps 1–4 of the gate, filling ``checks``; raises on the first that does not hold."""
     if candidate.approval_status in DECIDED:
         raise CheckFailed("ALREADY_DECIDED", f"{candidate.arn} is already {candidate.approval_status}; a decided "
@@ -338,7 +374,8 @@ def _verify(candidate: Candidate, sha256: str | None, trust: Trust, signature: s
         raise CheckFailed("DIGEST_MISMATCH", f"{candidate.artefact_uri} hashes to {str(verified.sha256)[:16]}…, "
                                              f"the package registered {sha256[:16]}…")
     checks["integrity"] = verified.message or "verified"
-    verifier = trust.verifier(verified.key_hint)
+    checks["segregation"] = segregation()
+    verifier = trust.evidence_verifier(verified.key_hint)
     progress("checking the governance verdict")
     verdict = check_verdict(candidate, sha256, verifier, governance)
     checks["governance"] = f"verdict PASS ({verdict.get('summary', '')})"
@@ -362,6 +399,7 @@ def approve(
     ledger: str | None = None,
     ledger_signer=None,
     default_ledger: str | Callable[[], str | None] | None = None,
+    allow_self_approval: bool = False,
     validation_policy: str | None = None,
     progress=lambda message: None,
 ) -> ApprovalResult:
@@ -385,7 +423,9 @@ def approve(
     checks: dict[str, str] = {}
     sha256 = candidate.metadata.get("artefact_sha256")
     try:
-        _verify(candidate, sha256, trust, signature, governance, checks, progress, validation_policy)
+        _verify(candidate, sha256, trust, signature, governance, checks, progress,
+                segregation=lambda: check_segregation(location, sha256, by, allow_self_approval),
+                validation_policy=validation_policy)
     except GovernanceError as refusal:
         _record_refusal(location, ledger_signer, by, candidate.arn, sha256, refusal,
                         {"checks": checks, "status_before": candidate.approval_status})
@@ -425,6 +465,5 @@ def _set_approved(candidate: Candidate, description: str, metadata: dict[str, st
     )
 
 
-__all__ = ["LOCAL_PREFIX", "ApprovalResult", "Candidate", "Trust", "approve", "check_evidence", "check_validation",
-           "check_verdict",
-           "find_candidate", "ledger_location"]
+__all__ = ["LOCAL_PREFIX", "ApprovalResult", "Candidate", "Trust", "approve", "check_evidence", "check_segregation",
+           "check_validation", "check_verdict", "find_candidate", "ledger_location"]

@@ -39,6 +39,7 @@ class EvidenceFolder:
     sealed_sizes: dict[str, int] = field(default_factory=dict)
     unverifiable: list[str] = field(default_factory=list)
     used: dict[str, str] = field(default_factory=dict)
+    parsed: dict[str, Any] = field(default_factory=dict)  # typed readers' cache (reports.evidence_models)
 
     @property
     def index_sha256(self) -> str:

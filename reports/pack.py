@@ -77,7 +77,8 @@ def _story(ctx: PackContext) -> tuple[list, list]:
     body: list = [p("Contents", "h1"), table_of_contents()]
     for number, module in SECTIONS:
         refs = ", ".join(module.REFERENCES)
-        body += [PageBreak(), heading(number, module.TITLE, module.KEY), p(f"Evidences: {refs}", "refs")]
+        body += [PageBreak(), heading(number, module.TITLE, module.KEY),
+                 p(f"Relates to: {refs} (how far each is met: §2)", "refs")]
         body += module.build(ctx)
     return front, body
 
@@ -104,7 +105,7 @@ def render_pack(
     governance, governance_name, governance_bytes = _governance(folder, governance_file)
     ctx = PackContext(folder, governance, governance_name,
                       sha256_bytes(governance_bytes) if governance_bytes is not None else None, pack_date(folder),
-                      signed=signer is not None)
+                      signed=signer is not None, pack_signer=signer.identity if signer is not None else None)
 
     on_step("lay out pages")
     front, body = _story(ctx)

@@ -44,7 +44,8 @@ def test_approves_a_governed_local_package(governed, validated, work, capsys):
                    str(governed.public_key), "--reason", "reviewed the audit pack", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["approved"] is True and result["approved_by"] == "Jane Doe"
-    assert set(result["checks"]) == {"integrity", "governance", "evidence", "validation"}
+    assert set(result["checks"]) == {"integrity", "segregation", "governance", "evidence", "validation"}
+    assert result["checks"]["segregation"].startswith("approver is not the model's signer")
     approved = package(work)
     assert approved.approval_status == "Approved" and approved.approved_by == "Jane Doe"
     assert "reviewed the audit pack" in approved.approval_description
@@ -59,6 +60,28 @@ def test_approves_a_governed_local_package(governed, validated, work, capsys):
 
     # The validator re-sealed the index (with validation.json in it).
     verify_index(work / "evidence", load_verifier(validated.validator_public_key))
+
+
+def test_refuses_the_person_who_signed_the_model_unless_the_governance_file_allows_it(governed, work, tmp_path,
+                                                                                       capsys):
+    import yaml
+
+    from reports import example_path
+
+    signed = [r for r in ledger_records(work / "evidence" / "ledger.jsonl") if r["event"] == "sign"]
+    signer = signed[-1]["actor"]
+    assert signer not in ("governance-demo", "governance-pipeline")  # a named actor, not the tool
+    model = str(work / "model" / "model.tar.gz")
+    outcome = refused(capsys, governed, model, "--by", signer.upper(), "--key", str(governed.public_key))
+    assert outcome["reason"] == "SELF_APPROVAL" and "segregation of duties" in outcome["message"]
+    assert_not_approved_and_recorded(work, signer.upper(), "SELF_APPROVAL")
+    document = yaml.safe_load(example_path().read_text())
+    document["oversight"]["allow_self_approval"] = True
+    allowing = tmp_path / "allowing.yaml"
+    allowing.write_text(yaml.safe_dump(document))
+    assert approve(governed, model, "--by", signer, "--key", str(governed.public_key), "--governance-file",
+                   str(allowing), "--json") == 0
+    assert "allowed by the model governance file" in json.loads(capsys.readouterr().out)["checks"]["segregation"]
 
 
 def test_approves_by_local_arn_with_a_trusted_signers_file(governed, work, tmp_path):

@@ -46,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=16, help="parallel API calls (default 16)")
     parser.add_argument("--ledger", metavar="LEDGER",
                         help="append a 'scan' record to this ledger (local file or s3:// prefix)")
+    parser.add_argument("--actor", help="who runs the scan, in the ledger record (default: GOVERNANCE_ACTOR, the AWS "
+                                        "principal, else user@host)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger record with this private key")
     parser.add_argument("--ledger-kms-key-id", metavar="ID", help="sign the ledger record with this KMS key")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
@@ -110,7 +112,9 @@ def scan_command(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     if args.ledger:
-        record_scan(args.ledger, result, {f"policy.{args.format}": data}, actor="governance scan",
+        from governance.actor import resolve_actor
+
+        record_scan(args.ledger, result, {f"policy.{args.format}": data}, actor=resolve_actor(args.actor),
                     signer=ledger_signer)
     if not args.quiet:
         print_summary(result, stderr, args.output)

@@ -26,7 +26,7 @@ from governance.explain import charts, stability
 from governance.explain.additivity import DEFAULT_TOLERANCE, additivity
 from governance.explain.decomposition import band_gap_decomposition
 from governance.explain.inputs import load_inputs, resolve_threshold
-from governance.explain.reason_codes import REASONS, describe, frequency, top_reasons
+from governance.explain.reason_codes import REASONS, describe, frequency, suppressed, top_reasons
 from governance.explain.shap_values import ShapValues, tree_shap
 
 SCHEMA = "quickloan-governance/explain/v1"
@@ -93,7 +93,7 @@ def _reason_codes(values, features, probability, declined, elderly_age: int, bas
     if age_not_adverse_for_elderly:
         values = values.copy()
         values[elderly_declined, age_index] = np.minimum(values[elderly_declined, age_index], 0.0)
-    codes = top_reasons(values[declined], TOP_REASONS)
+    codes = top_reasons(values[declined], TOP_REASONS, features[declined])
     flagged = declined[(ages[declined] >= elderly_age) & (codes == FEATURES.index(PROTECTED_ATTRIBUTE)).any(axis=1)]
     examples = _examples(declined, probability, flagged)
     position = {int(r): i for i, r in enumerate(declined)}
@@ -107,6 +107,8 @@ def _reason_codes(values, features, probability, declined, elderly_age: int, bas
         "examples": [{"row": r, "age": float(ages[r]), "probability_of_default": float(probability[r]),
                       "reasons": describe(codes[position[r]], values[r], features[r])} for r in examples],
         "file": "explain/reason_codes.csv",
+        # Top reasons skipped because the applicant's value is neutral for the wording (zero late payments, say).
+        "suppressed": suppressed(values[declined], features[declined], TOP_REASONS),
     }
     check = GradedCheck(
         "elderly-age-reasons", f"{elderly_age}+", "amber" if len(flagged) else "green",

@@ -98,6 +98,22 @@ def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None) 
     return check_chain(_store(location), verifier)
 
 
+def read_records(location: str | os.PathLike) -> list[dict]:
+    """Every complete record, in order, as stored (not verified: use :func:`verify_ledger` for that)."""
+    import json
+
+    records = []
+    for entry in _store(location).entries():
+        if entry.complete:
+            try:
+                record = json.loads(entry.raw)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
 def verify_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
     """Return the report, or raise ``CheckFailed`` whose message names the first bad record.
 
@@ -115,5 +131,6 @@ __all__ = [
     "LedgerProblem",
     "LedgerReport",
     "check_ledger",
+    "read_records",
     "verify_ledger",
 ]

@@ -150,6 +150,9 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
     root = _evidence_dir(uri, parameters)
     pems = [k for k in _trusted(parameters) if not k.endswith(_TRUST_FILE_SUFFIXES)]
     key = key if key and not key.endswith(_TRUST_FILE_SUFFIXES) else (pems[0] if pems else None)
+    sealers = _trusted({"trusted_signer_keys": parameters.get("lineage_signer_keys")})
+    if sealers:  # provenance sealed by its own key (segregation of duties): check it with that key
+        key = sealers[0]
     if key is None:
         raise EvidenceUnavailable("no trusted public key to check the lineage signatures with (trusted_signer_keys)")
     try:
