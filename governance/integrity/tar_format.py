@@ -16,7 +16,7 @@ without a magic, a pax header not followed by a member — raises :class:`Ambigu
 >>> header(info.tobuf(tarfile.USTAR_FORMAT)).name
 'xgboost-model'
 >>> try:
-...     pax_records(b"+26 path=code/evil.py\n")
+...     pax_records(b"+26 path=code/evil.py\\n")
 ... except Ambiguous as err:
 ...     print(err)
 a pax record length is not a plain decimal number
