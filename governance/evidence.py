@@ -20,7 +20,6 @@ sha256, signed by the evidence signer (:mod:`governance.signing`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,9 +28,9 @@ from pathlib import Path, PurePosixPath
 from governance import __version__
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.hashing import CHUNK_SIZE, sha256_bytes, sha256_file
-from governance.jsonio import dumps, read_json
+from governance.jsonio import MAX_BYTES, dumps, loads, read_json
 from governance.signing import Signer, Verifier, dsse
-from governance.storage import write_bytes_atomic
+from governance.storage import read_bytes, write_bytes_atomic
 
 INDEX = "index.json"
 INDEX_SIGNATURE = "index.json.sig"
@@ -192,8 +191,8 @@ class IndexCheck:
 
 def _parse_index(data: bytes) -> dict | None:
     try:
-        index = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        index = loads(data, what=INDEX)
+    except InputError:
         return None
     return index if isinstance(index, dict) and isinstance(index.get("files"), list) else None
 
@@ -209,7 +208,7 @@ def check_index(evidence_dir: str | os.PathLike, verifier: Verifier | None) -> I
     path = root / INDEX
     if not path.is_file():
         raise CheckFailed("INDEX_MISSING", f"{path}: the evidence folder has no index.json; it cannot be verified")
-    data = path.read_bytes()
+    data = read_bytes(path, max_bytes=MAX_BYTES)
     check = IndexCheck(root)
     if verifier is not None:
         _check_signature(root, data, verifier, check)

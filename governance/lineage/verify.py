@@ -13,7 +13,8 @@ What is checked, in order (every problem is collected; the first one names what 
 4. the evidence copies: ``dataset.json`` is the process step's profile and names the dataset digest the chain
    starts from, ``evaluation.json`` and ``training.json`` are the files the chain recorded, ``lineage.json``
    says what the statements say;
-5. referenced files (local, or ``s3://``) that are still reachable hash to their recorded digests;
+5. referenced files (local, or ``s3://``) that are still reachable hash to their recorded digests — only for
+   statements whose signature verified (or when no key is given): a forged statement's paths are never read;
 6. ``ledger.jsonl``, when present, verifies (:func:`governance.ledger.check_ledger`).
 """
 
@@ -183,6 +184,10 @@ def _look_again(step: str, descriptor: dict, root: Path) -> FileCheck:
 def _check_files(root: Path, chain: Chain, report: LineageReport) -> None:
     seen: set[tuple[str, str]] = set()
     for hop in chain.hops:
+        if hop.signature == "invalid":
+            # Whoever forged it chose the paths it names: they are neither read nor echoed back.
+            report.warnings.append(f"{hop.path}: its signature does not verify, so the files it names were not read")
+            continue
         for descriptor in [*hop.subjects, *hop.dependencies]:
             if role(descriptor) in ("package", "model_package"):
                 continue
