@@ -81,7 +81,7 @@ def build_index(evidence_dir: str | os.PathLike, signer: Signer | None = None) -
         try:
             size = path.stat().st_size
             # A ledger may be appended to while the index is built: seal exactly the bytes counted.
-            digest = _prefix_sha256(path, size) if mode == MODE_APPEND else sha256_file(path)
+            digest = prefix_sha256(path, size) if mode == MODE_APPEND else sha256_file(path)
             entries.append({"path": relative, "sha256": digest, "size": size, "mode": mode})
         except PermissionError:
             raise Incomplete("PERMISSION_DENIED", f"{path}: cannot read") from None
@@ -144,7 +144,7 @@ def open_statement(envelope: dict, verifier: Verifier, what: str) -> dict:
                           f"{what}: the signature does not verify (content or signature changed)") from None
 
 
-def _prefix_sha256(path: Path, size: int) -> str:
+def prefix_sha256(path: Path, size: int) -> str:
     digest, left = hashlib.sha256(), size
     with open(path, "rb") as handle:
         while left and (chunk := handle.read(min(CHUNK_SIZE, left))):
@@ -277,7 +277,7 @@ def _check_entry(root: Path, relative: str, entry: dict) -> Problem | None:
             if size < entry.get("size", 0):
                 return Problem("DIGEST_MISMATCH", f"{relative}: shorter than when it was sealed (records removed)",
                                relative)
-            if _prefix_sha256(path, entry.get("size", 0)) != entry.get("sha256"):
+            if prefix_sha256(path, entry.get("size", 0)) != entry.get("sha256"):
                 return Problem("DIGEST_MISMATCH", f"{relative}: records written before sealing were changed", relative)
             return None
         if size != entry.get("size") or sha256_file(path) != entry.get("sha256"):
