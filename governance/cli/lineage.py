@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
+from governance.output_guard import guard_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +71,8 @@ def show_command(args: argparse.Namespace) -> int:
         target = Path(args.png) if args.png else root / LINEAGE_PNG
         if target.is_dir():
             raise InputError("NOT_A_FILE", f"{target}: is a directory; --png names the image to write")
+        if args.png is not None:
+            guard_output(target, inputs=[args.key], flag="--png")
         with tempfile.TemporaryDirectory() as scratch:
             drawn = write_lineage_png(chain, Path(scratch) / LINEAGE_PNG).read_bytes()
         sealed = args.png is None and (root / INDEX).is_file()

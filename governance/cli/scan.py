@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
+from governance.output_guard import guard_output
 
 FORMATS = ("json", "sarif", "junit", "csv")
 
@@ -65,6 +66,7 @@ def scan_command(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError("BAD_PARAMETER", "--workers must be at least 1")
+    guard_output(args.output, inputs=[*args.targets, args.policies, args.state, args.ledger], flag="--output")
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:
