@@ -16,12 +16,26 @@ MAX_BYTES = 64 << 20
 MAX_DEPTH = 64
 
 
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8: bytes of a non-UTF-8 file name (kept as surrogates) become ``\\xNN`` escapes."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _finite(obj: Any) -> Any:
-    # JSON has no NaN/Infinity: write them as null so every consumer parses the file.
+    # JSON has no NaN/Infinity: write them as null so every consumer parses the file. A file name that is not
+    # UTF-8 is written with escapes rather than failing the whole document.
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
+    if isinstance(obj, str):
+        return printable(obj)
     if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
+        return {printable(str(k)): _finite(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_finite(v) for v in obj]
     return obj

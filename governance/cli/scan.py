@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_parameters(items: list[str]) -> dict:
-    import yaml
+    from governance.yaml_lines import load_value
 
     values = {}
     for item in items:
@@ -54,9 +54,9 @@ def parse_parameters(items: list[str]) -> dict:
         if not sep or not name.strip():
             raise InputError("BAD_PARAMETER", f"--set {item!r}: expected NAME=VALUE")
         try:
-            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as err:
-            raise InputError("BAD_PARAMETER", f"--set {item!r}: VALUE is not valid YAML ({err})") from None
+            values[name.strip()] = load_value(raw, f"--set {name.strip()}") if raw.strip() else ""
+        except InputError as err:  # alias bombs and deep nesting are refused like any invalid YAML
+            raise InputError("BAD_PARAMETER", f"VALUE is not acceptable YAML: {err.message}") from None
     return values
 
 

@@ -40,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.signing.signer import PublicKeyVerifier, Verifier
 
+_MAX_TRUST_BYTES = 1 << 20
+
 
 class TrustedSigner(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -145,19 +147,18 @@ class TrustPolicy:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrustPolicy:
-        import yaml
+        from governance.storage import read_bytes
+        from governance.yaml_lines import load_value
 
         file = Path(path)
         try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{file}: no such trusted-signers file") from None
-        except IsADirectoryError:
-            raise InputError("NOT_A_FILE", f"{file}: is a directory, expected a trusted-signers file") from None
-        except PermissionError:
-            raise Incomplete("PERMISSION_DENIED", f"{file}: cannot read the trusted-signers file") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            raise InputError("MALFORMED_TRUST_FILE", f"{file}: not valid YAML ({err.__class__.__name__})") from None
+            document = load_value(read_bytes(file, max_bytes=_MAX_TRUST_BYTES).decode("utf-8"), str(file))
+        except InputError as err:
+            if err.reason in ("FILE_NOT_FOUND", "NOT_A_FILE", "NOT_A_REGULAR_FILE", "INPUT_TOO_LARGE"):
+                raise
+            raise InputError("MALFORMED_TRUST_FILE", f"not valid YAML: {err.message}") from None
+        except UnicodeDecodeError:
+            raise InputError("MALFORMED_TRUST_FILE", f"{file}: not UTF-8 text") from None
         if not isinstance(document, dict) or not isinstance(document.get("signers"), list):
             raise InputError("MALFORMED_TRUST_FILE", f"{file}: expected a mapping with a 'signers' list")
         if document.get("version", 1) != 1:

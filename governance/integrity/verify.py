@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from governance import storage
 from governance.errors import CheckFailed, Incomplete, InputError
+from governance.jsonio import MAX_BYTES
 from governance.integrity.paths import manifest_path, signature_path
 from governance.integrity.source import (
     CONCURRENT_CHUNK_SIZE,
@@ -120,7 +121,7 @@ def _manifest_type() -> str:
 
 def _read(uri: str, *, required: bool) -> bytes | None:
     try:
-        return storage.read_bytes(uri)
+        return storage.read_bytes(uri, max_bytes=MAX_BYTES)  # a bundle is a few KB; /dev/zero is refused
     except InputError as err:
         if err.reason in {"FILE_NOT_FOUND", "NOT_FOUND"}:
             if not required:
