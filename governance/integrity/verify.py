@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from governance import storage
 from governance.errors import CheckFailed, Incomplete, InputError
-from governance.jsonio import MAX_BYTES
 from governance.integrity.paths import manifest_path, signature_path
 from governance.integrity.source import (
     CONCURRENT_CHUNK_SIZE,
@@ -35,6 +34,7 @@ from governance.integrity.source import (
     digest_artefact,
     display_name,
 )
+from governance.jsonio import MAX_BYTES
 
 # Only what the first moments of a verify need is imported here: the digest thread starts before the rest
 # (cryptography, the inspector, pydantic) is imported, so their import time overlaps the hashing.
