@@ -19,7 +19,15 @@ import pytest
 from governance.integrity import inspect_stream
 from tests.test_integrity_archive import small_booster_bytes
 
-GNU_TAR = shutil.which("tar")
+def _gnu_tar() -> str | None:
+    path = shutil.which("tar")
+    if path is None:
+        return None
+    version = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+    return path if "GNU tar" in version else None
+
+
+GNU_TAR = _gnu_tar()
 USTAR = b"ustar\x0000"
 GNU = b"ustar  \x00"
 
