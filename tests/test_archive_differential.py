@@ -19,6 +19,7 @@ import pytest
 from governance.integrity import inspect_stream
 from tests.test_integrity_archive import small_booster_bytes
 
+
 def _gnu_tar() -> str | None:
     path = shutil.which("tar")
     if path is None:

@@ -540,13 +540,12 @@ def write_verdict(verdict: Verdict, out_dir: str | os.PathLike, signer: Signer) 
 
 def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
     """Read ``governance.json`` (local or ``s3://``); with a ``verifier`` its signature must verify and match."""
-    import json
-
     from governance import storage
+    from governance.jsonio import MAX_BYTES, loads
 
     location = str(path)
     try:
-        verdict = json.loads(storage.read_bytes(location))
+        verdict = loads(storage.read_bytes(location, max_bytes=MAX_BYTES), what=location)
     except (ValueError, UnicodeDecodeError):
         raise InputError("MALFORMED_VERDICT", f"{location}: not a JSON governance verdict") from None
     if not isinstance(verdict, dict) or verdict.get("format") != VERDICT_FORMAT:
@@ -555,7 +554,7 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
         signature = location[: -len(VERDICT_FILE)] + VERDICT_SIGNATURE if location.endswith(VERDICT_FILE) \
             else location + ".sig"
         try:
-            envelope = json.loads(storage.read_bytes(signature))
+            envelope = loads(storage.read_bytes(signature, max_bytes=MAX_BYTES), what=signature)
         except (ValueError, UnicodeDecodeError):
             raise InputError("MALFORMED_ENVELOPE", f"{signature}: not a DSSE envelope") from None
         except InputError as err:
