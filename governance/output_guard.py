@@ -15,8 +15,8 @@ A mistyped ``-o`` can otherwise destroy exactly what the toolkit exists to prote
 >>> try:
 ...     guard_output(folder / "model.tar.gz", inputs=[folder / "model.tar.gz"], flag="--output")
 ... except InputError as err:
-...     print(err.reason)
-OUTPUT_IS_INPUT
+...     print(err.reason, "an input of this command" in err.message)
+BAD_OUTPUT True
 """
 
 from __future__ import annotations
@@ -78,26 +78,27 @@ def _is_key(target: Path) -> bool:
 
 def guard_output(destination: str | os.PathLike | None, *, inputs: Iterable[str | os.PathLike | None] = (),
                  flag: str = "output") -> None:
-    """Raise :class:`InputError` if writing ``destination`` would overwrite an input, evidence or a key."""
+    """Raise :class:`InputError` (``BAD_OUTPUT``) if writing ``destination`` would overwrite an input, evidence
+    or a key; the message says which."""
     if destination is None:
         return
     text = str(destination)
     named = [str(item) for item in inputs if item is not None]
     if is_s3_uri(text):
         if text in named:
-            raise InputError("OUTPUT_IS_INPUT", f"{flag} {text}: is also an input of this command; not overwritten")
+            raise InputError("BAD_OUTPUT", f"{flag} {text}: is also an input of this command; not overwritten")
         return
     target = Path(text)
     for item in named:
         if not is_s3_uri(item) and (target.exists() or Path(item).exists()) and _same_file(target, Path(item)):
-            raise InputError("OUTPUT_IS_INPUT", f"{flag} {text}: is {item}, an input of this command; not "
+            raise InputError("BAD_OUTPUT", f"{flag} {text}: is {item}, an input of this command; not "
                                                 "overwritten (nothing written)")
     sealed = _sealed_listing(target)
     if sealed is not None:
-        raise InputError("OUTPUT_IS_EVIDENCE", f"{flag} {text}: is listed in the sealed evidence index of {sealed}; "
+        raise InputError("BAD_OUTPUT", f"{flag} {text}: is listed in the sealed evidence index of {sealed}; "
                                                "overwriting it would destroy evidence (nothing written)")
     if _is_key(target):
-        raise InputError("OUTPUT_IS_KEY", f"{flag} {text}: is a key file; not overwritten (nothing written)")
+        raise InputError("BAD_OUTPUT", f"{flag} {text}: is a key file; not overwritten (nothing written)")
 
 
 def guard_outputs(destinations: Iterable[str | os.PathLike | None], *,

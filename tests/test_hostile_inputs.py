@@ -69,14 +69,14 @@ def test_dev_zero_as_artefact_or_signature_is_refused(artefact, keys):
 
 
 @pytest.mark.parametrize(("content", "reason"), [
-    (DEEP_JSON, "JSON_TOO_DEEP"),
-    (b'{"mediaType": "a", "mediaType": "b"}', "DUPLICATE_KEY"),
+    (DEEP_JSON, "nested more than"),
+    (b'{"mediaType": "a", "mediaType": "b"}', "appears twice"),
 ])
 def test_a_hostile_signature_bundle_is_bad_input(artefact, keys, capsys, content, reason):
     signature = artefact.with_name("model.tar.gz.sig")
     signature.write_bytes(content)
     code, _, err = cli(capsys, "verify", str(artefact), "--key", str(keys[1]))
-    assert code == 2 and reason in err and err.count("\n") == 1, err
+    assert code == 2 and "MALFORMED_SIGNATURE" in err and reason in err and err.count("\n") == 1, err
 
 
 def test_a_deeply_nested_manifest_is_bad_input(artefact, keys, capsys):
@@ -84,7 +84,7 @@ def test_a_deeply_nested_manifest_is_bad_input(artefact, keys, capsys):
     assert code == 0, err
     artefact.with_name("model.tar.gz.manifest.sig").write_bytes(DEEP_JSON)
     code, _, err = cli(capsys, "verify", str(artefact), "--key", str(keys[1]))
-    assert code == 2 and "JSON_TOO_DEEP" in err, err
+    assert code == 2 and "nested more than" in err and err.count("\n") == 1, err
 
 
 def test_a_deeply_nested_pack_signature_is_a_failed_check(tmp_path, capsys):

@@ -32,17 +32,17 @@ def snapshot(*paths: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in paths}
 
 
-def refused(capsys, reason: str, *argv: str) -> None:
+def refused(capsys, why: str, *argv: str) -> None:
     code, _, err = cli(capsys, *argv)
     assert code == 2, err
-    assert reason in err and err.count("\n") == 1, err
+    assert "BAD_OUTPUT" in err and why in err and err.count("\n") == 1, err
 
 
 def test_sign_refuses_to_write_its_signature_over_the_private_key(setup, capsys):
     artefact, private, public, _ = setup
     before = snapshot(private, public, artefact)
-    refused(capsys, "OUTPUT_IS_KEY", "sign", str(artefact), "--key", str(private), "--out", str(private))
-    refused(capsys, "OUTPUT_IS_KEY", "sign", str(artefact), "--key", str(private), "--out", str(public))
+    refused(capsys, "is a key file", "sign", str(artefact), "--key", str(private), "--out", str(private))
+    refused(capsys, "is a key file", "sign", str(artefact), "--key", str(private), "--out", str(public))
     assert snapshot(private, public, artefact) == before
 
 
@@ -51,16 +51,16 @@ def test_sign_refuses_the_artefact_itself_even_through_a_hard_link(setup, capsys
     alias = tmp_path / "alias.sig"
     os.link(artefact, alias)
     before = artefact.read_bytes()
-    refused(capsys, "OUTPUT_IS_INPUT", "sign", str(artefact), "--key", str(private), "--out", str(alias))
+    refused(capsys, "an input of this command", "sign", str(artefact), "--key", str(private), "--out", str(alias))
     assert artefact.read_bytes() == before
 
 
 def test_sign_refuses_a_file_of_a_sealed_evidence_folder(setup, capsys):
     artefact, private, _, evidence = setup
     before = snapshot(evidence / "evaluation.json", evidence / "index.json")
-    refused(capsys, "OUTPUT_IS_EVIDENCE", "sign", str(artefact), "--key", str(private), "--out",
+    refused(capsys, "sealed evidence index", "sign", str(artefact), "--key", str(private), "--out",
             str(evidence / "evaluation.json"))
-    refused(capsys, "OUTPUT_IS_EVIDENCE", "sign", str(artefact), "--key", str(private), "--out",
+    refused(capsys, "sealed evidence index", "sign", str(artefact), "--key", str(private), "--out",
             str(evidence / "index.json.sig"))
     assert snapshot(evidence / "evaluation.json", evidence / "index.json") == before
 
@@ -68,21 +68,21 @@ def test_sign_refuses_a_file_of_a_sealed_evidence_folder(setup, capsys):
 def test_scan_refuses_to_write_its_result_over_the_scanned_artefact(setup, capsys):
     artefact, _, _, _ = setup
     before = artefact.read_bytes()
-    refused(capsys, "OUTPUT_IS_INPUT", "scan", str(artefact), "--output", str(artefact), "--quiet")
+    refused(capsys, "an input of this command", "scan", str(artefact), "--output", str(artefact), "--quiet")
     assert artefact.read_bytes() == before
 
 
 def test_pack_refuses_to_write_over_the_evidence_index(setup, capsys):
     _, _, _, evidence = setup
     before = (evidence / "index.json").read_bytes()
-    refused(capsys, "OUTPUT_IS_EVIDENCE", "pack", str(evidence), "-o", str(evidence / "index.json"))
+    refused(capsys, "sealed evidence index", "pack", str(evidence), "-o", str(evidence / "index.json"))
     assert (evidence / "index.json").read_bytes() == before
 
 
 def test_pipeline_definition_refuses_a_key(setup, capsys):
     _, private, _, _ = setup
     before = private.read_bytes()
-    refused(capsys, "OUTPUT_IS_KEY", "pipeline", "definition", "--out", str(private))
+    refused(capsys, "is a key file", "pipeline", "definition", "--out", str(private))
     assert private.read_bytes() == before
 
 
@@ -91,7 +91,7 @@ def test_lineage_show_refuses_to_draw_over_the_index(synthetic_run, tmp_path, ca
 
     evidence, _, _, _ = seal(synthetic_run, tmp_path / "work", tmp_path / "keys")
     before = (evidence / "index.json").read_bytes()
-    refused(capsys, "OUTPUT_IS_EVIDENCE", "lineage", "show", str(evidence), "--png", str(evidence / "index.json"))
+    refused(capsys, "sealed evidence index", "lineage", "show", str(evidence), "--png", str(evidence / "index.json"))
     assert (evidence / "index.json").read_bytes() == before
 
 

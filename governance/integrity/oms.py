@@ -121,7 +121,10 @@ def sign_bundle(statement: dict, signer: Signer) -> Bundle:
 
 def parse_bundle(data: bytes, label: str) -> Bundle:
     """Parse a bundle file (ours or the OMS tools'); malformed files are bad input with one clear line."""
-    document = loads(data, what=f"{label} (a signature bundle)")
+    try:
+        document = loads(data, what=label)
+    except InputError as err:
+        raise InputError("MALFORMED_SIGNATURE", f"not a JSON signature bundle: {err.message}") from None
     if not isinstance(document, dict) or document.get("mediaType") != BUNDLE_MEDIA_TYPE:
         media = document.get("mediaType") if isinstance(document, dict) else None
         raise InputError("MALFORMED_SIGNATURE", f"{label}: not a Sigstore bundle v0.3 (mediaType {media!r})")
