@@ -3,7 +3,7 @@ take the inspector down with it.
 
 Two guards, because the model bytes are attacker-controlled and XGBoost's parsers are native code:
 
-* the structure is walked first (JSON by the standard library, UBJSON by a bounded walker here): nesting deeper
+* the structure is walked first (its brackets for JSON, a bounded walker for UBJSON): nesting deeper
   than :data:`MAX_DEPTH` — which makes XGBoost's recursive parser overflow its stack — is refused before XGBoost
   sees it, and so are bytes after the model's closing ``}`` (XGBoost ignores them; a loader that tries pickle
   first would not);
@@ -19,7 +19,6 @@ Two guards, because the model bytes are attacker-controlled and XGBoost's parser
 from __future__ import annotations
 
 import faulthandler
-import json
 import os
 import re
 import resource
@@ -39,6 +38,7 @@ _XGB_LOCATION = re.compile(r"^\[[\d:]+\] \S+: ")  # "[02:49:06] /workspace/src/x
 _FIXED = {b"i": 1, b"U": 1, b"C": 1, b"I": 2, b"l": 4, b"d": 4, b"L": 8, b"D": 8}
 _EMPTY = {b"Z", b"N", b"T", b"F"}
 _INTS = {b"i": ">b", b"U": ">B", b"I": ">h", b"l": ">i", b"L": ">q"}
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,26 @@ def ubjson_end(data: bytes, max_depth: int = MAX_DEPTH) -> int:
             return pos
 
 
-def _json_end(raw: bytes) -> int:
-    text = raw.decode("utf-8")
-    try:
-        _, end = json.JSONDecoder().raw_decode(text)
-    except RecursionError:
-        raise _TooDeep from None
-    except ValueError as err:
-        raise _Malformed(str(err)) from None
-    # Back to a byte offset (the prefix re-encodes to the bytes it came from).
-    return len(text[:end].encode("utf-8"))
+def _json_end(raw: bytes, max_depth: int = MAX_DEPTH) -> int:
+    """The offset just after the top-level JSON value's closing brace, counting nesting on the way.
+
+    Only strings and brackets are visited (numbers, the bulk of a model, are skipped by the regex engine), so
+    this costs a fraction of parsing; whether the JSON is otherwise valid is XGBoost's call, in the child.
+    """
+    depth = 0
+    for token in _JSON_TOKENS.finditer(raw):
+        mark = token.group()[:1]
+        if mark in (b"{", b"["):
+            depth += 1
+            if depth > max_depth:
+                raise _TooDeep
+        elif mark in (b"}", b"]"):
+            depth -= 1
+            if depth == 0:
+                return token.end()
+            if depth < 0:
+                raise _Malformed("a closing bracket with no opening one")
+    raise _Malformed("the JSON ends before its closing brace")
 
 
 def _structure_problem(raw: bytes) -> ModelProblem | None:
@@ -154,7 +164,7 @@ def _structure_problem(raw: bytes) -> ModelProblem | None:
     except _TooDeep:
         return ModelProblem("MODEL_UNPARSEABLE", f"it nests more than {MAX_DEPTH} levels deep (a native model "
                                                  "nests about eight); not handed to XGBoost's parser")
-    except (_Malformed, UnicodeDecodeError, struct.error) as err:
+    except (_Malformed, struct.error) as err:
         return ModelProblem("BAD_XGBOOST_MODEL", f"it is not well-formed {'JSON' if is_json else 'UBJSON'} ({err})")
     rest = raw[end:]
     if rest.strip(b" \t\r\n"):

@@ -20,7 +20,6 @@ What is checked, in order (every problem is collected; the first one names what 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 from governance import hashing, storage
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.evidence import IndexCheck, Problem, check_index
+from governance.jsonio import MAX_BYTES, loads
 from governance.lineage.chain import Chain, load_chain, role, sha256_of, summary
 from governance.lineage.record import location_of
 from governance.signing import Verifier
@@ -132,8 +132,8 @@ def _check_copies(root: Path, chain: Chain, report: LineageReport) -> None:
     profile_path, process = root / "dataset.json", chain.hop("process")
     if profile_path.is_file() and process is not None and process.dependency("dataset") is not None:
         try:
-            source = json.loads(profile_path.read_bytes()).get("source", {})
-        except (ValueError, AttributeError):
+            source = loads(storage.read_bytes(profile_path, max_bytes=MAX_BYTES), what="dataset.json").get("source", {})
+        except (InputError, AttributeError):
             source = {}
         dataset = process.dependency("dataset")
         notes = dataset.get("annotations") or {}
@@ -144,8 +144,8 @@ def _check_copies(root: Path, chain: Chain, report: LineageReport) -> None:
     summary_path = root / LINEAGE_SUMMARY
     if summary_path.is_file() and chain.hops:
         try:
-            recorded = json.loads(summary_path.read_bytes())
-        except ValueError:
+            recorded = loads(storage.read_bytes(summary_path, max_bytes=MAX_BYTES), what=LINEAGE_SUMMARY)
+        except InputError:
             recorded = None
         if recorded != summary(chain):
             report.problems.append(Problem("DIGEST_MISMATCH", f"{LINEAGE_SUMMARY}: does not say what the signed "
