@@ -122,6 +122,8 @@ def test_repair_on_the_command_line(signed, keys, capsys, tmp_path):
     assert code == 0
     code, _, err = cli(capsys, "ledger", "repair", str(signed))  # a signed ledger needs its key
     assert code == 2 and "LEDGER_SIGNED" in err
+    code, _, err = cli(capsys, "ledger", "repair", str(tmp_path / "absent.jsonl"))
+    assert code == 2 and "FILE_NOT_FOUND" in err and not (tmp_path / "absent.jsonl").exists()
 
 
 def test_repair_moves_aside_a_complete_record_the_signed_head_does_not_cover(signed, keys):

@@ -103,6 +103,9 @@ class Ledger:
             raise InputError("NOTHING_TO_REPAIR", f"{self.location}: an S3 ledger is written one locked object per "
                                                   "record; there is no cut line to repair")
 
+        if not self.store.path.is_file():
+            raise InputError("FILE_NOT_FOUND", f"{self.location}: no such ledger")
+
         def build(last: dict | None, summary: dict) -> list[dict]:
             return [new_record(last, "repair", actor, self.store.path.name, {"moved": summary["moved_sha256"]},
                                summary)]

@@ -235,6 +235,8 @@ class FileStore:
                 raise CheckFailed("LEDGER_TAMPERED", f"{self.path}: a damaged record before the end: not a crash; "
                                                      "run `governance ledger verify` (nothing changed)")
             if record["seq"] == head["seq"] and record["hash"] == head["hash"]:
+                if head.get("size") not in (None, end):
+                    break  # the signed head said the file ended elsewhere: not what a crash leaves
                 return end, moved
             if record["seq"] <= head["seq"]:
                 break
