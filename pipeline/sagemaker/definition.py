@@ -20,20 +20,25 @@ so it runs in the VPC given by ``subnets``/``security_group_ids`` when those are
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from governance.verdict import CUSTOMER_METADATA_KEYS, EVIDENCE_REPORTS, PASS, VERDICT_FILE
 from pipeline.sagemaker._sdk import quiet_build, sdk
 from pipeline.sagemaker.config import PipelineSettings
 from pipeline.steps import evaluate as evaluate_step
 from pipeline.steps import process as process_step
 from pipeline.steps import train as train_step
+from pipeline.steps.govern.contract import (
+    GOVERNANCE_FILE_DIR,
+    INPUT_DIRS,
+    OUTPUT_DIRS,
+    PROCESSING,
+    GovernArgs,
+    input_path,
+)
 
-PROCESSING = "/opt/ml/processing"
 MAX_RUNTIME_SECONDS = {"process": 3600, "train": 7200, "evaluate": 3600, "govern": 7200}
-# The verdict keys the Register step reads from governance.json (pipeline.steps.govern writes them).
-CUSTOMER_METADATA_KEYS = ("artefact_sha256", "signature_uri", "evidence_uri", "audit_pack_uri", "governance_uri")
-PASS = "PASS"
 STEP_NAMES = ("Process", "Train", "Evaluate", "Govern", "RegistrationGate", "Register", "RegistrationRefused")
 
 # Hyperparameters exposed as pipeline parameters (name, key, type); the rest are fixed for reproducibility.
@@ -87,39 +92,30 @@ def pipeline_definition(settings: PipelineSettings, session=None) -> dict:
     return build_pipeline(settings, session).definition()
 
 
-def _build(settings: PipelineSettings, session) -> BuiltPipeline:
-    s = sdk()
-    xgboost_image = s.image_uris.retrieve("xgboost", region=settings.region, version=settings.xgboost_version)
-    xgboost_inference_image = s.image_uris.retrieve(
-        "xgboost", region=settings.region, version=settings.xgboost_version, image_scope="inference"
-    )
+@dataclass
+class _Build:
+    """What every step builder shares: the SDK, the settings, the session and the pipeline parameters."""
 
-    input_data = s.ParameterString("InputData", default_value=settings.default_input_data_uri)
-    auc_threshold = s.ParameterFloat("AucThreshold", default_value=0.75)
-    decision_threshold = s.ParameterFloat("DecisionThreshold", default_value=evaluate_step.DEFAULT_THRESHOLD)
-    validation_fraction = s.ParameterFloat("ValidationFraction",
-                                           default_value=process_step.DEFAULT_VALIDATION_FRACTION)
-    seed = s.ParameterInteger("SplitSeed", default_value=process_step.DEFAULT_SEED)
-    hyper = {
-        key: (s.ParameterInteger if kind is int else s.ParameterFloat)(
-            name, default_value=kind(train_step.DEFAULT_HYPERPARAMETERS[key])
-        )
-        for name, key, kind in HYPERPARAMETERS
-    }
-    parameters = [input_data, auc_threshold, decision_threshold, validation_fraction, seed, *hyper.values()]
+    s: Any
+    settings: PipelineSettings
+    session: Any
+    parameters: dict[str, Any] = field(default_factory=dict)
+    hyper: dict[str, Any] = field(default_factory=dict)
 
-    execution = s.ExecutionVariables.PIPELINE_EXECUTION_ID
+    @property
+    def execution(self):
+        return self.s.ExecutionVariables.PIPELINE_EXECUTION_ID
 
-    def location(*parts: str):
+    def location(self, *parts: str):
         """``s3://bucket/prefix/executions/<execution id>/<parts>``: every execution writes to its own place."""
-        return s.Join(on="/", values=[settings.root_uri, "executions", execution, *parts])
+        return self.s.Join(on="/", values=[self.settings.root_uri, "executions", self.execution, *parts])
 
-    network = {
-        "subnets": list(settings.subnets) or None,
-        "security_group_ids": list(settings.security_group_ids) or None,
-    }
+    def network(self) -> dict:
+        return {"subnets": list(self.settings.subnets) or None,
+                "security_group_ids": list(self.settings.security_group_ids) or None}
 
-    def processor(entry: str, instance_type: str, *, isolated: bool, env: dict | None = None):
+    def processor(self, entry: str, instance_type: str, *, isolated: bool):
+        s, settings, step = self.s, self.settings, entry.rsplit(".", 1)[-1]
         return s.Processor(
             role=settings.role_arn,
             image_uri=settings.image_uri,
@@ -128,174 +124,170 @@ def _build(settings: PipelineSettings, session) -> BuiltPipeline:
             entrypoint=["python3", "-m", entry],
             volume_kms_key=settings.kms_key_id,
             output_kms_key=settings.kms_key_id,
-            max_runtime_in_seconds=MAX_RUNTIME_SECONDS[entry.rsplit(".", 1)[-1]],
-            base_job_name=f"{settings.pipeline_name}-{entry.rsplit('.', 1)[-1]}".lower(),
-            sagemaker_session=session,
-            env={"AWS_DEFAULT_REGION": settings.region, "PYTHONUNBUFFERED": "1", **(env or {})},
-            network_config=s.NetworkConfig(
-                enable_network_isolation=isolated,
-                encrypt_inter_container_traffic=True,
-                **network,
-            ),
+            max_runtime_in_seconds=MAX_RUNTIME_SECONDS[step],
+            base_job_name=f"{settings.pipeline_name}-{step}".lower(),
+            sagemaker_session=self.session,
+            env={"AWS_DEFAULT_REGION": settings.region, "PYTHONUNBUFFERED": "1"},
+            network_config=s.NetworkConfig(enable_network_isolation=isolated, encrypt_inter_container_traffic=True,
+                                           **self.network()),
         )
 
-    def s3_input(name: str, source, local: str):
-        return s.ProcessingInput(
+    def s3_input(self, name: str, source, local: str):
+        return self.s.ProcessingInput(
             input_name=name,
-            s3_input=s.ProcessingS3Input(s3_uri=source, local_path=local, s3_data_type="S3Prefix",
-                                         s3_input_mode="File"),
+            s3_input=self.s.ProcessingS3Input(s3_uri=source, local_path=local, s3_data_type="S3Prefix",
+                                              s3_input_mode="File"),
         )
 
-    def s3_output(name: str, destination, local: str):
-        return s.ProcessingOutput(
+    def s3_output(self, name: str, destination, local: str):
+        return self.s.ProcessingOutput(
             output_name=name,
-            s3_output=s.ProcessingS3Output(s3_uri=destination, local_path=local, s3_upload_mode="EndOfJob"),
+            s3_output=self.s.ProcessingS3Output(s3_uri=destination, local_path=local, s3_upload_mode="EndOfJob"),
         )
 
-    # Process: validate, impute, split; our own step module in our image.
-    process = s.ProcessingStep(
+
+def _parameters(b: _Build) -> list:
+    s, settings = b.s, b.settings
+    b.parameters = {
+        "input_data": s.ParameterString("InputData", default_value=settings.default_input_data_uri),
+        "auc_threshold": s.ParameterFloat("AucThreshold", default_value=0.75),
+        "decision_threshold": s.ParameterFloat("DecisionThreshold", default_value=evaluate_step.DEFAULT_THRESHOLD),
+        "validation_fraction": s.ParameterFloat("ValidationFraction",
+                                                default_value=process_step.DEFAULT_VALIDATION_FRACTION),
+        "seed": s.ParameterInteger("SplitSeed", default_value=process_step.DEFAULT_SEED),
+    }
+    b.hyper = {
+        key: (s.ParameterInteger if kind is int else s.ParameterFloat)(
+            name, default_value=kind(train_step.DEFAULT_HYPERPARAMETERS[key])
+        )
+        for name, key, kind in HYPERPARAMETERS
+    }
+    return [*b.parameters.values(), *b.hyper.values()]
+
+
+def _process_step(b: _Build):
+    """Process: validate, impute, split; our own step module in our image."""
+    p = b.parameters
+    return b.s.ProcessingStep(
         name="Process",
         description="Validate the raw credit file, impute on the training split, split 80/20 stratified",
-        step_args=processor("pipeline.steps.process", settings.processing_instance_type, isolated=True).run(
-            inputs=[s3_input("raw", input_data, f"{PROCESSING}/input")],
-            outputs=[
-                s3_output("train", location("process", "train"), f"{PROCESSING}/train"),
-                s3_output("validation", location("process", "validation"), f"{PROCESSING}/validation"),
-                s3_output("profile", location("process", "profile"), f"{PROCESSING}/profile"),
-            ],
+        step_args=b.processor("pipeline.steps.process", b.settings.processing_instance_type, isolated=True).run(
+            inputs=[b.s3_input("raw", p["input_data"], f"{PROCESSING}/input")],
+            outputs=[b.s3_output(name, b.location("process", name), INPUT_DIRS[name])
+                     for name in ("train", "validation", "profile")],
             arguments=[
                 "--input", f"{PROCESSING}/input",
-                "--train-dir", f"{PROCESSING}/train",
-                "--validation-dir", f"{PROCESSING}/validation",
-                "--profile-dir", f"{PROCESSING}/profile",
-                "--validation-fraction", validation_fraction.to_string(),
-                "--seed", seed.to_string(),
+                "--train-dir", INPUT_DIRS["train"],
+                "--validation-dir", INPUT_DIRS["validation"],
+                "--profile-dir", INPUT_DIRS["profile"],
+                "--validation-fraction", p["validation_fraction"].to_string(),
+                "--seed", p["seed"].to_string(),
             ],
         ),
     )
 
-    def process_output(name: str):
-        return process.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
 
-    # Train: SageMaker's XGBoost container in algorithm mode, same hyperparameters as the local train step.
+def _output_uri(step, name: str):
+    return step.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+
+
+def _train_step(b: _Build, process, xgboost_image: str):
+    """Train: SageMaker's XGBoost container in algorithm mode, same hyperparameters as the local train step."""
+    s, settings = b.s, b.settings
     fixed = {key: str(train_step.DEFAULT_HYPERPARAMETERS[key]) for key in FIXED_HYPERPARAMETERS}
     trainer = s.ModelTrainer(
         training_image=xgboost_image,
         role=settings.role_arn,
-        sagemaker_session=session,
+        sagemaker_session=b.session,
         base_job_name=f"{settings.pipeline_name}-train".lower(),
         compute=s.Compute(instance_type=settings.training_instance_type, instance_count=1,
                           volume_kms_key_id=settings.kms_key_id),
         networking=s.Networking(enable_network_isolation=True, enable_inter_container_traffic_encryption=True,
-                                **network),
+                                **b.network()),
         stopping_condition=s.StoppingCondition(max_runtime_in_seconds=MAX_RUNTIME_SECONDS["train"]),
-        output_data_config=s.OutputDataConfig(s3_output_path=location("train"), kms_key_id=settings.kms_key_id),
-        hyperparameters={**fixed, **{key: parameter.to_string() for key, parameter in hyper.items()}},
+        output_data_config=s.OutputDataConfig(s3_output_path=b.location("train"), kms_key_id=settings.kms_key_id),
+        hyperparameters={**fixed, **{key: parameter.to_string() for key, parameter in b.hyper.items()}},
     )
-    train = s.TrainingStep(
+    return s.TrainingStep(
         name="Train",
         description=f"XGBoost binary:logistic in SageMaker's XGBoost {settings.xgboost_version} container",
-        step_args=trainer.train(
-            input_data_config=[
-                s.InputData(channel_name="train", data_source=process_output("train"), content_type="text/csv"),
-                s.InputData(channel_name="validation", data_source=process_output("validation"),
-                            content_type="text/csv"),
-            ]
-        ),
+        step_args=trainer.train(input_data_config=[
+            s.InputData(channel_name=name, data_source=_output_uri(process, name), content_type="text/csv")
+            for name in ("train", "validation")
+        ]),
     )
-    artefact = train.properties.ModelArtifacts.S3ModelArtifacts
 
-    # Evaluate: our evaluate step; evaluation.json is read by the condition through a PropertyFile.
+
+def _evaluate_step(b: _Build, process, train):
+    """Evaluate: our evaluate step; evaluation.json is read by the condition through a PropertyFile."""
+    s = b.s
     evaluation_file = s.PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
-    evaluate = s.ProcessingStep(
+    step = s.ProcessingStep(
         name="Evaluate",
         description="Score the validation split: AUC, KS, Brier, calibration (SageMaker model-quality keys)",
-        step_args=processor("pipeline.steps.evaluate", settings.processing_instance_type, isolated=True).run(
+        step_args=b.processor("pipeline.steps.evaluate", b.settings.processing_instance_type, isolated=True).run(
             inputs=[
-                s3_input("model", artefact, f"{PROCESSING}/model"),
-                s3_input("validation", process_output("validation"), f"{PROCESSING}/validation"),
+                b.s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, INPUT_DIRS["model"]),
+                b.s3_input("validation", _output_uri(process, "validation"), INPUT_DIRS["validation"]),
             ],
-            outputs=[s3_output("evaluation", location("evaluate", "evaluation"), f"{PROCESSING}/evaluation")],
+            outputs=[b.s3_output("evaluation", b.location("evaluate", "evaluation"), INPUT_DIRS["evaluation"])],
             arguments=[
-                "--model", f"{PROCESSING}/model/model.tar.gz",
-                "--validation", f"{PROCESSING}/validation/validation.csv",
-                "--output-dir", f"{PROCESSING}/evaluation",
-                "--threshold", decision_threshold.to_string(),
+                "--model", input_path("model"),
+                "--validation", input_path("validation"),
+                "--output-dir", INPUT_DIRS["evaluation"],
+                "--threshold", b.parameters["decision_threshold"].to_string(),
             ],
         ),
         property_files=[evaluation_file],
     )
+    return step, evaluation_file
 
-    # Govern: sign through KMS, lineage, fairness, SHAP, policy scan, audit pack; writes governance.json.
-    evidence_uri = location("govern", "evidence")
-    governance_uri = location("govern", "governance")
-    governance_file = s.PropertyFile(name="Governance", output_name="governance", path="governance.json")
-    govern_inputs = [
-        s3_input("model", artefact, f"{PROCESSING}/model"),
-        s3_input("train", process_output("train"), f"{PROCESSING}/train"),
-        s3_input("validation", process_output("validation"), f"{PROCESSING}/validation"),
-        s3_input("profile", process_output("profile"), f"{PROCESSING}/profile"),
-        s3_input("evaluation", evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
-                 f"{PROCESSING}/evaluation"),
-    ]
-    govern_arguments = [
-        "--model", f"{PROCESSING}/model/model.tar.gz",
-        "--train", f"{PROCESSING}/train/train.csv",
-        "--validation", f"{PROCESSING}/validation/validation.csv",
-        "--profile", f"{PROCESSING}/profile/profile.json",
-        "--evaluation", f"{PROCESSING}/evaluation/evaluation.json",
-        "--evidence-dir", f"{PROCESSING}/evidence",
-        "--out-dir", f"{PROCESSING}/governance",
-        "--kms-key-id", settings.signing_key_id,
-        "--artefact-uri", artefact,
-        "--data-uri", input_data,
-        "--evidence-uri", evidence_uri,
-        "--publish-uri", governance_uri,
-        "--auc-threshold", auc_threshold.to_string(),
-        "--decision-threshold", decision_threshold.to_string(),
-        "--training-job", train.properties.TrainingJobArn,
-        "--image-uri", settings.image_uri,
-        "--training-image-uri", xgboost_image,
-        "--execution", s.ExecutionVariables.PIPELINE_EXECUTION_ARN,
-    ]
+
+def _govern_step(b: _Build, process, train, evaluate, xgboost_image: str):
+    """Govern: sign through KMS, lineage, fairness, SHAP, policy scan, audit pack; writes governance.json."""
+    s, settings, p = b.s, b.settings, b.parameters
+    artefact = train.properties.ModelArtifacts.S3ModelArtifacts
+    published = {name: b.location("govern", name) for name in OUTPUT_DIRS}
+    sources = {"model": artefact, **{name: _output_uri(process, name) for name in ("train", "validation", "profile")},
+               "evaluation": _output_uri(evaluate, "evaluation")}
+    inputs = [b.s3_input(name, sources[name], INPUT_DIRS[name]) for name in INPUT_DIRS]
+    args = GovernArgs(
+        kms_key_id=settings.signing_key_id, artefact_uri=artefact, data_uri=p["input_data"],
+        evidence_uri=published["evidence"], publish_uri=published["governance"],
+        auc_threshold=p["auc_threshold"].to_string(), decision_threshold=p["decision_threshold"].to_string(),
+        training_job=train.properties.TrainingJobArn, image_uri=settings.image_uri,
+        training_image_uri=xgboost_image, execution=s.ExecutionVariables.PIPELINE_EXECUTION_ARN,
+    )
     if settings.governance_file_uri:
-        govern_inputs.append(s3_input("governance-file", settings.governance_file_uri, f"{PROCESSING}/governance-file"))
-        name = settings.governance_file_uri.rsplit("/", 1)[-1]
-        govern_arguments += ["--governance-file", f"{PROCESSING}/governance-file/{name}"]
-    govern = s.ProcessingStep(
+        inputs.append(b.s3_input("governance-file", settings.governance_file_uri, GOVERNANCE_FILE_DIR))
+        args.governance_file = f"{GOVERNANCE_FILE_DIR}/{settings.governance_file_uri.rsplit('/', 1)[-1]}"
+    verdict_file = s.PropertyFile(name="Governance", output_name="governance", path=VERDICT_FILE)
+    step = s.ProcessingStep(
         name="Govern",
         description="Sign (KMS), lineage, fairness, SHAP, policy scan, audit pack: the governance verdict",
-        step_args=processor("pipeline.steps.govern", settings.govern_instance_type, isolated=False).run(
-            inputs=govern_inputs,
-            outputs=[
-                s3_output("evidence", evidence_uri, f"{PROCESSING}/evidence"),
-                s3_output("governance", governance_uri, f"{PROCESSING}/governance"),
-            ],
-            arguments=govern_arguments,
+        step_args=b.processor("pipeline.steps.govern", settings.govern_instance_type, isolated=False).run(
+            inputs=inputs,
+            outputs=[b.s3_output(name, published[name], local) for name, local in OUTPUT_DIRS.items()],
+            arguments=args.to_argv(),
         ),
-        property_files=[governance_file],
+        property_files=[verdict_file],
     )
+    return step, verdict_file, published["evidence"]
 
-    def verdict(path: str):
-        return s.JsonGet(step_name=govern.name, property_file=governance_file, json_path=path)
 
-    auc = s.JsonGet(step_name=evaluate.name, property_file=evaluation_file,
-                    json_path="binary_classification_metrics.auc.value")
+def _register_step(b: _Build, train, verdict, evidence_uri, inference_image: str):
+    """Register for manual approval, with the verdict's metadata and the evidence reports' digests."""
+    s, settings = b.s, b.settings
+    artefact = train.properties.ModelArtifacts.S3ModelArtifacts
 
-    def evidence_file(name: str):
-        return s.Join(on="/", values=[evidence_uri, name])
+    def metrics_source(key: str):
+        return s.MetricsSource(content_type="application/json",
+                               s3_uri=s.Join(on="/", values=[evidence_uri, EVIDENCE_REPORTS[key]]),
+                               content_digest=verdict(f"digests.{key}"))
 
-    def metrics_source(name: str, digest_key: str):
-        return s.MetricsSource(content_type="application/json", s3_uri=evidence_file(name),
-                               content_digest=verdict(f"digests.{digest_key}"))
-
-    builder = s.ModelBuilder(
-        s3_model_data_url=artefact,
-        image_uri=xgboost_inference_image,
-        role_arn=settings.role_arn,
-        sagemaker_session=session,
-    )
-    register = s.ModelStep(
+    builder = s.ModelBuilder(s3_model_data_url=artefact, image_uri=inference_image, role_arn=settings.role_arn,
+                             sagemaker_session=b.session)
+    return s.ModelStep(
         name="Register",
         description="Register for manual approval: `governance approve` verifies before it approves",
         step_args=builder.register(
@@ -306,13 +298,18 @@ def _build(settings: PipelineSettings, session) -> BuiltPipeline:
             transform_instances=[settings.inference_instance_type],
             approval_status="PendingManualApproval",
             model_metrics=s.ModelMetrics(
-                model_statistics=metrics_source("evaluation.json", "evaluation"),
-                bias=metrics_source("fairness.json", "fairness"),
-                explainability=metrics_source("explain.json", "explain"),
+                model_statistics=metrics_source("evaluation"),
+                bias=metrics_source("fairness"),
+                explainability=metrics_source("explain"),
             ),
             customer_metadata_properties={key: verdict(f"customer_metadata.{key}") for key in CUSTOMER_METADATA_KEYS},
         ),
     )
+
+
+def _gate_step(b: _Build, auc, verdict, register):
+    """Register only when the AUC clears the gate and the verdict is PASS; else a Fail step that says why."""
+    s, auc_threshold = b.s, b.parameters["auc_threshold"]
     refused = s.FailStep(
         name="RegistrationRefused",
         error_message=s.Join(on="", values=[
@@ -320,7 +317,7 @@ def _build(settings: PipelineSettings, session) -> BuiltPipeline:
             ": ", verdict("summary"),
         ]),
     )
-    gate = s.ConditionStep(
+    return s.ConditionStep(
         name="RegistrationGate",
         description="Register only when the AUC clears the gate and every blocking governance check passed",
         conditions=[
@@ -330,10 +327,27 @@ def _build(settings: PipelineSettings, session) -> BuiltPipeline:
         if_steps=[register],
         else_steps=[refused],
     )
-    pipeline = s.Pipeline(
-        name=settings.pipeline_name,
-        parameters=parameters,
-        steps=[process, train, evaluate, govern, gate],
-        sagemaker_session=session,
-    )
+
+
+def _build(settings: PipelineSettings, session) -> BuiltPipeline:
+    s = sdk()
+    b = _Build(s, settings, session)
+    xgboost_image = s.image_uris.retrieve("xgboost", region=settings.region, version=settings.xgboost_version)
+    inference_image = s.image_uris.retrieve("xgboost", region=settings.region, version=settings.xgboost_version,
+                                            image_scope="inference")
+    parameters = _parameters(b)
+    process = _process_step(b)
+    train = _train_step(b, process, xgboost_image)
+    evaluate, evaluation_file = _evaluate_step(b, process, train)
+    govern, verdict_file, evidence_uri = _govern_step(b, process, train, evaluate, xgboost_image)
+
+    def verdict(path: str):
+        return s.JsonGet(step_name=govern.name, property_file=verdict_file, json_path=path)
+
+    auc = s.JsonGet(step_name=evaluate.name, property_file=evaluation_file,
+                    json_path="binary_classification_metrics.auc.value")
+    register = _register_step(b, train, verdict, evidence_uri, inference_image)
+    gate = _gate_step(b, auc, verdict, register)
+    pipeline = s.Pipeline(name=settings.pipeline_name, parameters=parameters,
+                          steps=[process, train, evaluate, govern, gate], sagemaker_session=session)
     return BuiltPipeline(pipeline, session, settings)

@@ -1,0 +1,126 @@
+"""The Govern step in its SageMaker processing container: read the contract, sign through KMS, run the checks.
+
+    python -m pipeline.steps.govern --kms-key-id alias/quickloan-model-signing \\
+        --artefact-uri s3://…/model.tar.gz --evidence-uri s3://…/evidence --publish-uri s3://…/governance
+
+Inputs are under ``/opt/ml/processing/…`` (:mod:`pipeline.steps.govern.contract`). The step exits 0 once the verdict
+is written, whatever it says: the pipeline's condition is the gate, and its Fail step quotes the verdict's summary.
+``--strict`` exits with the verdict's code instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from governance.errors import InputError
+from governance.jsonio import read_json
+from governance.signing import Signer
+from pipeline.steps.govern.checks import GovernContext
+from pipeline.steps.govern.contract import GovernArgs
+from pipeline.steps.govern.run import govern
+
+
+def signer_for(args: GovernArgs) -> Signer:
+    if args.kms_key_id:
+        from governance.signing.kms import KmsSigner
+
+        return KmsSigner(args.kms_key_id)
+    if args.key:
+        from governance.signing import load_signer
+
+        return load_signer(args.key)
+    raise InputError("NO_SIGNER", "give --kms-key-id (in SageMaker) or --key PEM (locally) to sign with")
+
+
+def context_for(args: GovernArgs) -> GovernContext:
+    return GovernContext(
+        artefact_uri=args.artefact_uri, data_uri=args.data_uri, evidence_uri=args.evidence_uri,
+        publish_uri=args.publish_uri, auc_threshold=args.auc_threshold, decision_threshold=args.decision_threshold,
+        training_job=args.training_job, execution=args.execution, image_uri=args.image_uri,
+        training_image_uri=args.training_image_uri,
+    )
+
+
+def container_run(args: GovernArgs, context: GovernContext) -> dict:
+    """The pipeline's steps as the lineage recorder reads them, rebuilt from the files this step was given."""
+    train, profile = Path(args.train), Path(args.profile)
+    if not train.is_file() or not profile.is_file():
+        raise InputError("LINEAGE_INPUTS_MISSING", "the train split and the dataset profile are needed to record "
+                                                   "the lineage (--train, --profile)")
+    split = read_json(profile).get("split", {})
+    training = training_job(context.training_job)
+    model, validation, evaluation = str(args.model), str(args.validation), str(args.evaluation)
+    steps = [
+        {"name": "process", "module": "pipeline.steps.process",
+         "parameters": {"validation_fraction": split.get("validation_fraction"), "seed": split.get("seed")},
+         "inputs": {"dataset": context.data_uri} if context.data_uri else {},
+         "outputs": {"train": str(train), "validation": validation, "profile": str(profile)},
+         "image_uri": context.image_uri},
+        {"name": "train", "module": "pipeline.steps.train", "parameters": training.get("parameters", {}),
+         "inputs": {"train": str(train), "validation": validation}, "outputs": {"model": model},
+         "job_arn": context.training_job, "image_uri": context.training_image_uri, **training.get("times", {})},
+        {"name": "evaluate", "module": "pipeline.steps.evaluate",
+         "parameters": {"decision_threshold": context.decision_threshold},
+         "inputs": {"model": model, "validation": validation}, "outputs": {"evaluation": evaluation},
+         "image_uri": context.image_uri},
+    ]
+    for step in steps:
+        for key, empty in (("started_at", ""), ("finished_at", ""), ("seconds", 0.0)):
+            step.setdefault(key, empty)
+        for key in ("image_uri", "job_arn"):
+            if not step.get(key):
+                step.pop(key, None)
+    return {"steps": steps, "execution": context.execution}
+
+
+def training_job(arn: str | None) -> dict:
+    """Hyperparameters and times of the SageMaker training job, for its provenance; empty when not on SageMaker.
+
+    Only a description is lost if the call fails (the job's ARN and image are recorded either way).
+    """
+    if not arn or not arn.startswith("arn:"):
+        return {}
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        job = boto3.client("sagemaker", region_name=arn.split(":")[3]).describe_training_job(
+            TrainingJobName=arn.rsplit("/", 1)[-1])
+    except (ClientError, BotoCoreError):
+        return {}
+    started, finished = job.get("TrainingStartTime"), job.get("TrainingEndTime")
+    times = {}
+    if started and finished:
+        times = {"started_at": started.isoformat(), "finished_at": finished.isoformat(),
+                 "seconds": round((finished - started).total_seconds(), 3)}
+    return {"parameters": {"hyperparameters": job.get("HyperParameters", {}), "runner": "SageMaker XGBoost algorithm"},
+            "times": times}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = GovernArgs.from_argv(argv)
+    from pipeline.steps import run_entry_point
+
+    outcome: dict = {}
+
+    def run() -> None:
+        context = context_for(args)
+        verdict = govern(
+            args.model, args.validation, args.evaluation, args.evidence_dir, signer_for(args), out_dir=args.out_dir,
+            train=args.train if Path(args.train).is_file() else None,
+            profile=args.profile if Path(args.profile).is_file() else None,
+            run=lambda: container_run(args, context), context=context, key_path=args.key,
+            policies_dir=args.policies, governance_file=args.governance_file, skip=args.skip,
+            on_check=lambda name: print(f"govern: {name}", file=sys.stderr, flush=True),
+        )
+        print(f"govern: {verdict.status}: {verdict.summary}", file=sys.stderr, flush=True)
+        outcome["verdict"] = verdict
+
+    code = run_entry_point(run)
+    if code != 0 or not args.strict:
+        return code
+    return outcome["verdict"].exit_code
+
+
+__all__ = ["container_run", "main", "signer_for", "training_job"]
