@@ -140,7 +140,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
     """Read ``governance.json`` (local or ``s3://``); with a ``verifier`` its signature must verify and match."""
     location = str(path)
     try:
-        verdict = loads(storage.read_bytes(location, max_bytes=MAX_BYTES), what=location)
+        verdict = loads(storage.read_bytes(location, max_bytes=MAX_BYTES), what=location,
+                        error=lambda _, message: InputError("MALFORMED_VERDICT", message))
     except (ValueError, UnicodeDecodeError):
         raise InputError("MALFORMED_VERDICT", f"{location}: not a JSON governance verdict") from None
     if not isinstance(verdict, dict) or verdict.get("format") != VERDICT_FORMAT:
@@ -148,7 +149,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
     if verifier is not None:
         signature = signature_location(location)
         try:
-            envelope = loads(storage.read_bytes(signature, max_bytes=MAX_BYTES), what=signature)
+            envelope = loads(storage.read_bytes(signature, max_bytes=MAX_BYTES), what=signature,
+                             error=lambda _, message: InputError("MALFORMED_ENVELOPE", message))
         except (ValueError, UnicodeDecodeError):
             raise InputError("MALFORMED_ENVELOPE", f"{signature}: not a DSSE envelope") from None
         except InputError as err:
