@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from governance.errors import Incomplete, InputError
+from governance.errors import Incomplete, InputError, NotFound, reading
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def aws_error(err: Exception, what: str) -> Exception:
         code = err.response.get("Error", {}).get("Code", "")
         message = err.response.get("Error", {}).get("Message", "") or code
         if code in {"NoSuchKey", "NoSuchBucket", "404", "NotFound", "NoSuchVersion"}:
-            return InputError("NOT_FOUND", f"{what}: not found ({code})")
+            return NotFound("NOT_FOUND", f"{what}: not found ({code})")
         if code in {"AccessDenied", "403", "Forbidden", "AccessDeniedException"}:
             return Incomplete("ACCESS_DENIED", f"{what}: access denied ({message})")
         return Incomplete("AWS_ERROR", f"{what}: {code}: {message}")
@@ -131,13 +131,8 @@ def open_regular(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a file") from None
-    except PermissionError:
-        raise Incomplete("PERMISSION_DENIED", f"{path}: permission denied") from None
+        with reading(path):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as err:
         raise InputError("NOT_A_FILE", f"{path}: cannot be opened as a file ({err.strerror or err})") from None
     try:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from governance import __version__, storage
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, NotFound
 from governance.jsonio import MAX_BYTES, dumps, loads, write_json
 from governance.signing import Signer, dsse
 
@@ -153,10 +153,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
                              error=lambda _, message: InputError("MALFORMED_ENVELOPE", message))
         except (ValueError, UnicodeDecodeError):
             raise InputError("MALFORMED_ENVELOPE", f"{signature}: not a DSSE envelope") from None
-        except InputError as err:
-            if err.reason in ("FILE_NOT_FOUND", "NOT_FOUND"):
-                raise CheckFailed("VERDICT_UNSIGNED", f"{location}: no signature beside it ({signature})") from None
-            raise
+        except NotFound:
+            raise CheckFailed("VERDICT_UNSIGNED", f"{location}: no signature beside it ({signature})") from None
         signed = dsse.verify_envelope(envelope, verifier)
         if signed != verdict_statement(verdict):
             raise CheckFailed("VERDICT_TAMPERED", f"{location}: differs from what its signature covers")

@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, reading
 from governance.hashing import sha256_bytes
 from governance.jsonio import dumps, loads
 from governance.ledger._record import encode, now, record_hash, sign_head, signed_head
@@ -260,16 +260,9 @@ class FileStore:
         raise Incomplete("IO_ERROR", f"{self.path}: could not create a repair file beside it")
 
     def entries(self) -> Iterator[Entry]:
-        try:
-            with open(self.path, "rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    yield Entry(f"line {number}", line.rstrip(b"\n"), line.endswith(b"\n"))
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{self.path}: no such ledger") from None
-        except IsADirectoryError:
-            raise InputError("NOT_A_FILE", f"{self.path}: is a directory, expected a ledger file") from None
-        except PermissionError:
-            raise Incomplete("PERMISSION_DENIED", f"{self.path}: cannot read the ledger") from None
+        with reading(self.path, "ledger file"), open(self.path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                yield Entry(f"line {number}", line.rstrip(b"\n"), line.endswith(b"\n"))
 
     def head(self) -> dict | None:
         try:
