@@ -24,10 +24,8 @@ from typing import BinaryIO
 
 from governance import storage
 from governance.errors import InputError
+from governance.integrity.model_check import MODEL_MEMBER
 
-MODEL_MEMBER = "xgboost-model"
-# A booster for this data is a few MB; anything far larger is refused before it is read into memory.
-MAX_MODEL_BYTES = 512 << 20
 _UNREADABLE = {"CORRUPT_ARCHIVE", "TRUNCATED_ARCHIVE", "TRAILING_DATA"}
 
 

@@ -1,7 +1,7 @@
 """One check every command runs before it writes: the destination must not be something the run depends on.
 
 A mistyped ``-o`` can otherwise destroy exactly what the toolkit exists to protect. A destination is refused
-(bad input, exit 2, nothing written) when it is
+(bad input, exit 2, nothing written) when it is a folder (``NOT_A_FILE``), or (``BAD_OUTPUT``)
 
 * an input of the same command (the artefact being signed or scanned, a policy, a key, a data file) — also
   through a symbolic or hard link;
@@ -89,6 +89,8 @@ def guard_output(destination: str | os.PathLike | None, *, inputs: Iterable[str 
             raise InputError("BAD_OUTPUT", f"{flag} {text}: is also an input of this command; not overwritten")
         return
     target = Path(text)
+    if target.is_dir():
+        raise InputError("NOT_A_FILE", f"{flag} {text}: is a directory; {flag} names the file to write")
     for item in named:
         if not is_s3_uri(item) and (target.exists() or Path(item).exists()) and _same_file(target, Path(item)):
             raise InputError("BAD_OUTPUT", f"{flag} {text}: is {item}, an input of this command; not "

@@ -31,9 +31,8 @@ from governance.integrity import pickles, tar_format
 from governance.integrity.findings import ArchiveFinding as Finding  # the parser raises dozens: a short name
 from governance.integrity.findings import Limits
 from governance.integrity.members import Member
-from governance.integrity.model_check import check_model
+from governance.integrity.model_check import MAX_MODEL_BYTES, MODEL_MEMBER, check_model
 from governance.integrity.source import Progress, display_name, open_artefact, read_chunks
-from governance.model_artifact import MAX_MODEL_BYTES, MODEL_MEMBER
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)

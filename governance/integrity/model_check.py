@@ -30,6 +30,9 @@ from dataclasses import dataclass
 
 from governance.integrity import pickles
 
+MODEL_MEMBER = "xgboost-model"  # the SageMaker XGBoost container's model file
+# A booster for this data is a few MB; anything far larger is refused before it is read into memory.
+MAX_MODEL_BYTES = 512 << 20
 # A tree model nests about eight levels deep; far deeper is only ever an attack on a recursive parser.
 MAX_DEPTH = 128
 LOAD_SECONDS = 60
