@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
+from governance.output_guard import guard_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,6 +106,7 @@ def definition_command(args: argparse.Namespace) -> int:
     from pipeline.sagemaker.config import load_settings
     from pipeline.sagemaker.definition import pipeline_definition
 
+    guard_output(args.out, inputs=[args.config], flag="--out")
     loaded = load_settings(args.config, require=False)
     if loaded.missing:
         stderr.print(
