@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ledger", help="ledger to record the approval in (default: the evidence folder's "
                                          "ledger.jsonl; for SageMaker, s3://BUCKET/PREFIX/ledger/ from the settings)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this private key")
+    parser.add_argument("--validator-key", metavar="PUB", help="the independent validator's public key PEM "
+                                                               "(pins who must have signed validation.json)")
+    parser.add_argument("--validation-policy", metavar="FILE",
+                        help="validation policy whose approval rule applies (default: policies/validation.yaml)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     parser.set_defaults(handler=approve_command)
 
@@ -60,7 +64,8 @@ def approve_command(args: argparse.Namespace) -> int:
         ledger_signer = load_signer(args.ledger_key)
     from governance.approval import Trust, approve
 
-    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted, evidence_key=args.evidence_key)
+    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted, evidence_key=args.evidence_key,
+                  validator_key=args.validator_key)
     allow_self_approval = False
     if args.governance_file:
         from reports.governance_file import load_governance_file
@@ -73,6 +78,7 @@ def approve_command(args: argparse.Namespace) -> int:
                 args.target, args.by, trust, reason=args.reason, registry=args.registry, signature=args.signature,
                 governance=args.governance, ledger=args.ledger, ledger_signer=ledger_signer,
                 default_ledger=_settings_ledger, allow_self_approval=allow_self_approval,
+                validation_policy=args.validation_policy,
                 progress=lambda message: status.update(message),
             )
     except GovernanceError as refusal:  # every refusal, not only a failed check

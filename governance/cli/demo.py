@@ -80,6 +80,7 @@ def demo_command(args: argparse.Namespace) -> int:
             auc_threshold=args.auc_threshold,
             decision_threshold=args.decision_threshold,
             seed=args.seed,
+            split_column=args.split_column,
             on_step=lambda name: None if name == "govern" else advance(name),  # its checks report themselves
             govern=hook,
         )

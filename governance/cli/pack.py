@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from governance.errors import EXIT_OK, InputError
+from governance.output_guard import guard_outputs
 
 USAGE = ("governance pack EVIDENCE_DIR [-o PDF] [--governance FILE] [--key PEM | --kms-key-id ID] "
          "[--evidence-key PUB] [--pdfa] [--ledger LEDGER] [--json]\n"
@@ -97,8 +98,7 @@ def render_command(evidence_dir: Path, args: argparse.Namespace) -> int:
 
         verifier = load_verifier(args.evidence_key)
     out = Path(args.output) if args.output else evidence_dir.resolve().parent / "audit-pack.pdf"
-    if out.is_dir():
-        raise InputError("NOT_A_FILE", f"{out}: is a directory; -o names the PDF to write")
+    guard_outputs([out, f"{out}.sig"], inputs=[args.governance, args.key, args.evidence_key, args.ledger], flag="-o")
     with step_progress("pack") as advance:
         pdf = render_pack(evidence_dir, out, args.governance, signer, verifier=verifier, pdfa=args.pdfa,
                           on_step=advance)

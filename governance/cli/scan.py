@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from governance.cli import scan_scale
 from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
+from governance.output_guard import guard_output
 
 FORMATS = ("json", "sarif", "junit", "csv")
 
@@ -56,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_parameters(items: list[str]) -> dict:
-    import yaml
+    from governance.yaml_lines import load_value
 
     values = {}
     for item in items:
@@ -64,9 +65,9 @@ def parse_parameters(items: list[str]) -> dict:
         if not sep or not name.strip():
             raise InputError("BAD_PARAMETER", f"--set {item!r}: expected NAME=VALUE")
         try:
-            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as err:
-            raise InputError("BAD_PARAMETER", f"--set {item!r}: VALUE is not valid YAML ({err})") from None
+            values[name.strip()] = load_value(raw, f"--set {name.strip()}") if raw.strip() else ""
+        except InputError as err:  # alias bombs and deep nesting are refused like any invalid YAML
+            raise InputError("BAD_PARAMETER", f"VALUE is not acceptable YAML: {err.message}") from None
     return values
 
 
@@ -83,6 +84,7 @@ def scan_command(args: argparse.Namespace) -> int:
         raise InputError("BAD_USAGE", "--ledger-key/--ledger-kms-key-id sign a --ledger record; give --ledger too")
     if args.discover:
         args.targets = [*args.targets, DISCOVER_TARGET]
+    guard_output(args.output, inputs=[*args.targets, args.policies, args.state, args.ledger], flag="--output")
     mode = scan_scale.wanted(args)
     ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))

@@ -28,6 +28,7 @@ from reports.sections import (
     risks,
     summary,
     training,
+    validation,
     version_changes,
 )
 
@@ -49,6 +50,7 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("14", monitoring),
     ("15", post_market),
     ("16", lessons),
-    ("17", version_changes),
+    ("17", validation),
+    ("18", version_changes),
     ("Appendix A", appendix),
 )

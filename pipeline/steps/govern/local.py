@@ -56,7 +56,8 @@ def local_govern(
 
     training_metadata = Path(run.model_path).parent / "training.json"
     verdict = govern(
-        run.model_path, run.validation_path, run.evaluation_path, run.evidence_dir, signer,
+        # Fairness and explanations are measured on the untouched test split, as the evaluation is.
+        run.model_path, run.test_path or run.validation_path, run.evaluation_path, run.evidence_dir, signer,
         out_dir=run.workdir, train=run.train_path, profile=run.evidence_dir / "dataset.json",
         training_metadata=training_metadata if training_metadata.is_file() else None, run=run,
         context=GovernContext(data_uri=str(run.data), auc_threshold=run.auc_threshold, actor=resolve_actor(actor)),
