@@ -32,7 +32,7 @@ def test_doctests(name):
 def streams(real_run, tmp_path_factory):
     """Capture and ground truth for the unchanged and the drifted validation split (real data)."""
     root = tmp_path_factory.mktemp("capture")
-    validation = read_split(real_run.validation_path)
+    validation = read_split(real_run.test_path or real_run.validation_path)
     out = {}
     for name, frame in (("same", validation), ("drift", drifted(validation))):
         records = capture_records(frame, score(real_run.model_path, frame), base64_every=97)
@@ -88,7 +88,7 @@ def test_labels_joined_by_event_id_give_auc_with_interval(real_run, streams):
 
 def test_labels_for_part_of_the_stream_join_by_event_id(real_run, streams, tmp_path):
     records = streams["same-records"]
-    frame = read_split(real_run.validation_path)
+    frame = read_split(real_run.test_path or real_run.validation_path)
     keep = slice(0, 5000)
     labels = write_tree(tmp_path, ground_truth(records[keep], frame[TARGET].iloc[keep]))
     stray = {"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": str(uuid.uuid4())},
@@ -148,9 +148,11 @@ def test_multi_row_requests_and_base64_payloads(real_run):
     from governance.credit_data import FEATURES
     from governance.monitoring.capture import read_capture
 
-    frame = read_split(real_run.validation_path).iloc[:3]
+    frame = read_split(real_run.test_path or real_run.validation_path).iloc[:3]
     scores = score(real_run.model_path, frame)
-    rows = "\n".join(",".join(format(v, ".10g") for v in row) for row in frame[list(FEATURES)].to_numpy())
+    from tests.capture_support import _csv
+
+    rows = "\n".join(_csv(row) for row in frame[list(FEATURES)].to_numpy())
     record = {"captureData": {
         "endpointInput": {"mode": "INPUT", "data": base64.b64encode(rows.encode()).decode(), "encoding": "BASE64"},
         "endpointOutput": {"mode": "OUTPUT", "data": "\n".join(format(s, ".9g") for s in scores), "encoding": "CSV"}},
@@ -162,7 +164,8 @@ def test_multi_row_requests_and_base64_payloads(real_run):
         write_tree(Path(folder), {"2026/11/30/08/a.jsonl": (json.dumps(record) + "\n").encode()})
         capture = read_capture(folder, len(FEATURES))
     assert capture.rows == 3 and capture.records == 1 and capture.keys == ["e1#0", "e1#1", "e1#2"]
-    assert np.allclose(capture.features, frame[list(FEATURES)].to_numpy()) and np.allclose(capture.scores, scores)
+    assert np.allclose(capture.features, frame[list(FEATURES)].to_numpy(), equal_nan=True)
+    assert np.allclose(capture.scores, scores)
 
 
 def test_signed_report_and_ledger_record(real_run, streams, tmp_path):

@@ -188,7 +188,7 @@ def evaluate(
             "mean_predicted": float(scores.mean()),
         },
         "monitoring_baseline": score_baseline(scores, frame["age"].to_numpy(), threshold, labels=y_true,
-                                              data="validation split"),
+                                              data=f"evaluation split ({validation_file.name})"),
         "model": {"artefact_sha256": hashing.sha256_file(model) if not str(model).startswith("s3://") else None},
     }
     path = write_json(Path(output_dir) / "evaluation.json", evaluation)
