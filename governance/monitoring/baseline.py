@@ -11,9 +11,9 @@ every bin holds a real share of the reference; values at an edge fall in the bin
 [2, 0, 0, 0, 1]
 
 The process step writes one per feature on the training split (``dataset.json`` → ``baseline``); the evaluate
-step writes the score's on the validation split, with the approval rate per age band (``evaluation.json`` →
-``monitoring_baseline``): scores on the data the model was fitted to are optimistic, held-out scores are what
-production should look like.
+step writes the score's on the split it evaluates on (the held-out test split), with the approval rate per age
+band (``evaluation.json`` → ``monitoring_baseline``): scores on the data the model was fitted to are optimistic,
+held-out scores are what production should look like.
 """
 
 from __future__ import annotations
