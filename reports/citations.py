@@ -74,6 +74,8 @@ CITATIONS: dict[str, str] = {
     "Art. 19(1)": "Automatically generated logs under the provider's control kept for at least six months.",
     "Art. 43(2)": "For Annex III points 2 to 8, conformity assessment based on internal control (Annex VI), "
                   "without a notified body.",
+    "Art. 43(4)": "A substantial modification needs a new conformity assessment; changes pre-determined by the "
+                  "provider in the technical documentation (Annex IV 2(f)) are not a substantial modification.",
     "Annex VI": "Internal control: the provider verifies its quality management system, the technical "
                 "documentation and the consistency of design and post-market monitoring with it.",
     "Art. 47": "A signed EU declaration of conformity, kept for ten years.",

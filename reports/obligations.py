@@ -37,6 +37,15 @@ class Obligation:
 # --- judges -------------------------------------------------------------------------------------------------------
 
 
+def _either(evidence: Judge, otherwise: Judge) -> Judge:
+    """``evidence`` when it earns Evidenced; else the people's word (``otherwise``), which never turns green."""
+
+    def judge(ctx: PackContext) -> Earned:
+        earned = evidence(ctx)
+        return earned if earned.status is Status.EVIDENCED else otherwise(ctx)
+    return judge
+
+
 def statement(key: str, *, evidence: Judge | None = None) -> Judge:
     """The governance file's word on ``key``; with ``evidence``, a check covering part of the item first.
 
@@ -171,6 +180,46 @@ def _retention_scan(ctx: PackContext) -> Earned:
                        "hold no retention settings to check)")
 
 
+def _decision_logging(ctx: PackContext) -> Earned:
+    """Art. 12 / 26(6): a deployment through the deploy gate whose Data Capture logs inputs and outputs, encrypted."""
+    from reports.sections import post_market
+
+    logged = [d for d in post_market.deployments(ctx) if post_market.capture_ok(d)]
+    if logged:
+        endpoints = ", ".join(sorted({str((d.get("details") or {}).get("endpoint")) for d in logged}))
+        return Earned(Status.EVIDENCED, "ledger.jsonl", f"deploy record: Data Capture of inputs and outputs on, "
+                                                        f"KMS-encrypted ({endpoints})")
+    return Earned(Status.OPEN, "ledger.jsonl", "deploy records", note="no deployment through `governance deploy` "
+                                                                      "with encrypted Data Capture is recorded")
+
+
+def _capture_retention(ctx: PackContext) -> Earned:
+    """Art. 19(1) / 26(6): decisions logged (deploy record) and their store keeps them ≥ 6 months (DEP-SM-003)."""
+    logging = _decision_logging(ctx)
+    policy = em.policy(ctx.evidence)
+    kept = [f for f in (policy.findings if policy else []) if f.check == "DEP-SM-003"]
+    if logging.status is Status.EVIDENCED and kept and all(f.status == "PASS" for f in kept):
+        return Earned(Status.EVIDENCED, "ledger.jsonl, policy.json",
+                      f"{logging.check}; DEP-SM-003 PASS on {len(kept)} endpoint(s): capture kept ≥ 6 months")
+    missing = "no passing DEP-SM-003 (capture retention) finding" if logging.status is Status.EVIDENCED \
+        else logging.note
+    return Earned(Status.OPEN, "ledger.jsonl, policy.json", "decision logs and their retention", note=missing)
+
+
+def _monitoring_results(ctx: PackContext) -> Earned:
+    """Art. 72: a plan is not a result — Evidenced only by a passing ``governance monitor`` run in the ledger."""
+    from reports.sections import post_market
+
+    runs = post_market.monitoring_runs(ctx)
+    if not runs:
+        return Earned(Status.OPEN, "ledger.jsonl", "monitor records", note="a monitoring plan, no monitoring results")
+    verdict = (runs[-1].get("details") or {}).get("verdict")
+    if verdict == "PASS":
+        return Earned(Status.EVIDENCED, "ledger.jsonl", f"monitor records: {len(runs)} run(s), last PASS")
+    return Earned(Status.OPEN, "ledger.jsonl", f"monitor records: last run {verdict}",
+                  note="the latest monitoring run did not pass")
+
+
 def _elderly_age(ctx: PackContext) -> Earned:
     fairness = em.fairness(ctx.evidence)
     checks = [c for c in (fairness.checks if fairness else []) if c.check == "elderly-age-effect"]
@@ -253,7 +302,7 @@ OBLIGATIONS: tuple[Obligation, ...] = (
     Obligation("technical-documentation", ("Art. 11(1)",), EU, P, "technical documentation (this pack)", True,
                _technical_documentation),
     Obligation("logging", ("Art. 12(1)–(2)",), EU, P, "automatic event logs of the running system", True,
-               statement("runtime-logging")),
+               _either(_decision_logging, statement("runtime-logging"))),
     Obligation("instructions", ("Art. 13(3)",), EU, P, "instructions for use", True,
                statement("instructions-for-use")),
     Obligation("oversight", ("Art. 14(4)",), EU, P, "human oversight measures", True,
@@ -271,7 +320,7 @@ OBLIGATIONS: tuple[Obligation, ...] = (
                governance_part("document", "retention of this documentation",
                                complete=lambda d: "" if d.retention else "the retention period is not stated")),
     Obligation("provider-logs-kept", ("Art. 19(1)",), EU, P, "logs kept at least six months", True,
-               statement("provider-log-retention", evidence=_retention_scan)),
+               _either(_capture_retention, statement("provider-log-retention", evidence=_retention_scan))),
     Obligation("conformity-assessment", ("Art. 43(2)", "Annex VI"), EU, P, "conformity assessment (internal "
                "control)", True, statement("conformity-assessment")),
     Obligation("declaration", ("Art. 47", "Annex IV 8"), EU, P, "signed EU declaration of conformity", True,
@@ -280,7 +329,7 @@ OBLIGATIONS: tuple[Obligation, ...] = (
     Obligation("registration", ("Art. 49(1)",), EU, P, "registration in the EU database", True,
                statement("eu-database-registration")),
     Obligation("post-market-monitoring", ("Art. 72(1)–(3)", "Annex IV 9"), EU, P, "post-market monitoring plan",
-               True, governance_part("monitoring", "monitoring plan")),
+               True, _either(_monitoring_results, governance_part("monitoring", "monitoring plan"))),
     Obligation("serious-incidents", ("Art. 73(2)–(4)",), EU, P, "serious incident reporting", True,
                governance_part("monitoring", "incident reporting", complete=_incidents)),
     Obligation("general-description", ("Annex IV 1(b)–(g)",), EU, P, "general description of the system", True,
@@ -299,7 +348,7 @@ OBLIGATIONS: tuple[Obligation, ...] = (
                                complete=lambda o: "" if o.competence else "the overseers' competence is not "
                                                                            "stated")),
     Obligation("deployer-logs-kept", ("Art. 26(6)",), EU, D, "logs kept at least six months", True,
-               statement("deployer-log-retention")),
+               _either(_capture_retention, statement("deployer-log-retention"))),
     Obligation("notice", ("Art. 26(11)",), EU, D, "applicants told a high-risk AI system is used", True,
                statement("notice-to-applicants")),
     Obligation("fria", ("Art. 27(1)",), EU, D, "fundamental-rights impact assessment", True, statement("fria")),

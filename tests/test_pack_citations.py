@@ -63,6 +63,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "Art. 18(1)": ("ten years", "placing on the market"),
     "Art. 19(1)": ("logs", "six months"),
     "Art. 43(2)": ("internal control", "annex vi", "points 2 to 8"),
+    "Art. 43(4)": ("substantial modification", "new conformity assessment", "pre-determined"),
     "Annex VI": ("internal control", "quality management", "technical documentation"),
     "Art. 47": ("declaration of conformity", "ten years"),
     "Art. 48": ("ce marking",),

@@ -48,3 +48,47 @@ def test_deploy_and_monitor_records_evidence_the_rows(pack_evidence, tmp_path, w
         assert "feature-psi [MonthlyIncome]" in text
     else:
         assert "has a plan, not results" in text
+
+
+def test_logging_and_monitoring_duties_are_evidenced_only_by_records(pack_evidence, tmp_path):
+    """Art. 12 / 72 rows turn Evidenced from deploy and passing monitor records, never from the plan alone; the
+    ≥ 6-month log duties (Art. 19, 26(6)) also need the capture-retention check to have passed."""
+    from governance.evidence import write_index
+    from reports.evidence_folder import open_evidence
+    from reports.obligations import obligation_rows
+    from reports.sections._base import PackContext
+    from reports.status import Status
+
+    def statuses(evidence) -> dict[str, Status]:
+        ctx = PackContext(open_evidence(evidence, pack_evidence.verifier), None)
+        return {row.obligation.key: row.earned.status for row in obligation_rows(ctx)}
+
+    built = pack_evidence
+    root = tmp_path / "copy"
+    shutil.copytree(built.root, root)
+    evidence = root / built.evidence.relative_to(built.root)
+    before = statuses(evidence)
+    duties = ("logging", "post-market-monitoring", "provider-logs-kept", "deployer-logs-kept")
+    assert all(before[key] is not Status.EVIDENCED for key in duties)
+
+    ledger = Ledger(evidence / "ledger.jsonl", built.signer)
+    capture = CaptureSettings("s3://quickloan-artefacts/quickloan/datacapture", "alias/quickloan-artefacts", 20)
+    ledger.append("deploy", actor="governance deploy", subject="arn:aws:sagemaker:eu-west-1:1:model-package/q/1",
+                  digests={"model.tar.gz": "ab" * 32},
+                  details={"outcome": "deployed", "endpoint": "quickloan-prod", "data_capture": capture.config()})
+    ledger.append("monitor", actor="governance monitor", subject="s3://quickloan-artefacts/quickloan/datacapture",
+                  digests={"monitoring.json": "cd" * 32},
+                  details={"verdict": "PASS", "rows": 30000, "counts": {"PASS": 12}, "findings": []})
+    write_index(evidence, built.signer)
+    after = statuses(evidence)
+    assert after["logging"] is Status.EVIDENCED
+    assert after["post-market-monitoring"] is Status.EVIDENCED
+    # No DEP-SM-003 finding in this scan: retention of the logs is not yet earned.
+    assert after["provider-logs-kept"] is not Status.EVIDENCED
+    assert after["deployer-logs-kept"] is not Status.EVIDENCED
+
+    ledger.append("monitor", actor="governance monitor", subject="s3://quickloan-artefacts/quickloan/datacapture",
+                  digests={"monitoring.json": "ef" * 32},
+                  details={"verdict": "FAIL", "rows": 30000, "counts": {"FAIL": 1}, "findings": []})
+    write_index(evidence, built.signer)
+    assert statuses(evidence)["post-market-monitoring"] is not Status.EVIDENCED  # the latest run must pass

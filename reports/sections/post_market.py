@@ -17,7 +17,7 @@ from reports.styles import data_table, notice, p
 
 KEY = "post_market"
 TITLE = "Deployment and monitoring results"
-REFERENCES = ("Art. 12", "Art. 19", "Art. 26(6)", "Art. 72")
+REFERENCES = ("Art. 12(1)–(2)", "Art. 19(1)", "Art. 26(6)", "Art. 72(1)–(3)")
 
 
 def _records(ctx: PackContext, event: str) -> list[dict]:
@@ -34,7 +34,7 @@ def monitoring_runs(ctx: PackContext) -> list[dict]:
     return _records(ctx, "monitor")
 
 
-def _capture_ok(record: dict) -> bool:
+def capture_ok(record: dict) -> bool:
     capture = (record.get("details") or {}).get("data_capture") or {}
     modes = {o.get("CaptureMode") for o in capture.get("CaptureOptions") or []}
     return bool(capture.get("EnableCapture")) and bool(capture.get("KmsKeyId")) and {"Input", "Output"} <= modes
@@ -42,7 +42,7 @@ def _capture_ok(record: dict) -> bool:
 
 def assess(ctx: PackContext) -> Assessment:
     deployed, runs = deployments(ctx), monitoring_runs(ctx)
-    logged = [d for d in deployed if _capture_ok(d)]
+    logged = [d for d in deployed if capture_ok(d)]
     items = []
     if not logged:
         items.append("A deployment through `governance deploy` with Data Capture on and encrypted (Art. 12, 26(6)).")

@@ -14,7 +14,7 @@ from reports.styles import data_table, gap, kv_table, p
 
 KEY = "validation"
 TITLE = "Independent validation"
-REFERENCES = ("PRA SS1/23 Principle 4", "Art. 15(1)", "Art. 15(4)", "Art. 15(5)", "Reg B 1002.6(b)(2)")
+REFERENCES = ("PRA SS1/23 Principle 4", "Art. 15(1)", "Art. 15(4)", "Art. 15(5)", "Reg B 12 CFR 1002.6(b)(2)")
 FILE = "validation.json"
 
 

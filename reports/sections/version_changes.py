@@ -11,7 +11,8 @@ from reports.styles import data_table, esc, kv_table, notice, p
 
 KEY = "changes"
 TITLE = "Changes since the previous version"
-REFERENCES = ("Annex IV 6", "Annex IV 2(f)", "Art. 43(4)")
+# Art. 43(4) and Annex IV 2(f): whether the change stays within the pre-determined change plan; Annex IV 6: the record.
+REFERENCES = ("Art. 43(4)", "Annex IV 2(f)", "Annex IV 6")
 SOURCE = "changes.json"
 
 
