@@ -36,6 +36,8 @@ class GovernContext:
     execution: str | None = None
     image_uri: str | None = None
     training_image_uri: str | None = None
+    allowed_kms_key: str | None = None  # the deployment's artefact key: what ENC-S3-00x accept
+    trusted_account: str | None = None  # the deployment's account: what ACC-S3-005 accepts
     actor: str = "governance-pipeline"
 
 
@@ -219,12 +221,23 @@ class GovernChecks:
 
     def policy(self) -> CheckOutcome:
         from governance.policy import scan, write_outputs
+        from governance.policy.deployment import deployment_parameters, resolve_kms_key_arn
 
         targets = [self.artefact_uri, str(self.evidence)]
+        # The data the model was trained on is governed too: an unencrypted input object is a finding.
+        if self.context.data_uri and storage.is_s3_uri(self.context.data_uri):
+            targets.append(self.context.data_uri)
         if self.context.training_job:
             targets.append(self.context.training_job)
-        # The signer just used is the trusted one for this scan; the lineage is in this run's evidence folder.
-        parameters = {"trusted_signer_keys": [str(self.public_key)], "evidence_dir": str(self.evidence)}
+        # The deployment's own settings (its key, its account) and the signer just used are what this scan
+        # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder.
+        key = self.context.allowed_kms_key
+        parameters = {
+            **deployment_parameters(kms_key_arns=[resolve_kms_key_arn(key)] if key else [],
+                                    account_ids=[self.context.trusted_account or ""],
+                                    signing_keys=[str(self.public_key)]),
+            "evidence_dir": str(self.evidence),
+        }
         result = scan(targets, self.inputs.policies_dir, parameters=parameters)
         written = write_outputs(result, self.evidence)
         code = int(result.exit_code)
