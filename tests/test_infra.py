@@ -101,7 +101,13 @@ def test_keys(template):
     for name in ("ArtefactKey", "SigningKey"):
         assert template["Resources"][name]["DeletionPolicy"] == "Retain"
         for statement in statements(template["Resources"][name]["Properties"]["KeyPolicy"]):
-            # Only the account (IAM-delegated) administers a key; no wildcard principal.
+            # Only the account (IAM-delegated) administers a key; no wildcard principal. CloudWatch Logs may use
+            # the artefact key for the scan's log group only (pinned by the encryption context).
+            if statement.get("Sid") == "CloudWatchLogsEncryptsTheScanLogs":
+                assert name == "ArtefactKey"
+                assert statement["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+                assert "kms:EncryptionContext:aws:logs:arn" in statement["Condition"]["ArnLike"]
+                continue
             assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
 

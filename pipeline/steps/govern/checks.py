@@ -221,7 +221,7 @@ class GovernChecks:
 
     def policy(self) -> CheckOutcome:
         from governance.policy import scan, write_outputs
-        from governance.policy.deployment import deployment_parameters, resolve_kms_key_arn
+        from governance.policy.deployment import deployment_parameters
 
         targets = [self.artefact_uri, str(self.evidence)]
         # The data the model was trained on is governed too: an unencrypted input object is a finding.
@@ -231,9 +231,9 @@ class GovernChecks:
             targets.append(self.context.training_job)
         # The deployment's own settings (its key, its account) and the signer just used are what this scan
         # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder.
-        key = self.context.allowed_kms_key
+        # (An alias in the allow-list is resolved to its key ARN by the scan itself.)
         parameters = {
-            **deployment_parameters(kms_key_arns=[resolve_kms_key_arn(key)] if key else [],
+            **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
                                     account_ids=[self.context.trusted_account or ""],
                                     signing_keys=[str(self.public_key)]),
             "evidence_dir": str(self.evidence),
