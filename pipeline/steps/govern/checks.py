@@ -97,9 +97,16 @@ def _relative(paths: Iterable[str | os.PathLike], evidence: Path) -> list[str]:
     return found
 
 
-def _policy_summary(result) -> str:
-    counts = Counter(getattr(f, "status", "?") for f in getattr(result, "findings", []))
-    return "policy scan: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings")
+def _policy_summary(result, named: int = 5) -> str:
+    """Counts by status, then the checks that failed or could not run (the Fail step quotes this line)."""
+    findings = list(getattr(result, "findings", []))
+    counts = Counter(str(getattr(f, "status", "?")) for f in findings)
+    text = "policy scan: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings")
+    blocking = [f"{f.check.id} {f.status} on {f.resource.id}" for f in findings if str(f.status) in (FAIL, ERROR)]
+    if blocking:
+        more = f" and {len(blocking) - named} more" if len(blocking) > named else ""
+        text += "; " + "; ".join(blocking[:named]) + more
+    return text
 
 
 class GovernChecks:
