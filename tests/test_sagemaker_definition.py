@@ -99,7 +99,7 @@ def test_training_image_matches_the_local_xgboost(definition):
 def test_parameters(definition):
     parameters = {p["Name"]: (p["Type"], p["DefaultValue"]) for p in definition["Parameters"]}
     assert parameters["AucThreshold"] == ("Float", 0.75)
-    assert parameters["InputData"] == ("String", f"s3://{SETTINGS.bucket}/quickloan/data/")  
+    assert parameters["InputData"] == ("String", f"s3://{SETTINGS.bucket}/quickloan/data/")
     assert parameters["DecisionThreshold"] == ("Float", 0.2)
     assert parameters["SplitSeed"] == ("Integer", 42)
     defaults = train_step.DEFAULT_HYPERPARAMETERS

@@ -323,16 +323,6 @@ def _algorithm_mode(builder) -> None:
     object.__setattr__(builder, "_script_mode_env_vars", without_empty)
 
 
-def serving_problems(container: dict) -> list[str]:
-    """What in a registered inference container breaks the SageMaker XGBoost container's serving rules."""
-    problems = [f"{key} is empty (the container imports it as a module name)"
-                for key, value in (container.get("Environment") or {}).items()
-                if key.startswith("SAGEMAKER_") and value == ""]
-    if not container.get("ModelDataUrl"):
-        problems.append("no ModelDataUrl: the container has no model to load")
-    return problems
-
-
 def _gate_step(b: _Build, auc, verdict, register):
     """Register only when the AUC clears the gate and the verdict is PASS; else a Fail step that says why."""
     s, auc_threshold = b.s, b.parameters["auc_threshold"]

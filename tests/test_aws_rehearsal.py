@@ -1,0 +1,141 @@
+"""The AWS paths on day one, rehearsed in moto: the stack from its templates, the pipeline definition run as SageMaker
+would run it with the full shipped policies, the approved package, and the nightly scan with the nested stack's
+environment.
+
+Only what a user gives is set: the stack's defaults, its outputs as the pipeline settings, and the data uploaded
+under the default InputData prefix. moto stands in for AWS (see tests/stack_support.py for what it cannot do).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import boto3
+import pytest
+
+from tests.stack_support import (
+    MAIN_TEMPLATE,
+    SCAN_TEMPLATE,
+    create_stack,
+    kms_digest_signing,
+    outputs,
+    tls_requests,
+)
+
+pytestmark = pytest.mark.servers
+REGION = "us-east-1"
+# The resources the pipeline, the approval and the scan use; the rest is listed in Stack.skipped.
+MAIN_RESOURCES = {"ArtefactKey", "ArtefactKeyAlias", "SigningKey", "SigningKeyAlias", "AccessLogBucket",
+                  "AccessLogBucketPolicy", "ArtefactBucket", "ArtefactBucketPolicy", "ImageRepository",
+                  "ModelPackageGroup", "PipelineRole", "PipelineRolePolicy", "ModelApproverPolicy"}
+FEW_ROUNDS = {"NumRound": "60"}
+
+
+def clients(service: str):
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def stack(aws, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    tls_requests(monkeypatch)
+    kms_digest_signing(monkeypatch)
+    return create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, clients, only=MAIN_RESOURCES)
+
+
+def settings_from(stack):
+    """The pipeline settings a user copies from the stack outputs (the template's Metadata says which)."""
+    from pipeline.sagemaker.config import PipelineSettings
+
+    out = outputs(stack)
+    return PipelineSettings(region=REGION, role_arn=out["PipelineRoleArn"], bucket=out["ArtefactBucketName"],
+                            prefix=out["ArtefactPrefix"], kms_key_id=out["ArtefactKeyArn"],
+                            signing_key_id=out["SigningKeyArn"], image_uri=f"{out['ImageRepositoryUri']}:rehearsal",
+                            model_package_group=out["ModelPackageGroupName"], pipeline_name=out["PipelineName"])
+
+
+def upload_data(settings, synthetic_csv, **encryption) -> str:
+    """The user's data upload: gzipped, under the default InputData prefix, with the bucket's default encryption."""
+    key = f"{settings.prefix}/data/cs-training.csv.gz"
+    clients("s3").put_object(Bucket=settings.bucket, Key=key, Body=gzip.compress(synthetic_csv.read_bytes()),
+                             **encryption)
+    return f"s3://{settings.bucket}/{key}"
+
+
+def definition_for(settings) -> dict:
+    pytest.importorskip("sagemaker")
+    from pipeline.sagemaker.definition import pipeline_definition
+
+    return pipeline_definition(settings)
+
+
+def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synthetic_csv, tmp_path, monkeypatch):
+    from governance.approval import Trust, approve
+    from governance.policy.lambda_handler import handler
+    from pipeline.sagemaker.rehearse import REGISTER, rehearse
+    from pipeline.sagemaker.serving import serving_problems
+
+    settings = settings_from(stack)
+    upload_data(settings, synthetic_csv)
+    definition = definition_for(settings)
+    events: list[str] = []
+    result = rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal", on_event=events.append)
+    assert result.outcome == REGISTER, result.message
+    assert any("pipeline.steps.train" in s for s in result.substitutions), result.substitutions
+    assert [s["name"] for s in result.steps] == ["Process", "Train", "Evaluate", "Govern", "RegistrationGate",
+                                                 "Register"]
+
+    # The registered package, read back: pending approval, servable by the XGBoost container.
+    sagemaker = clients("sagemaker")
+    package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    container = package["InferenceSpecification"]["Containers"][0]
+    assert serving_problems(container, package["InferenceSpecification"]) == []
+    artefact = container["ModelDataUrl"]
+    assert artefact.endswith("/output/model.tar.gz")
+
+    # A named person approves; the name has characters SageMaker's metadata pattern refuses.
+    ledger = f"s3://{settings.bucket}/{settings.prefix}/ledger/"
+    approved = approve(result.model_package_arn, "Siobhán O'Brien", Trust(kms_key_id=settings.signing_key_id),
+                       ledger=ledger)
+    assert approved.ledger["seq"] >= 1
+    package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["approved_by"] == "Siobhán O-Brien"
+
+    # The nightly scan, with exactly the environment the nested stack gives the function.
+    nested = stack.resolve(stack.template["Resources"]["ScanSchedule"]["Properties"]["Parameters"])
+    scan_stack = create_stack(SCAN_TEMPLATE, "quickloan-ScanSchedule-1A2B3C4D5E6F", REGION, nested, clients,
+                              only={"ScanRole"})
+    environment = scan_stack.properties("ScanFunction")["Environment"]["Variables"]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    summary = handler({}, None)
+    assert summary["verdict"] == "pass", summary
+    latest = json.loads(clients("s3").get_object(
+        Bucket=settings.bucket, Key=f"{settings.prefix}/policy-scans/latest/policy.json")["Body"].read())
+    statuses = {(f["check"], f["resource"]): f["status"] for f in latest["findings"]}
+    ledger_records = [r for (check, r), s in statuses.items() if check == "RET-S3-003" and "/ledger/" in r]
+    assert ledger_records and all(statuses[("RET-S3-003", r)] == "PASS" for r in ledger_records)
+    assert statuses[("ART-001", artefact)] == "PASS" and statuses[("ART-005", artefact)] == "PASS"
+    assert statuses[("ACC-SM-003", result.model_package_arn)] == "PASS"
+    # The scan's own run is in the ledger, locked as the bucket's default says.
+    keys = [o["Key"] for o in clients("s3").list_objects_v2(
+        Bucket=settings.bucket, Prefix=f"{settings.prefix}/ledger/")["Contents"]]
+    assert len(keys) >= 2
+
+
+def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path):
+    from pipeline.sagemaker.rehearse import FAIL, rehearse
+
+    settings = settings_from(stack)
+    # Written with SSE-S3 (e.g. copied in before the bucket policy refused such uploads).
+    data = upload_data(settings, synthetic_csv, ServerSideEncryption="AES256")
+    result = rehearse(definition_for(settings), parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal")
+    assert result.outcome == FAIL and result.exit_code == 1
+    assert result.steps[-1]["name"] == "RegistrationRefused"
+    assert "governance verdict FAIL" in result.message
+    assert f"ENC-S3-003 FAIL on {data}" in result.message, result.message
+    assert not clients("sagemaker").list_model_packages(ModelPackageGroupName=settings.model_package_group)[
+        "ModelPackageSummaryList"]
