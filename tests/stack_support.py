@@ -243,6 +243,25 @@ class _Creator:
         self.stack.physical[logical] = p["RepositoryName"]
         self.stack.attributes[logical] = {"Arn": created["repositoryArn"], "RepositoryUri": created["repositoryUri"]}
 
+    def sqs_queue(self, logical: str, p: dict) -> None:
+        sqs = self.client("sqs")
+        attributes = {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in p.items()
+                      if key in ("MessageRetentionPeriod", "SqsManagedSseEnabled", "KmsMasterKeyId")}
+        url = sqs.create_queue(QueueName=f"{self.stack.name}-{logical}"[:80], Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.stack.physical[logical] = url
+        self.stack.attributes[logical] = {"Arn": arn, "QueueName": url.rsplit("/", 1)[-1]}
+
+    def logs_loggroup(self, logical: str, p: dict) -> None:
+        logs = self.client("logs")
+        options = {"kmsKeyId": p["KmsKeyId"]} if p.get("KmsKeyId") else {}
+        logs.create_log_group(logGroupName=p["LogGroupName"], **options)
+        if p.get("RetentionInDays"):
+            logs.put_retention_policy(logGroupName=p["LogGroupName"], retentionInDays=int(p["RetentionInDays"]))
+        self.stack.physical[logical] = p["LogGroupName"]
+        self.stack.attributes[logical] = {
+            "Arn": f"arn:aws:logs:{self.stack.region}:{ACCOUNT}:log-group:{p['LogGroupName']}:*"}
+
     def iam_role(self, logical: str, p: dict) -> None:
         iam = self.client("iam")
         name = f"{self.stack.name}-{logical}"[:64]
