@@ -121,6 +121,17 @@ class Stack:
         return self.resolve(self.template["Resources"][logical].get("Properties", {}))
 
 
+def offline_stack(template: dict, name: str, region: str = "eu-west-1", **parameters) -> Stack:
+    """The template resolvable as CloudFormation would, with made-up physical ids and ARNs (nothing created)."""
+    stack = Stack(template, name, region, parameters)
+    for logical, resource in template["Resources"].items():
+        service = resource["Type"].split("::")[1].lower()
+        stack.physical[logical] = f"{logical.lower()}-id"
+        stack.attributes[logical] = {"Arn": f"arn:aws:{service}:{region}:{ACCOUNT}:{logical.lower()}"
+                                     if service != "kms" else f"arn:aws:kms:{region}:{ACCOUNT}:key/{logical.lower()}"}
+    return stack
+
+
 def _dependencies(resource: dict) -> set[str]:
     text = json.dumps(resource)
     names = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', text))

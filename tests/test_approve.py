@@ -325,3 +325,14 @@ def test_approving_into_a_signed_ledger_without_its_key_is_refused(governed, wor
     assert "LEDGER_SIGNED" in capsys.readouterr().err
     assert ledger.read_bytes() == before
     assert package(work).approval_status == "PendingManualApproval"
+
+
+def test_approver_names_fit_the_sagemaker_metadata_pattern():
+    """Defect: `approve --by "O'Brien"` (or "Doe, Jane") broke CustomerMetadataProperties' value pattern after the
+    ledger already said approved."""
+    from governance.sagemaker_registry import METADATA_VALUE_MAX, metadata_value, metadata_value_allowed
+
+    for name in ("O'Brien", "Doe, Jane", "Zoë (risk) <zoe@example.com>", "x" * 300):
+        value = metadata_value(name)
+        assert value and all(metadata_value_allowed(c) for c in value) and len(value) <= METADATA_VALUE_MAX
+    assert metadata_value("J. Doe") == "J. Doe"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 _KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
 _KMS_REFERENCE = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/_-]+|alias/[\w/_-]+)$")
@@ -39,14 +40,24 @@ def deployment_parameters(
     kms_key_arns: Iterable[str] = (),
     account_ids: Iterable[str] = (),
     signing_keys: Iterable[str] = (),
-) -> dict[str, list[str]]:
-    """Policy parameter overrides for a deployment: only the ones given, each a list, order kept, no repeats."""
-    parameters: dict[str, list[str]] = {}
+    object_lock_mode: str | None = None,
+    retention_days: int | None = None,
+) -> dict[str, Any]:
+    """Policy parameter overrides for a deployment: only the ones given; lists keep their order, without repeats.
+
+    ``object_lock_mode`` and ``retention_days`` are the bucket's Object Lock default, so the retention checks
+    expect what the stack actually set.
+    """
+    parameters: dict[str, Any] = {}
     for name, values in (("allowed_kms_keys", kms_key_arns), ("trusted_accounts", account_ids),
                          ("trusted_signer_keys", signing_keys)):
         kept = list(dict.fromkeys(str(v) for v in values if v))
         if kept:
             parameters[name] = kept
+    if object_lock_mode:
+        parameters["object_lock_mode"] = object_lock_mode
+    if retention_days:
+        parameters["artefact_retention_days"] = int(retention_days)
     return parameters
 
 
