@@ -53,7 +53,7 @@ def test_zip_bundles_boto3_and_imports_in_a_clean_venv(unpacked, tmp_path):
 
 
 def test_zip_is_reproducible(unpacked, tmp_path):
-    zipped, folder = unpacked
+    _, folder = unpacked
     again = tmp_path / "again.zip"
     lambda_zip.write_zip(folder, again)
     first = tmp_path / "first.zip"
