@@ -22,6 +22,7 @@ oversight, EU AI Act Art. 14)::
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ from governance.verdict import EVIDENCE_REPORTS, PASS, REQUIRED_CHECKS, VERDICT_
 LOCAL_PREFIX = "local:model-package/"
 META_APPROVED_BY = "approved_by"
 META_APPROVED_AT = "approved_at"
+# A package in one of these statuses has been decided by a person; the gate never decides it again.
+DECIDED = ("Approved", "Rejected")
 
 
 @dataclass
@@ -232,26 +235,65 @@ def _copy_s3_folder(uri: str, target: Path) -> None:
         storage.write_bytes_atomic(path, storage.read_bytes(f"s3://{location.bucket}/{key}"))
 
 
-def ledger_location(candidate: Candidate, requested: str | None, fallback: str | None = None) -> str:
+def ledger_location(candidate: Candidate, requested: str | None,
+                    fallback: str | Callable[[], str | None] | None = None) -> str:
     """Where the decision is recorded: ``requested``, else the local evidence folder's ledger, else ``fallback``
-    (for SageMaker packages, the deployment's ``s3://BUCKET/PREFIX/ledger/``)."""
+    (for SageMaker packages, the deployment's ``s3://BUCKET/PREFIX/ledger/``; a callable is asked only then)."""
     if requested:
         return requested
     evidence = candidate.metadata.get("evidence_uri")
     if evidence and not storage.is_s3_uri(evidence):
         return str(Path(evidence) / "ledger.jsonl")
+    if callable(fallback):
+        fallback = fallback()
     if fallback:
         return fallback
     raise InputError("NO_LEDGER", "where should the approval be recorded? give --ledger (a ledger file or "
                                   "s3://bucket/prefix/ledger/), or set the pipeline settings' bucket")
 
 
-def _record(location: str, signer, by: str, candidate: Candidate, sha256: str | None, details: dict) -> dict:
+def _record(location: str, signer, by: str, subject: str, sha256: str | None, details: dict) -> dict:
     from governance.ledger import Ledger
 
     digests = {"model.tar.gz": sha256} if sha256 else {}
-    return Ledger(location, signer).append("approve", actor=by, subject=candidate.arn, digests=digests,
-                                           details=details)
+    return Ledger(location, signer).append("approve", actor=by, subject=subject, digests=digests, details=details)
+
+
+def _record_refusal(location: str | None, signer, by: str, subject: str, sha256: str | None,
+                    refusal: GovernanceError, details: dict) -> None:
+    """Append a refusal to the ledger; if it cannot be written, the refusal's message says so (it still refuses)."""
+    if location is None:
+        return
+    details = {"outcome": "refused", "reason": refusal.reason, "message": refusal.message[:500], **details}
+    try:
+        _record(location, signer, by, subject, sha256, details)
+    except GovernanceError as err:
+        refusal.message += f" (the refusal could not be recorded in {location}: {err.message})"
+
+
+def _verify(candidate: Candidate, sha256: str | None, trust: Trust, signature: str | None, governance: str | None,
+            checks: dict[str, str], progress) -> None:
+    """Steps 1–3 of the gate, filling ``checks``; raises on the first that does not hold."""
+    if candidate.approval_status in DECIDED:
+        raise CheckFailed("ALREADY_DECIDED", f"{candidate.arn} is already {candidate.approval_status}; a decided "
+                                             "package is not decided again (register a new version)")
+    if not sha256:
+        raise CheckFailed("NO_ARTEFACT_DIGEST", f"{candidate.arn}: the package records no artefact_sha256")
+    from governance.integrity import verify_artefact
+
+    progress(f"verifying {candidate.artefact_uri}")
+    verified = verify_artefact(candidate.artefact_uri, signature or candidate.metadata.get("signature_uri"),
+                               **trust.verify_arguments())
+    if verified.sha256 != sha256:
+        raise CheckFailed("DIGEST_MISMATCH", f"{candidate.artefact_uri} hashes to {str(verified.sha256)[:16]}…, "
+                                             f"the package registered {sha256[:16]}…")
+    checks["integrity"] = verified.message or "verified"
+    verifier = trust.verifier(verified.key_hint)
+    progress("checking the governance verdict")
+    verdict = check_verdict(candidate, sha256, verifier, governance)
+    checks["governance"] = f"verdict PASS ({verdict.get('summary', '')})"
+    progress("checking the evidence")
+    checks["evidence"] = check_evidence(candidate, verdict, verifier)
 
 
 def approve(
@@ -265,56 +307,48 @@ def approve(
     governance: str | None = None,
     ledger: str | None = None,
     ledger_signer=None,
-    default_ledger: str | None = None,
+    default_ledger: str | Callable[[], str | None] | None = None,
     progress=lambda message: None,
 ) -> ApprovalResult:
-    """Verify, check the verdict and the evidence, record, approve. Raises ``CheckFailed`` when it refuses."""
+    """Verify, check the verdict and the evidence, record, approve.
+
+    Every refusal — a check that does not hold, a malformed verdict, an unreachable store, a package already decided
+    — raises its :class:`~governance.errors.GovernanceError` after being appended to the ledger (once the ledger's
+    location is known: ``ledger``, or the one the package leads to).
+    """
     by = by.strip()
     if len(by) < 2:
         raise InputError("BAD_APPROVER", "--by must name the person who approves (at least two characters)")
     if not (trust.key or trust.kms_key_id or trust.trusted):
         raise InputError("NO_TRUST", "give what to trust: --key PUB, --kms-key-id ID or --trusted FILE")
-    candidate = find_candidate(target, registry)
+    try:
+        candidate = find_candidate(target, registry)
+    except GovernanceError as refusal:
+        _record_refusal(ledger, ledger_signer, by, target, None, refusal, {})
+        raise
     location = ledger_location(candidate, ledger, default_ledger)
     checks: dict[str, str] = {}
     sha256 = candidate.metadata.get("artefact_sha256")
     try:
-        if not sha256:
-            raise CheckFailed("NO_ARTEFACT_DIGEST", f"{candidate.arn}: the package records no artefact_sha256")
-        from governance.integrity import verify_artefact
-
-        progress(f"verifying {candidate.artefact_uri}")
-        verified = verify_artefact(candidate.artefact_uri, signature or candidate.metadata.get("signature_uri"),
-                                   **trust.verify_arguments())
-        if verified.sha256 != sha256:
-            raise CheckFailed("DIGEST_MISMATCH", f"{candidate.artefact_uri} hashes to {str(verified.sha256)[:16]}…, "
-                                                 f"the package registered {sha256[:16]}…")
-        checks["integrity"] = verified.message or "verified"
-        verifier = trust.verifier(verified.key_hint)
-        progress("checking the governance verdict")
-        verdict = check_verdict(candidate, sha256, verifier, governance)
-        checks["governance"] = f"verdict PASS ({verdict.get('summary', '')})"
-        progress("checking the evidence")
-        checks["evidence"] = check_evidence(candidate, verdict, verifier)
-    except CheckFailed as refusal:
-        details = {"outcome": "refused", "reason": refusal.reason, "message": refusal.message[:500],
-                   "checks": checks, "status_before": candidate.approval_status}
-        try:
-            _record(location, ledger_signer, by, candidate, sha256, details)
-        except GovernanceError as err:
-            refusal.message += f" (the refusal could not be recorded in {location}: {err.message})"
+        _verify(candidate, sha256, trust, signature, governance, checks, progress)
+    except GovernanceError as refusal:
+        _record_refusal(location, ledger_signer, by, candidate.arn, sha256, refusal,
+                        {"checks": checks, "status_before": candidate.approval_status})
         raise
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     details = {"outcome": "approved", "reason": reason, "checks": checks, "status_before": candidate.approval_status,
                "approved_at": now}
-    record = _record(location, ledger_signer, by, candidate, sha256, details)
+    record = _record(location, ledger_signer, by, candidate.arn, sha256, details)
     description = f"Approved by {by} at {now} after governance checks passed" + (f": {reason}" if reason else "")
     metadata = {META_APPROVED_BY: by, META_APPROVED_AT: now}
     try:
         _set_approved(candidate, description, metadata)
     except GovernanceError as err:
-        _record(location, ledger_signer, by, candidate, sha256,
-                {"outcome": "not-applied", "reason": err.reason, "message": err.message[:500]})
+        try:
+            _record(location, ledger_signer, by, candidate.arn, sha256,
+                    {"outcome": "not-applied", "reason": err.reason, "message": err.message[:500]})
+        except GovernanceError as unrecorded:
+            err.message += f" (could not be recorded in {location}: {unrecorded.message})"
         raise
     return ApprovalResult(candidate.arn, by, now, {"uri": candidate.artefact_uri, "sha256": sha256},
                           candidate.approval_status, checks,
@@ -325,13 +359,14 @@ def _set_approved(candidate: Candidate, description: str, metadata: dict[str, st
     if candidate.kind == "sagemaker":
         from governance.sagemaker_registry import set_approval
 
-        set_approval(candidate.source, "Approved", description=description, metadata=metadata)
+        set_approval(candidate.source, "Approved", description=description, metadata=metadata,
+                     expected_status=candidate.approval_status)
         return
     from governance.registry import LocalRegistry
 
     LocalRegistry(candidate.registry_path).update(
         candidate.source, approval_status="Approved", approved_by=metadata[META_APPROVED_BY],
-        approval_description=description, customer_metadata=metadata,
+        approval_description=description, customer_metadata=metadata, expected_status=candidate.approval_status,
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from governance.errors import Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError
 
 APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 # CustomerMetadataProperties keys shared with the SageMaker registry.
@@ -174,26 +174,31 @@ class LocalRegistry:
         approved_by: str | None = None,
         approval_description: str | None = None,
         customer_metadata: dict[str, str] | None = None,
+        expected_status: str | None = None,
     ) -> ModelPackage:
+        """Change one package, merged onto its row as it is now (read and written in one transaction), so a
+        decision recorded since ``package`` was read is never undone. With ``expected_status`` the change is a
+        compare-and-set: refused (``STATUS_CHANGED``) unless the package still has that status."""
         if approval_status is not None and approval_status not in APPROVAL_STATUSES:
             raise InputError("BAD_STATUS", f"approval status must be one of {APPROVAL_STATUSES}")
-        meta = {**package.customer_metadata, **(customer_metadata or {})}
-        with self._connect() as db:
+        key = (package.group_name, package.version)
+        with self._connect() as db:  # IMMEDIATE: the write lock is taken before the read
+            row = db.execute("SELECT * FROM model_package WHERE group_name = ? AND version = ?", key).fetchone()
+            if row is None:
+                raise InputError("NOT_FOUND", f"{self.path}: no model package {package.arn}")
+            current = _package(row)
+            if expected_status is not None and current.approval_status != expected_status:
+                raise CheckFailed("STATUS_CHANGED", f"{package.arn} is {current.approval_status} now, not "
+                                                    f"{expected_status}: it was decided in the meantime")
+            meta = {**current.customer_metadata, **(customer_metadata or {})}
             db.execute(
                 "UPDATE model_package SET approval_status = ?, approved_by = COALESCE(?, approved_by), "
                 "approval_description = COALESCE(?, approval_description), customer_metadata = ?, updated_at = ? "
                 "WHERE group_name = ? AND version = ?",
-                (
-                    approval_status or package.approval_status,
-                    approved_by,
-                    approval_description,
-                    json.dumps(meta, sort_keys=True),
-                    _now(),
-                    package.group_name,
-                    package.version,
-                ),
+                (approval_status or current.approval_status, approved_by, approval_description,
+                 json.dumps(meta, sort_keys=True), _now(), *key),
             )
-        return self.get(package.group_name, package.version)
+        return self.get(*key)
 
 
 def _package(row: sqlite3.Row) -> ModelPackage:

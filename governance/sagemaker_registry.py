@@ -4,7 +4,7 @@ Plain boto3 (no SageMaker SDK import), so ``governance approve`` stays fast::
 
     package = describe_package("arn:aws:sagemaker:eu-west-1:123456789012:model-package/quickloan-credit-default/3")
     package.artefact_uri, package.customer_metadata["artefact_sha256"]
-    set_approval(package, "Approved", approved_by="J. Doe", description="...")
+    set_approval(package, "Approved", description="Approved by J. Doe", expected_status="PendingManualApproval")
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from governance.errors import InputError
+from governance.errors import CheckFailed, InputError
 from governance.storage import aws_error
 
 PACKAGE_ARN = re.compile(
@@ -109,6 +109,7 @@ def set_approval(
     description: str,
     metadata: dict[str, str] | None = None,
     client=None,
+    expected_status: str | None = None,
 ) -> SageMakerPackage:
     """UpdateModelPackage: the new status, a description, and metadata merged into the existing properties.
 
@@ -117,7 +118,13 @@ def set_approval(
     from botocore.exceptions import BotoCoreError, ClientError
 
     client = client or sagemaker_client(_region(package.arn))
-    merged = {**package.customer_metadata, **{key: metadata_value(value) for key, value in (metadata or {}).items()}}
+    # UpdateModelPackage has no condition: read the package as it is now, refuse if it was decided since
+    # ``package`` was read, and merge onto its current metadata (the window left is one request long).
+    current = describe_package(package.arn, client)
+    if expected_status is not None and current.approval_status != expected_status:
+        raise CheckFailed("STATUS_CHANGED", f"{package.arn} is {current.approval_status} now, not {expected_status}: "
+                                            "it was decided in the meantime")
+    merged = {**current.customer_metadata, **{key: metadata_value(value) for key, value in (metadata or {}).items()}}
     try:
         client.update_model_package(
             ModelPackageArn=package.arn,

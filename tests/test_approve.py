@@ -174,6 +174,44 @@ def test_refuses_a_package_without_a_verdict(governed, work, capsys):
     assert outcome["reason"] == "NO_GOVERNANCE_VERDICT"
 
 
+def test_a_malformed_verdict_is_refused_and_recorded(governed, work, capsys):
+    (work / "governance.json").write_text("{not json")
+    assert approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
+    assert "MALFORMED_VERDICT" in capsys.readouterr().err
+    assert_not_approved_and_recorded(work, "Jane Doe", "MALFORMED_VERDICT")
+
+
+def test_an_unreachable_store_is_refused_and_recorded(governed, work, capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: the verdict cannot be read
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    code = approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key),
+                   "--governance", "s3://unreachable/governance.json")
+    assert code == 3 and "ENDPOINT_UNREACHABLE" in capsys.readouterr().err
+    assert_not_approved_and_recorded(work, "Jane Doe", "ENDPOINT_UNREACHABLE")
+
+
+def test_a_decided_package_is_not_decided_again(governed, work, capsys):
+    model = str(work / "model" / "model.tar.gz")
+    assert approve(model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 0
+    capsys.readouterr()
+    first = package(work)
+    outcome = refused(capsys, model, "--by", "John Roe", "--key", str(governed.public_key), "--reason", "again")
+    assert outcome["reason"] == "ALREADY_DECIDED"
+    again = package(work)
+    assert (again.approval_status, again.approved_by, again.approval_description) == \
+        ("Approved", "Jane Doe", first.approval_description)
+    last = ledger_records(work / "evidence" / "ledger.jsonl")[-1]
+    assert (last["actor"], last["details"]["outcome"], last["details"]["reason"]) == \
+        ("John Roe", "refused", "ALREADY_DECIDED")
+    registry = LocalRegistry(work / "registry.db")
+    rejected = registry.register("other", "m.tar.gz", "0" * 64, {}, approval_status="Rejected")
+    outcome = refused(capsys, rejected.arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
+                      "--key", str(governed.public_key), "--ledger", str(work / "other-ledger.jsonl"))
+    assert outcome["reason"] == "ALREADY_DECIDED" and registry.get("other").approval_status == "Rejected"
+
+
 def test_bad_calls(governed, work, capsys):
     model = str(work / "model" / "model.tar.gz")
     with pytest.raises(SystemExit) as caught:
@@ -336,3 +374,26 @@ def test_approver_names_fit_the_sagemaker_metadata_pattern():
         value = metadata_value(name)
         assert value and all(metadata_value_allowed(c) for c in value) and len(value) <= METADATA_VALUE_MAX
     assert metadata_value("J. Doe") == "J. Doe"
+
+
+def test_a_sagemaker_approval_never_overrides_a_decision_taken_since_the_package_was_read(aws):
+    from governance.errors import CheckFailed
+    from governance.sagemaker_registry import describe_package, set_approval
+
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+    sagemaker.create_model_package_group(ModelPackageGroupName="quickloan")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName="quickloan", ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"artefact_sha256": "0" * 64},
+        InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1",
+                                                "ModelDataUrl": "s3://b/model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+    )["ModelPackageArn"]
+    stale = describe_package(arn)
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected",
+                                   ApprovalDescription="Rejected by A. Officer")
+    with pytest.raises(CheckFailed) as caught:
+        set_approval(stale, "Approved", description="Approved by J. Doe", metadata={"approved_by": "J. Doe"},
+                     expected_status=stale.approval_status)
+    assert caught.value.reason == "STATUS_CHANGED"
+    assert describe_package(arn).approval_status == "Rejected"

@@ -53,3 +53,21 @@ def test_registry_versions_and_updates(tmp_path):
         registry.update(first, approval_status="Maybe")
     with pytest.raises(InputError):
         registry.get("g", 9)
+
+
+def test_an_update_never_undoes_a_decision_made_since_the_package_was_read(tmp_path):
+    from governance.errors import CheckFailed
+
+    registry = LocalRegistry(tmp_path / "registry.db")
+    stale = registry.register("g", "m.tar.gz", "0" * 64, {"auc": 0.8})
+    registry.update(registry.get("g"), approval_status="Approved", approved_by="A. Officer")
+    # A metadata change from a copy read before the approval keeps the approval and the approver's metadata.
+    registry.update(registry.get("g"), customer_metadata={"approved_by": "A. Officer"})
+    updated = registry.update(stale, customer_metadata={"audit_pack_uri": "pack.pdf"})
+    assert (updated.approval_status, updated.approved_by) == ("Approved", "A. Officer")
+    assert updated.customer_metadata["approved_by"] == "A. Officer"
+    assert updated.customer_metadata["audit_pack_uri"] == "pack.pdf"
+    # A status change conditioned on what was read is refused once the package was decided in between.
+    with pytest.raises(CheckFailed) as caught:
+        registry.update(stale, approval_status="Rejected", expected_status="PendingManualApproval")
+    assert caught.value.reason == "STATUS_CHANGED" and registry.get("g").approval_status == "Approved"

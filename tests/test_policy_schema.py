@@ -105,6 +105,8 @@ def test_parameters_are_overridden_by_name_and_type_checked(tmp_path):
         pytest.param(GOOD_CHECK.replace("      eq: {path: versioning.status, value: Enabled}",
                                         "      every: {path: lifecycle.rules, where: {eq: {path: prefixx, value: a}}}"),
                      11, "unknown evidence path 'prefixx' for the items of this list", id="bad-path-in-where"),
+        pytest.param(GOOD_CHECK.replace("    severity: low\n", "    severity: low\n    decided_by: policy.engin\n"),
+                     10, "unknown evidence path 'policy.engin'", id="bad-decided-by-path"),
     ],
 )
 def test_bad_policy_is_an_input_error_with_file_and_line(tmp_path, text, line, words):

@@ -203,3 +203,84 @@ def test_layering_and_lazy_imports():
             "print(sorted(m for m in ('reports', 'sagemaker') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _failing_case(check: str, governed, tmp_path) -> dict:
+    """govern() arguments under which ``check`` ends FAIL or ERROR (the other checks skipped where they can be)."""
+    run = governed.run
+    others = lambda *keep: tuple(c for c in CHECKS if c not in keep)  # noqa: E731
+    case = {"model": run.model_path, "validation": run.validation_path, "skip": others(check)}
+    if check == "integrity":
+        case["model"] = unsafe_copy(run.model_path, tmp_path / "model.tar.gz")  # FAIL UNSAFE_ARCHIVE
+    elif check == "lineage":
+        case["run"] = None  # no pipeline run to record: ERROR
+    elif check in ("fairness", "explain"):
+        bad = tmp_path / "validation.csv"
+        bad.write_text("not,a,credit,split\n")
+        case["validation"] = bad
+    elif check == "policy":
+        folder = tmp_path / "policies"
+        folder.mkdir()
+        (folder / "broken.yaml").write_text("kind: policy\nname: broken\nchecks: [{id: X, assert: {nope: 1}}]\n")
+        case["policies_dir"] = folder
+    elif check == "evidence":
+        (tmp_path / "evidence").mkdir()
+        (tmp_path / "evidence" / "link.json").symlink_to(run.evaluation_path)  # evidence must be regular files
+    elif check == "audit_pack":
+        case["skip"] = others("evidence", check)  # no key_path with a local key: the pack cannot be signed
+    return case
+
+
+@pytest.mark.parametrize("check", [c for c in CHECKS])
+def test_a_failed_or_errored_check_is_in_the_ledger(governed, tmp_path, check):
+    case = _failing_case(check, governed, tmp_path)
+    verdict = govern(case["model"], case["validation"], governed.run.evaluation_path, tmp_path / "evidence",
+                     load_signer(governed.key), out_dir=tmp_path, run=case.get("run"), skip=case["skip"],
+                     policies_dir=case.get("policies_dir"))
+    outcome = next(c for c in verdict.checks if c.name == check)
+    assert outcome.status in (FAIL, "ERROR"), outcome
+    records = [json.loads(line) for line in (tmp_path / "evidence" / "ledger.jsonl").read_text().splitlines()]
+    recorded = [r["details"] for r in records if r["details"].get("check") == check]
+    assert recorded == [{"check": check, "status": outcome.status, "reason": outcome.reason,
+                         "message": outcome.message[:500]}]
+
+
+def _envelopes(path: Path) -> list[dict]:
+    """The DSSE envelopes in one signature file: a bare envelope, or the one inside a Sigstore bundle."""
+    document = json.loads(path.read_text())
+    if "dsseEnvelope" in document:
+        return [document["dsseEnvelope"]]
+    if "payloadType" in document:
+        return [document]
+    return [value for value in document.values() if isinstance(value, dict) and "payloadType" in value]
+
+
+def test_every_envelope_names_its_key_for_a_keyid_matching_verifier(governed):
+    """securesystemslib only tries the keys whose keyid a signature names: every envelope must carry the hint."""
+    from cryptography.hazmat.primitives import serialization
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+
+    from governance.signing.signer import key_hint
+
+    pem = governed.public_key.read_bytes()
+    key = SSlibKey.from_crypto(serialization.load_pem_public_key(pem), keyid=key_hint(pem),
+                               scheme="ecdsa-sha2-nistp256")
+    work = governed.workdir
+    files = {
+        "artefact (OpenSSF Model Signing bundle)": work / "model" / "model.tar.gz.sig",
+        "manifest": work / "model" / "model.tar.gz.manifest.sig",
+        "verdict": work / "governance.json.sig",
+        "evidence index": work / "evidence" / "index.json.sig",
+        "audit pack": work / "audit-pack.pdf.sig",
+        "ledger head": work / "evidence" / "ledger.jsonl.head",
+        **{f"provenance {p.name}": p for p in sorted((work / "evidence").rglob("*.intoto.json"))},
+    }
+    assert any(name.startswith("provenance") for name in files)
+    for name, path in files.items():
+        envelopes = _envelopes(path)
+        assert envelopes, f"{name}: no DSSE envelope in {path}"
+        for envelope in envelopes:
+            assert {s["keyid"] for s in envelope["signatures"]} == {key.keyid}, name
+            accepted = Envelope.from_dict(envelope).verify([key], 1)
+            assert set(accepted) == {key.keyid}, name

@@ -48,6 +48,13 @@ def allow_account(bucket: str, account: str) -> dict:
             "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
 
 
+def key_policy(*statements: dict) -> dict:
+    """A key policy: the account's own administrators (the default statement), then ``statements``."""
+    own = {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+           "Action": "kms:*", "Resource": "*"}
+    return {"Version": "2012-10-17", "Statement": [own, *statements]}
+
+
 def put_policy(s3, bucket: str, *statements: dict) -> None:
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
 
@@ -78,6 +85,12 @@ def build_scenario(tmp: Path, raw_csv: Path) -> dict:
     kms.create_alias(AliasName="alias/models", TargetKeyId=good_key)
     stale_key = kms.create_key(Description="no rotation")["KeyMetadata"]["Arn"]
     doomed_key = kms.create_key(Description="pending deletion")["KeyMetadata"]["Arn"]
+    # Key policies: the stale key also lets in an untrusted account, the doomed one lets in everyone.
+    kms.put_key_policy(KeyId=stale_key, PolicyName="default", Policy=json.dumps(key_policy(
+        {"Sid": "Foreign", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+         "Action": "kms:Decrypt", "Resource": "*"})))
+    kms.put_key_policy(KeyId=doomed_key, PolicyName="default", Policy=json.dumps(key_policy(
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})))
 
     # Compliant configuration; its objects are unreadable over plain HTTP because of its own TLS policy.
     s3.create_bucket(Bucket="gov-good-models", ObjectLockEnabledForBucket=True)
@@ -206,14 +219,16 @@ def test_bucket_configuration_golden_verdicts(scenario):
     got = verdicts(scenario["result"])
     expected = {
         "s3://gov-good-models": {
-            "ENC-S3-001": "PASS", "ENC-S3-002": "PASS", "ACC-S3-001": "PASS", "ACC-S3-002": "PASS",
-            "ACC-S3-003": "PASS", "ACC-S3-004": "PASS", "ACC-S3-005": "PASS", "RET-S3-001": "PASS",
-            "RET-S3-002": "PASS", "RET-S3-004": "PASS", "RET-S3-005": "PASS"},
+            "ENC-S3-001": "PASS", "ENC-S3-002": "PASS", "ENC-S3-004": "PASS", "ACC-S3-001": "PASS",
+            "ACC-S3-002": "PASS", "ACC-S3-003": "PASS", "ACC-S3-004": "PASS", "ACC-S3-005": "PASS",
+            "RET-S3-001": "PASS", "RET-S3-002": "PASS", "RET-S3-004": "PASS", "RET-S3-005": "PASS"},
         "s3://gov-bad": {
             "ENC-S3-001": "FAIL", "ENC-S3-002": "FAIL", "ACC-S3-001": "FAIL", "ACC-S3-002": "FAIL",
             "ACC-S3-003": "FAIL", "ACC-S3-004": "FAIL", "ACC-S3-005": "FAIL", "RET-S3-001": "FAIL",
             "RET-S3-002": "FAIL", "RET-S3-004": "FAIL", "RET-S3-005": "FAIL"},
-        "s3://gov-dsse": {"ENC-S3-001": "PASS", "ENC-S3-002": "PASS", "RET-S3-005": "N/A"},
+        "s3://gov-dsse": {"ENC-S3-001": "PASS", "ENC-S3-002": "PASS", "RET-S3-005": "N/A",
+                          "ENC-S3-004": "N/A"},  # DSSE-KMS has no Bucket Keys
+        "s3://gov-registry": {"ENC-S3-004": "FAIL"},  # SSE-KMS without a Bucket Key
         "s3://gov-aws-key": {"ENC-S3-001": "FAIL", "ENC-S3-002": "FAIL"},
     }
     for bucket, checks in expected.items():
@@ -245,9 +260,9 @@ def test_kms_and_sagemaker_golden_verdicts(scenario):
     keys, jobs, models = scenario["keys"], scenario["jobs"], scenario["models"]
     good_package, unsigned_package = scenario["packages"]
     expected = {
-        keys["good"]: {"ENC-KMS-001": "PASS", "ENC-KMS-002": "PASS"},
-        keys["stale"]: {"ENC-KMS-001": "FAIL", "ENC-KMS-002": "PASS"},
-        keys["doomed"]: {"ENC-KMS-002": "FAIL"},
+        keys["good"]: {"ENC-KMS-001": "PASS", "ENC-KMS-002": "PASS", "ACC-KMS-001": "PASS", "ACC-KMS-002": "PASS"},
+        keys["stale"]: {"ENC-KMS-001": "FAIL", "ENC-KMS-002": "PASS", "ACC-KMS-001": "PASS", "ACC-KMS-002": "FAIL"},
+        keys["doomed"]: {"ENC-KMS-002": "FAIL", "ACC-KMS-001": "FAIL", "ACC-KMS-002": "FAIL"},
         jobs["good"]: {"ENC-SM-001": "PASS", "ENC-SM-002": "PASS", "ACC-SM-001": "PASS"},
         jobs["bad"]: {"ENC-SM-001": "FAIL", "ENC-SM-002": "FAIL", "ACC-SM-001": "FAIL"},
         jobs["single"]: {"ENC-SM-002": "N/A"},

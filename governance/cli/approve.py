@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from governance.errors import EXIT_OK, CheckFailed, InputError
+from governance.errors import EXIT_OK, GovernanceError, InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,10 +62,10 @@ def approve_command(args: argparse.Namespace) -> int:
             result = approve(
                 args.target, args.by, trust, reason=args.reason, registry=args.registry, signature=args.signature,
                 governance=args.governance, ledger=args.ledger, ledger_signer=ledger_signer,
-                default_ledger=None if args.ledger else _settings_ledger(),
+                default_ledger=_settings_ledger,
                 progress=lambda message: status.update(message),
             )
-    except CheckFailed as refusal:
+    except GovernanceError as refusal:  # every refusal, not only a failed check
         if args.json:
             print_json({"approved": False, "target": args.target, "by": args.by, **refusal.to_dict()})
         raise

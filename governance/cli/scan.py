@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "model package / training job / model ARNs) against the policies. Exit 0 pass, "
                     "1 a check failed, 2 bad call or policy, 3 some evidence could not be read.",
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET")
+    parser.add_argument("--discover", action="store_true",
+                        help="also scan every S3 bucket of the account and every KMS key of the region")
     parser.add_argument("--policies", metavar="DIR", help="policy folder or file (default: the shipped policies)")
     parser.add_argument("--format", choices=FORMATS, default="json", help="output format (default json)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the result here (local or s3://) "
@@ -62,9 +64,14 @@ def parse_parameters(items: list[str]) -> dict:
 def scan_command(args: argparse.Namespace) -> int:
     from governance.cli.console import stderr
     from governance.policy import ScanState, load_policies, scan
+    from governance.policy.targets import DISCOVER_TARGET
 
     if args.workers < 1:
         raise InputError("BAD_PARAMETER", "--workers must be at least 1")
+    if not args.targets and not args.discover:
+        raise InputError("BAD_CALL", "scan: give at least one TARGET, or --discover")
+    if args.discover:
+        args.targets = [*args.targets, DISCOVER_TARGET]
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:

@@ -25,7 +25,7 @@ from governance.policy.findings import Finding, ScanResult, Status, explain
 from governance.policy.operators import EvidenceView
 from governance.policy.schema import Check, PolicyBundle, SourcedWaiver, load_policies
 from governance.policy.state import ScanState
-from governance.policy.targets import DiscoveryError, discover
+from governance.policy.targets import DISCOVER_TARGET, DiscoveryError, discover, expand_account
 
 DEFAULT_WORKERS = 16
 # progress(stage, done, total): stage is "listing" or "collecting"; total grows as listings arrive.
@@ -89,13 +89,21 @@ def scan(
             state.record(ref, collected)
         return ref, collected
 
-    def list_target(target: str) -> list[ResourceRef]:
+    def list_target(target: str) -> tuple[list[str], list[ResourceRef]]:
+        """``(more targets to list, resources)``; ``--discover`` turns into a target per bucket."""
         calls: list[str] = []
-        refs = list(discover(target, ctx, wanted, artefact_patterns=bundle.artefact_patterns, listing_calls=calls,
-                             on_error=lambda failure: _append(failures, failure, lock)))
+
+        def on_error(failure: DiscoveryError) -> None:
+            _append(failures, failure, lock)
+
+        if target == DISCOVER_TARGET:
+            more, refs = expand_account(ctx, wanted, calls, on_error)
+        else:
+            more, refs = [], list(discover(target, ctx, wanted, artefact_patterns=bundle.artefact_patterns,
+                                           listing_calls=calls, on_error=on_error))
         with lock:
             listing_calls.extend(calls)
-        return refs
+        return more, refs
 
     # Finished tasks report through a queue (waiting on every pending future each time would be quadratic).
     finished: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
@@ -117,15 +125,19 @@ def scan(
 
         for target in targets:
             submit("listing", list_target, target)
-        listed = 0
+        listed, to_list = 0, len(targets)
         try:
             while outstanding:
                 stage, future = finished.get()
                 outstanding -= 1
                 if stage == "listing":
                     listed += 1
-                    enqueue(future.result())  # InputError for a bad target propagates here
-                    report("listing", listed, len(targets))
+                    more, refs = future.result()  # InputError for a bad target propagates here
+                    for target in more:
+                        to_list += 1
+                        submit("listing", list_target, target)
+                    enqueue(refs)
+                    report("listing", listed, to_list)
                 else:
                     ref, collected = future.result()
                     evidence[ref.key] = (ref, collected)
@@ -236,6 +248,16 @@ def evaluate(
     """One check on one resource's evidence."""
     view = EvidenceView(evidence.data, evidence.errors)
     finding = Finding(check, ref, Status.PASS, "", {}, evidence.sha256, list(evidence.calls))
+    finding = _decide(check, view, finding, waivers, ignore_waivers, today)
+    if check.decided_by:
+        engine = view.get(check.decided_by)
+        finding.engine = engine.value if engine.present else None
+        finding.message += f" [policy analysed by: {finding.engine or 'no engine: the policy could not be read'}]"
+    return finding
+
+
+def _decide(check: Check, view: EvidenceView, finding: Finding, waivers: Sequence[SourcedWaiver],
+            ignore_waivers: bool, today: date | None) -> Finding:
     if check.when is not None:
         applies = check.when.evaluate(view)
         if applies.value is not True:

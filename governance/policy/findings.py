@@ -43,6 +43,7 @@ class Finding:
     evidence_sha256: str
     api_calls: list[str]
     waiver: dict | None = None
+    engine: str | None = None  # the policy analyser that decided it, for checks that declare ``decided_by``
 
     def to_dict(self) -> dict:
         out = {
@@ -63,6 +64,8 @@ class Finding:
         }
         if self.waiver:
             out["waiver"] = self.waiver
+        if self.check.decided_by:
+            out["decided_by"] = self.engine
         return out
 
 

@@ -74,6 +74,7 @@ class CheckSpec(BaseModel):
     when: dict[str, Any] | None = Field(default=None, description="applies only where this holds; else N/A")
     assert_: dict[str, Any] = Field(alias="assert")
     remediation: str = Field(min_length=3)
+    decided_by: str | None = Field(default=None, description="evidence path naming the engine that decides")
 
     @field_validator("resource")
     @classmethod
@@ -120,11 +121,13 @@ class Check:
     remediation: str
     description: str | None
     source: str
+    decided_by: str | None = None  # evidence path whose value names the engine that decided the finding
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "policy": self.policy, "resource": self.resource,
                 "severity": self.severity, "regulations": list(self.regulations), "remediation": self.remediation,
-                "description": self.description, "source": self.source}
+                "description": self.description, "source": self.source,
+                **({"decided_by": self.decided_by} if self.decided_by else {})}
 
 
 @dataclass
@@ -288,10 +291,12 @@ def _compile_check(doc: YamlDocument, policy: str, spec: CheckSpec, params: dict
     try:
         condition = compile_condition(spec.assert_, compiler, (*loc, "assert"))
         when = compile_condition(spec.when, compiler, (*loc, "when")) if spec.when is not None else None
+        if spec.decided_by is not None:  # validated like any evidence path
+            compile_condition({"exists": spec.decided_by}, compiler, (*loc, "decided_by"))
     except ConditionError as err:
         raise doc.error(err.loc, f"check {spec.id}: {err.message}") from None
     return Check(
         id=spec.id, title=spec.title, policy=policy, resource=spec.resource, severity=spec.severity,
         regulations=tuple(spec.regulations), condition=condition, when=when, remediation=spec.remediation.strip(),
-        description=spec.description, source=f"{doc.name}:{doc.line(loc)}",
+        description=spec.description, source=f"{doc.name}:{doc.line(loc)}", decided_by=spec.decided_by,
     )

@@ -11,6 +11,8 @@ Target                                                   Resources
 ``sagemaker:model-package-group/NAME``                   the same, in the current account and region
 ``…:model-package/NAME/N``, ``…:training-job/NAME``,     that one resource
 ``…:model/NAME``
+``aws:discover`` (``governance scan --discover``)        every bucket of the account (each as ``s3://bucket``) and
+                                                         every KMS key of the region (ListBuckets, ListKeys)
 =======================================================  ===========================================================
 
 Listing is the only work done here; evidence is collected later, in parallel.
@@ -33,6 +35,8 @@ from governance.policy.collectors.s3_bucket import bucket_ref
 from governance.policy.collectors.s3_object import _iso, object_ref
 from governance.storage import parse_s3_uri
 
+# The pseudo-target behind ``--discover``: everything the account holds, so a scheduled scan misses nothing.
+DISCOVER_TARGET = "aws:discover"
 # What counts as a model artefact (gets the artefact checks), unless the policies say otherwise.
 DEFAULT_ARTEFACT_PATTERNS = ("*.tar.gz", "*.tgz")
 _SAGEMAKER = re.compile(
@@ -64,7 +68,9 @@ def discover(
 ) -> Iterator[ResourceRef]:
     """Yield the resources behind ``target`` whose types are in ``wanted`` (the types some check applies to)."""
     calls = listing_calls if listing_calls is not None else []
-    if target.startswith("s3://"):
+    if target == DISCOVER_TARGET:
+        yield from _discover_account(ctx, wanted, artefact_patterns, calls, on_error)
+    elif target.startswith("s3://"):
         yield from _discover_s3(target, ctx, wanted, artefact_patterns, calls, on_error)
     elif match := _SAGEMAKER.match(target):
         yield from _discover_sagemaker(target, match.group("kind"), match.group("name"), ctx, wanted, calls, on_error)
@@ -98,6 +104,36 @@ def _discover_local(path: Path, wanted: set[str], patterns: tuple[str, ...],
             yield file_ref(file)
         if "artefact" in wanted and is_artefact(file.name, patterns):
             yield ResourceRef("artefact", str(file.absolute()))
+
+
+def expand_account(ctx: ScanContext, wanted: set[str], calls: list[str],
+                   on_error: Callable[[DiscoveryError], None]) -> tuple[list[str], list[ResourceRef]]:
+    """``(targets, refs)`` for ``--discover``: an ``s3://bucket`` target per bucket (listed in parallel by the scan)
+    and every KMS key the caller can list. A listing that fails is an ERROR on the account, never an empty (and
+    passing) scan."""
+    targets: list[str] = []
+    refs: list[ResourceRef] = []
+    if wanted & {"s3_bucket", "s3_object", "artefact"}:
+        try:
+            targets = [f"s3://{bucket['Name']}" for page in ctx.aws.paginate("s3", "list_buckets", calls)
+                       for bucket in page.get("Buckets") or []]
+        except AwsCallError as err:
+            on_error(DiscoveryError(ResourceRef("s3_bucket", "s3://*"), str(err)))
+    if "kms_key" in wanted:
+        try:
+            for page in ctx.aws.paginate("kms", "list_keys", calls):
+                refs.extend(ResourceRef("kms_key", key["KeyArn"]) for key in page.get("Keys") or [])
+        except AwsCallError as err:
+            on_error(DiscoveryError(ResourceRef("kms_key", f"arn:aws:kms:{ctx.aws.region}:*:key/*"), str(err)))
+    return targets, refs
+
+
+def _discover_account(ctx: ScanContext, wanted: set[str], patterns: tuple[str, ...], calls: list[str],
+                      on_error: Callable[[DiscoveryError], None]) -> Iterator[ResourceRef]:
+    targets, refs = expand_account(ctx, wanted, calls, on_error)
+    for target in targets:
+        yield from _discover_s3(target, ctx, wanted, patterns, calls, on_error)
+    yield from refs
 
 
 def _discover_s3(target: str, ctx: ScanContext, wanted: set[str], patterns: tuple[str, ...], calls: list[str],

@@ -31,7 +31,12 @@ def statement(subjects: list[dict], predicate_type: str, predicate: dict) -> dic
     return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": predicate_type, "predicate": predicate}
 
 
-def sign_payload(payload: bytes, signer: Signer, payload_type: str = IN_TOTO_PAYLOAD_TYPE, keyid: str = "") -> dict:
+def sign_payload(payload: bytes, signer: Signer, payload_type: str = IN_TOTO_PAYLOAD_TYPE,
+                 keyid: str | None = None) -> dict:
+    """A DSSE envelope over ``payload``. Its ``keyid`` is the signer's key hint (the sha256 of its public-key PEM,
+    as the Sigstore bundle's ``publicKey.hint``) unless given, so verifiers that match keyids (securesystemslib)
+    find the key for every envelope the toolkit writes; verifiers that ignore keyids (model_signing) are unaffected."""
+    keyid = signer.key_hint if keyid is None else keyid
     signature = signer.sign(pae(payload_type, payload))
     return {
         "payloadType": payload_type,
@@ -40,7 +45,7 @@ def sign_payload(payload: bytes, signer: Signer, payload_type: str = IN_TOTO_PAY
     }
 
 
-def sign_statement(stmt: dict, signer: Signer, keyid: str = "") -> dict:
+def sign_statement(stmt: dict, signer: Signer, keyid: str | None = None) -> dict:
     return sign_payload(canonical(stmt), signer, keyid=keyid)
 
 

@@ -137,6 +137,12 @@ class Memo:
             raise value
         return value, fresh
 
+    def peek(self, key: Any) -> Any:
+        """The value remembered under ``key`` (``None`` if nothing, or a failure, is remembered)."""
+        with self._guard:
+            outcome = self._values.get(key)
+        return outcome[1] if outcome and outcome[0] else None
+
     def seed(self, key: Any, value: Any) -> None:
         """Record a value learnt on the way (a key described by alias is known by its ARN too)."""
         with self._guard:

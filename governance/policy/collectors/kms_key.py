@@ -1,4 +1,4 @@
-"""KMS keys: who manages the key, its state, and whether automatic rotation is on.
+"""KMS keys: who manages the key, its state, whether automatic rotation is on, and who its key policy lets in.
 
 Buckets and objects name their key in several spellings (key id, key ARN, alias name, alias ARN, or nothing at
 all for SSE-KMS with the AWS managed key ``alias/aws/s3``); :func:`describe_key` resolves any of them once per
@@ -7,12 +7,15 @@ scan and remembers the answer for every other resource that names the same key.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from governance.policy.aws import AwsCallError
+from governance.policy.collectors._resource_policy import analyse_document
 from governance.policy.collectors.base import Collector, Evidence, ResourceRef, ScanContext, register
 
 AWS_MANAGED_S3_ALIAS = "alias/aws/s3"
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 def describe_key(ctx: ScanContext, key_ref: str, calls: list[str]) -> dict[str, Any]:
@@ -40,13 +43,17 @@ def describe_key(ctx: ScanContext, key_ref: str, calls: list[str]) -> dict[str, 
 
 
 def key_summary(ctx: ScanContext, key_ref: str | None, calls: list[str]) -> tuple[dict[str, Any], str | None]:
-    """``({kms_key_arn, kms_key_manager}, error)`` for evidence that embeds a key reference."""
+    """``({kms_key_arn, kms_key_manager}, error)`` for evidence that embeds a key reference.
+
+    A full key ARN is the key's identity whether or not DescribeKey answers (a key in another account usually does
+    not): it is kept, so an allow-list of key ARNs decides without it, and only the manager stays unknown.
+    """
     if not key_ref:
         return {"kms_key_arn": None, "kms_key_manager": None}, None
     try:
         meta = describe_key(ctx, key_ref, calls)
     except AwsCallError as err:
-        return {"kms_key_arn": None, "kms_key_manager": None}, str(err)
+        return {"kms_key_arn": key_ref if _KEY_ARN.match(key_ref) else None, "kms_key_manager": None}, str(err)
     return {"kms_key_arn": meta.get("Arn"), "kms_key_manager": meta.get("KeyManager")}, None
 
 
@@ -59,7 +66,8 @@ def key_ref(arn: str | None, alias: str | None = None) -> ResourceRef | None:
 @register
 class KmsKeyCollector(Collector):
     resource_type = "kms_key"
-    description = "A KMS key named by a bucket, an object or a SageMaker resource (DescribeKey, GetKeyRotationStatus)."
+    description = ("A KMS key named by a bucket, an object or a SageMaker resource, or listed by --discover "
+                   "(DescribeKey, GetKeyRotationStatus, GetKeyPolicy).")
     shape: ClassVar[dict[str, Any]] = {
         "arn": str,
         "key_id": str,
@@ -72,6 +80,10 @@ class KmsKeyCollector(Collector):
         "key_usage": str,
         "origin": str,
         "rotation": {"enabled": bool, "source": str},
+        "key_policy": {"present": bool, "statement_count": int, "allows_public": bool, "public_statements": [str],
+                       "principal_accounts": [str], "principal_orgs": [str], "notes": [str], "engine": str,
+                       "public_engine": str,
+                       "validation_findings": [{"finding_type": str, "issue_code": str, "detail": str}]},
     }
 
     def collect(self, ref: ResourceRef, ctx: ScanContext) -> Evidence:
@@ -93,7 +105,17 @@ class KmsKeyCollector(Collector):
             origin=meta.get("Origin"),
         )
         evidence.section("rotation", lambda: self._rotation(meta, ctx, evidence.calls))
+        evidence.section("key_policy", lambda: self._key_policy(meta, ctx, evidence))
         return evidence
+
+    @staticmethod
+    def _key_policy(meta: dict, ctx: ScanContext, evidence: Evidence) -> dict:
+        response = ctx.aws.call("kms", "get_key_policy", evidence.calls, KeyId=meta["Arn"], PolicyName="default")
+        data, undecided = analyse_document(ctx, response.get("Policy") or "{}", "kms", ["*"], evidence.calls)
+        data.pop("denies_insecure_transport", None)  # KMS is reached over TLS only
+        for name, reason in undecided.items():
+            evidence.errors[f"key_policy.{name}"] = reason
+        return data
 
     @staticmethod
     def _rotation(meta: dict, ctx: ScanContext, calls: list[str]) -> dict:

@@ -10,11 +10,10 @@ report ERROR.
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from governance.policy.aws import AwsCallError
-from governance.policy.collectors._iam import NO_POLICY, analyse_bucket_policy
+from governance.policy.collectors._resource_policy import analyse_document, no_policy
 from governance.policy.collectors.base import Collector, Evidence, ResourceRef, ScanContext, register
 from governance.policy.collectors.kms_key import AWS_MANAGED_S3_ALIAS, key_ref, key_summary
 
@@ -60,7 +59,9 @@ class S3BucketCollector(Collector):
         "public_access_block": _PAB_SHAPE,
         "account_public_access_block": {**_PAB_SHAPE, "account": str},
         "policy": {"present": bool, "statement_count": int, "denies_insecure_transport": bool, "allows_public": bool,
-                   "public_statements": [str], "principal_accounts": [str]},
+                   "public_statements": [str], "principal_accounts": [str], "principal_orgs": [str],
+                   "notes": [str], "engine": str, "public_engine": str,
+                   "validation_findings": [{"finding_type": str, "issue_code": str, "detail": str}]},
         "policy_status": {"is_public": bool},
         "acl": {"owner_id": str, "grants": [{"grantee_type": str, "grantee_uri": str, "grantee_id": str,
                                              "permission": str}]},
@@ -89,7 +90,7 @@ class S3BucketCollector(Collector):
         evidence.section("encryption", lambda: self._encryption(s3, ctx, evidence))
         evidence.section("public_access_block", lambda: self._public_access_block(s3))
         evidence.section("account_public_access_block", lambda: self._account_public_access_block(ctx, calls))
-        evidence.section("policy", lambda: self._policy(s3, bucket))
+        evidence.section("policy", lambda: self._policy(s3, bucket, ctx, evidence))
         evidence.section("policy_status", lambda: self._policy_status(s3))
         evidence.section("acl", lambda: self._acl(s3))
         evidence.section("ownership", lambda: self._ownership(s3))
@@ -112,9 +113,10 @@ class S3BucketCollector(Collector):
         summary, error = key_summary(ctx, kms_key, evidence.calls) if algorithm in ("aws:kms", "aws:kms:dsse") \
             else ({"kms_key_arn": None, "kms_key_manager": None}, None)
         if error:
-            evidence.transient = True
-            evidence.errors["encryption.kms_key_arn"] = error
+            evidence.transient = evidence.transient or summary["kms_key_arn"] is None
             evidence.errors["encryption.kms_key_manager"] = error
+            if summary["kms_key_arn"] is None:
+                evidence.errors["encryption.kms_key_arn"] = error
         elif summary["kms_key_arn"]:
             evidence.related.append(key_ref(summary["kms_key_arn"], kms_key if "alias/" in kms_key else None))
         return {"configured": True, "algorithm": algorithm, "kms_key": kms_key, **summary,
@@ -143,15 +145,15 @@ class S3BucketCollector(Collector):
         return dict(value)
 
     @staticmethod
-    def _policy(s3, bucket: str) -> dict:
+    def _policy(s3, bucket: str, ctx: ScanContext, evidence: Evidence) -> dict:
         response = _absent(lambda: s3("get_bucket_policy"), "NoSuchBucketPolicy")
         if response is None:
-            return dict(NO_POLICY)
-        try:
-            document = json.loads(response.get("Policy") or "{}")
-        except json.JSONDecodeError as err:
-            raise AwsCallError("s3:GetBucketPolicy", "MalformedPolicy", str(err), "error") from None
-        return analyse_bucket_policy(document, bucket)
+            return no_policy()
+        data, undecided = analyse_document(ctx, response.get("Policy") or "{}", "s3",
+                                           [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], evidence.calls)
+        for name, reason in undecided.items():
+            evidence.errors[f"policy.{name}"] = reason
+        return data
 
     @staticmethod
     def _policy_status(s3) -> dict:
@@ -186,8 +188,9 @@ class S3BucketCollector(Collector):
         response = _absent(lambda: s3("get_object_lock_configuration"), "ObjectLockConfigurationNotFoundError")
         config = (response or {}).get("ObjectLockConfiguration") or {}
         retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
-        days = retention.get("Days")
-        if days is None and retention.get("Years") is not None:
+        # Days and Years are exclusive; a reader may report the unused one as 0, which means "not set".
+        days = retention.get("Days") or None
+        if days is None and retention.get("Years"):
             days = int(retention["Years"]) * 365
         return {"enabled": config.get("ObjectLockEnabled") == "Enabled", "mode": retention.get("Mode"),
                 "default_retention_days": days}

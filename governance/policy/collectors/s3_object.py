@@ -95,9 +95,10 @@ class S3ObjectCollector(Collector):
         kms_key = head.get("SSEKMSKeyId") if algorithm in ("aws:kms", "aws:kms:dsse") else None
         summary, error = key_summary(ctx, kms_key, evidence.calls)
         if error:
-            evidence.transient = True
-            evidence.errors["encryption.kms_key_arn"] = error
+            evidence.transient = evidence.transient or summary["kms_key_arn"] is None
             evidence.errors["encryption.kms_key_manager"] = error
+            if summary["kms_key_arn"] is None:
+                evidence.errors["encryption.kms_key_arn"] = error
         elif summary["kms_key_arn"]:
             evidence.related.append(key_ref(summary["kms_key_arn"]))
         checksum = next((name for name in _CHECKSUMS if head.get(name)), None)

@@ -19,7 +19,13 @@ from pathlib import Path
 from governance import hashing, storage
 from governance.errors import CheckFailed, GovernanceError, Incomplete, InputError
 from governance.signing import PublicKeyVerifier, Signer
-from governance.verdict import AUDIT_PACK, ERROR, FAIL, PASS, CheckOutcome
+from governance.verdict import AUDIT_PACK, ERROR, FAIL, PASS, SKIPPED, CheckOutcome
+
+# The ledger event each check's outcome is recorded under.
+LEDGER_EVENTS = {"integrity": "sign", "lineage": "pipeline-run", "fairness": "fairness", "explain": "explain",
+                 "policy": "scan", "evidence": "evidence", "audit_pack": "pack"}
+# Checks whose success is appended by what they run; only their failures are recorded by the runner.
+RECORDED_BY_PRODUCER = ("lineage", "audit_pack")
 
 
 @dataclass
@@ -142,16 +148,29 @@ class GovernChecks:
             self._ledger = Ledger(self.inputs.ledger, self.signer)
         return self._ledger
 
-    def record(self, event: str, outcome: CheckOutcome, digests: dict[str, str] | None = None) -> None:
-        """Append the outcome to the ledger; a ledger that cannot be written makes the check an ERROR."""
+    def record(self, outcome: CheckOutcome) -> None:
+        """Append the outcome — PASS, FAIL or ERROR — to the ledger, with the digests of the evidence it wrote.
+
+        A passing lineage or audit pack is already recorded by what produced it (the lineage recorder, ``governance
+        pack``); every other outcome is recorded here, so a refusal is on the audit trail as surely as a pass. A
+        ledger that cannot be written turns a PASS into ERROR (an unrecorded pass is no pass).
+        """
+        if outcome.status == SKIPPED or (outcome.status == PASS and outcome.name in RECORDED_BY_PRODUCER):
+            return
+        digests = {"model.tar.gz": self.sha256}
+        for name in outcome.evidence:
+            path = self.evidence / name
+            if not Path(name).is_absolute() and path.is_file():
+                digests[name] = hashing.sha256_file(path)
         try:
-            self.ledger().append(event, actor=self.context.actor, subject=self.artefact_uri,
-                                 digests={"model.tar.gz": self.sha256, **(digests or {})},
+            self.ledger().append(LEDGER_EVENTS[outcome.name], actor=self.context.actor, subject=self.artefact_uri,
+                                 digests=digests,
                                  details={"check": outcome.name, "status": outcome.status, "reason": outcome.reason,
                                           "message": outcome.message[:500]})
         except GovernanceError as err:
-            outcome.status, outcome.reason = ERROR, err.reason
             outcome.message = f"{outcome.message}; the ledger could not record it: {err.message}"
+            if outcome.status == PASS:
+                outcome.status, outcome.reason = ERROR, err.reason
 
     # --- checks ---------------------------------------------------------------------------------------------------
 
@@ -164,10 +183,8 @@ class GovernChecks:
         write_manifest_evidence(self.evidence, verified)
         if not verified.passed:
             raise CheckFailed(verified.reason or "SIGNATURE_INVALID", verified.message)
-        outcome = CheckOutcome("integrity", PASS, f"archive safe; signed by {self.signer.identity} and verified",
-                               evidence=["manifest.json"])
-        self.record("sign", outcome)
-        return outcome
+        return CheckOutcome("integrity", PASS, f"archive safe; signed by {self.signer.identity} and verified",
+                            evidence=["manifest.json"])
 
     def lineage(self) -> CheckOutcome:
         from governance.lineage import record_pipeline_run
@@ -221,10 +238,8 @@ class GovernChecks:
             raise Incomplete("NO_VERDICT", f"the {name} result carries no green/amber/red verdict")
         note = {"green": "within policy", "amber": "review advised (not blocking)",
                 "red": "outside policy (blocking unless waived)"}[grade]
-        outcome = CheckOutcome(name, FAIL if grade == "red" else PASS, f"{name} verdict {grade}: {note}",
-                               red_reason if grade == "red" else None, grade, [file])
-        self.record(name, outcome, {file: hashing.sha256_file(self.evidence / file)})
-        return outcome
+        return CheckOutcome(name, FAIL if grade == "red" else PASS, f"{name} verdict {grade}: {note}",
+                            red_reason if grade == "red" else None, grade, [file])
 
     def policy(self) -> CheckOutcome:
         from governance.policy import scan, write_outputs
@@ -250,10 +265,8 @@ class GovernChecks:
         code = int(result.exit_code)
         status = {0: PASS, 1: FAIL}.get(code, ERROR)
         reason = {1: "POLICY_VIOLATION", 2: "BAD_POLICY", 3: "POLICY_SCAN_INCOMPLETE"}.get(code)
-        outcome = CheckOutcome("policy", status, _policy_summary(result), reason,
-                               evidence=_relative(written.values(), self.evidence))
-        self.record("scan", outcome, {"policy.json": hashing.sha256_file(self.evidence / "policy.json")})
-        return outcome
+        return CheckOutcome("policy", status, _policy_summary(result), reason,
+                            evidence=_relative(written.values(), self.evidence))
 
     def evidence_index(self) -> CheckOutcome:
         from governance.evidence import verify_index, write_index
@@ -287,4 +300,4 @@ class GovernChecks:
                             evidence=[str(pack.resolve()), f"{pack.resolve()}.sig"])
 
 
-__all__ = ["GovernChecks", "GovernContext", "GovernInputs", "run_check"]
+__all__ = ["LEDGER_EVENTS", "GovernChecks", "GovernContext", "GovernInputs", "run_check"]

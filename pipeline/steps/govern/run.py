@@ -99,11 +99,12 @@ def govern(
                 checks.append(CheckOutcome(name, SKIPPED, "turned off by the caller"))
                 continue
             if name == "audit_pack" and checks[-1].status != PASS:
-                checks.append(CheckOutcome(name, ERROR, "not rendered: the evidence index is not sound",
-                                           "NO_EVIDENCE"))
-                continue
-            on_check(name)
-            checks.append(run_check(name, actions[name]))
+                outcome = CheckOutcome(name, ERROR, "not rendered: the evidence index is not sound", "NO_EVIDENCE")
+            else:
+                on_check(name)
+                outcome = run_check(name, actions[name])
+            state.record(outcome)
+            checks.append(outcome)
 
     status = overall_status(checks)
     local_signature = not storage.is_s3_uri(state.signature)
