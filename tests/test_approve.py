@@ -275,6 +275,9 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     )
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=settings.bucket, ObjectLockEnabledForBucket=True)
+    # As the stack sets it: the S3 ledger follows the bucket's default retention.
+    s3.put_object_lock_configuration(Bucket=settings.bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 3650}}})
     root = f"{settings.root_uri}/executions/{EXECUTION}"
     artefact = f"{root}/train/pipelines-abc-Train/output/model.tar.gz"
     s3.put_object(Bucket=settings.bucket, Key=artefact.split("/", 3)[3], Body=governed.run.model_path.read_bytes())
