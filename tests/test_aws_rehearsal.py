@@ -126,16 +126,44 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     assert len(keys) >= 2
 
 
-def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path):
-    from pipeline.sagemaker.rehearse import FAIL, rehearse
+def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path, aws,
+                                                                            capsys):
+    """The commands a user runs: `pipeline definition` then `pipeline rehearse` against moto's endpoint."""
+    pytest.importorskip("sagemaker")
+    from governance.cli import main
 
     settings = settings_from(stack)
     # Written with SSE-S3 (e.g. copied in before the bucket policy refused such uploads).
     data = upload_data(settings, synthetic_csv, ServerSideEncryption="AES256")
-    result = rehearse(definition_for(settings), parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal")
-    assert result.outcome == FAIL and result.exit_code == 1
-    assert result.steps[-1]["name"] == "RegistrationRefused"
-    assert "governance verdict FAIL" in result.message
-    assert f"ENC-S3-003 FAIL on {data}" in result.message, result.message
+    config = tmp_path / "sagemaker.yaml"
+    config.write_text(json.dumps(settings.model_dump(mode="json")))  # JSON is YAML
+    assert main(["pipeline", "definition", "--config", str(config), "--out", str(tmp_path / "definition.json")]) == 0
+    capsys.readouterr()
+    code = main(["pipeline", "rehearse", "--definition", str(tmp_path / "definition.json"), "--endpoint-url",
+                 aws.endpoint, "--parameter", "NumRound=60", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    # (moto's in-process server prints its own notices to stdout before our JSON: read from the JSON's first line)
+    result = json.loads(captured.out[captured.out.index("{\n"):])
+    assert result["outcome"] == "Fail" and result["steps"][-1]["name"] == "RegistrationRefused"
+    assert "governance verdict FAIL" in result["message"]
+    assert f"ENC-S3-003 FAIL on {data}" in result["message"], result["message"]
+    assert "substituted: training image" in captured.err
     assert not clients("sagemaker").list_model_packages(ModelPackageGroupName=settings.model_package_group)[
         "ModelPackageSummaryList"]
+
+
+def test_rehearse_bad_calls(tmp_path, capsys):
+    from governance.cli import main
+
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "missing.json")]) == 2
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "bad.json")]) == 2
+    assert "BAD_DEFINITION" in capsys.readouterr().err
+    (tmp_path / "empty.json").write_text("{}")
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "empty.json")]) == 2
+    (tmp_path / "params.json").write_text(json.dumps({"Parameters": [], "Steps": []}))
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "params.json"), "--parameter",
+                 "Nope=1"]) == 2
+    assert "BAD_PARAMETER" in capsys.readouterr().err

@@ -468,6 +468,7 @@ def rehearse(
     """Run ``definition`` step by step as SageMaker would; see the module docstring for what is substituted."""
     if not isinstance(definition, dict) or not isinstance(definition.get("Steps"), list):
         raise InputError("BAD_DEFINITION", "not a SageMaker pipeline definition (no Steps list)")
+    _parameters(definition, parameters or {})  # a bad call is refused before anything is looked up
     region = region or _region_of(definition) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise InputError("NO_REGION", "no region: the definition names none; set AWS_REGION")
