@@ -117,6 +117,7 @@ UNSCOPED = {
     "EcrLoginHasNoResourceScope": "ecr:GetAuthorizationToken has no resource-level permissions",
     "JobMetrics": "cloudwatch:PutMetricData has no resource-level permissions (namespace-conditioned instead)",
     "JobNetworkInterfaces": "ec2 network-interface calls for VPC jobs take no resource scope at creation",
+    "ReadAccountPublicAccessBlockForPolicyScans": "s3:GetAccountPublicAccessBlock has no resource-level permissions",
 }
 
 
