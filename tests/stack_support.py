@@ -355,3 +355,53 @@ def kms_digest_signing(monkeypatch) -> None:
                            "SigningAlgorithm": self._get_param("SigningAlgorithm")})
 
     monkeypatch.setattr(KmsResponse, "sign", sign)
+
+
+class iam_enforced:
+    """moto checks every request against IAM while inside (``/moto-api/reset-auth``): the credentials in use must be
+    a known principal's, and its policies must allow the call."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+
+    def _set(self, count: str) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.server.endpoint}/moto-api/reset-auth", data=count.encode(),
+                                         method="POST", headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def __enter__(self) -> iam_enforced:
+        self._set("0")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._set("inf")
+
+
+def role_credentials(role_arn: str, session: str, region: str) -> dict[str, str]:
+    """Environment variables holding temporary credentials of ``role_arn`` (STS AssumeRole)."""
+    import boto3
+
+    credentials = boto3.client("sts", region_name=region).assume_role(RoleArn=role_arn, RoleSessionName=session)[
+        "Credentials"]
+    return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["SessionToken"]}
+
+
+def kms_key_resources(monkeypatch) -> None:
+    """Make moto authorize a KMS request against the key's ARN, as AWS does (moto 5.2.5 checks every KMS call
+    against the resource "*", so a statement scoped to a key never matches under IAM enforcement)."""
+    from moto.kms.responses import KmsResponse
+
+    def determine_resource(self) -> str:
+        key = self._get_param("KeyId")
+        if not key:
+            return "*"
+        try:
+            return self.kms_backend.describe_key(key).arn
+        except Exception:  # an unknown key: the call reports its own error
+            return "*"
+
+    monkeypatch.setattr(KmsResponse, "_determine_resource", determine_resource, raising=False)

@@ -18,8 +18,11 @@ from tests.stack_support import (
     MAIN_TEMPLATE,
     SCAN_TEMPLATE,
     create_stack,
+    iam_enforced,
     kms_digest_signing,
+    kms_key_resources,
     outputs,
+    role_credentials,
     tls_requests,
 )
 
@@ -41,6 +44,7 @@ def stack(aws, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     tls_requests(monkeypatch)
     kms_digest_signing(monkeypatch)
+    kms_key_resources(monkeypatch)
     return create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, clients, only=MAIN_RESOURCES)
 
 
@@ -63,6 +67,14 @@ def upload_data(settings, synthetic_csv, **encryption) -> str:
     return f"s3://{settings.bucket}/{key}"
 
 
+def undecided(settings) -> list[str]:
+    """The latest scheduled scan's findings that did not pass, for an assertion message."""
+    latest = json.loads(clients("s3").get_object(
+        Bucket=settings.bucket, Key=f"{settings.prefix}/policy-scans/latest/policy.json")["Body"].read())
+    return [f"{f['check']} {f['status']} {f['resource']}: {f['message']}" for f in latest["findings"]
+            if f["status"] not in ("PASS", "N/A")]
+
+
 def definition_for(settings) -> dict:
     pytest.importorskip("sagemaker")
     from pipeline.sagemaker.definition import pipeline_definition
@@ -70,9 +82,11 @@ def definition_for(settings) -> dict:
     return pipeline_definition(settings)
 
 
-def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synthetic_csv, tmp_path, monkeypatch):
+def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synthetic_csv, tmp_path, monkeypatch,
+                                                                     aws):
     from governance.approval import Trust, approve
     from governance.policy.lambda_handler import handler
+    from governance.policy.scheduled import ScheduledScanFailed
     from pipeline.sagemaker.rehearse import REGISTER, rehearse
     from pipeline.sagemaker.serving import serving_problems
 
@@ -124,6 +138,16 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     keys = [o["Key"] for o in clients("s3").list_objects_v2(
         Bucket=settings.bucket, Prefix=f"{settings.prefix}/ledger/")["Contents"]]
     assert len(keys) >= 2
+
+    # Again under the function's own role, with moto enforcing IAM: a permission the role lacks fails the run.
+    for name, value in role_credentials(scan_stack.get_att("ScanRole", "Arn"), "nightly-scan", REGION).items():
+        monkeypatch.setenv(name, value)
+    with iam_enforced(aws):
+        try:
+            summary = handler({}, None)
+        except ScheduledScanFailed as failed:
+            summary = failed.summary
+    assert summary["verdict"] == "pass", undecided(settings)
 
 
 def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path, aws,
