@@ -405,3 +405,37 @@ def kms_key_resources(monkeypatch) -> None:
             return "*"
 
     monkeypatch.setattr(KmsResponse, "_determine_resource", determine_resource, raising=False)
+
+
+_SAGEMAKER_RESOURCES = (("TrainingJobName", "training-job"), ("ProcessingJobName", "processing-job"),
+                        ("ModelName", "model"), ("ModelPackageGroupName", "model-package-group"))
+
+
+def sagemaker_resources(monkeypatch, region: str) -> None:
+    """Make moto authorize the SageMaker calls the stack scopes by resource against that resource's ARN, as AWS
+    does (moto 5.2.5 checks them against "*")."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def determine_resource(self) -> str:
+        package = self._get_param("ModelPackageName")
+        if package:
+            return package if package.startswith("arn:") else "*"
+        for parameter, kind in _SAGEMAKER_RESOURCES:
+            name = self._get_param(parameter)
+            if name:
+                return f"arn:aws:sagemaker:{region}:{ACCOUNT}:{kind}/{name.lower()}"
+        return "*"
+
+    monkeypatch.setattr(SageMakerResponse, "_determine_resource", determine_resource, raising=False)
+
+
+def admin_credentials(name: str = "deployer") -> dict[str, str]:
+    """An IAM user allowed everything (the person running the deployment), as environment variables."""
+    import boto3
+
+    iam = boto3.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="administrator", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}

@@ -17,12 +17,14 @@ import pytest
 from tests.stack_support import (
     MAIN_TEMPLATE,
     SCAN_TEMPLATE,
+    admin_credentials,
     create_stack,
     iam_enforced,
     kms_digest_signing,
     kms_key_resources,
     outputs,
     role_credentials,
+    sagemaker_resources,
     tls_requests,
 )
 
@@ -45,6 +47,7 @@ def stack(aws, monkeypatch):
     tls_requests(monkeypatch)
     kms_digest_signing(monkeypatch)
     kms_key_resources(monkeypatch)
+    sagemaker_resources(monkeypatch, REGION)
     return create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, clients, only=MAIN_RESOURCES)
 
 
@@ -93,10 +96,19 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     settings = settings_from(stack)
     upload_data(settings, synthetic_csv)
     definition = definition_for(settings)
+    # The person deploying may do anything; each step runs under the pipeline role (its credentials obtained
+    # before moto enforces IAM, as SageMaker's service principal would: the trust policy admits only SageMaker).
+    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in admin_credentials().items():
+        monkeypatch.setenv(name, value)
     events: list[str] = []
-    result = rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal", on_event=events.append)
+    with iam_enforced(aws):
+        result = rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
+                          role_credentials=lambda role, session: pipeline_role, on_event=events.append)
     assert result.outcome == REGISTER, result.message
     assert any("pipeline.steps.train" in s for s in result.substitutions), result.substitutions
+    assert any("credentials of their RoleArn" in s for s in result.substitutions), result.substitutions
     assert [s["name"] for s in result.steps] == ["Process", "Train", "Evaluate", "Govern", "RegistrationGate",
                                                  "Register"]
 
@@ -175,6 +187,32 @@ def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(sta
     assert "substituted: training image" in captured.err
     assert not clients("sagemaker").list_model_packages(ModelPackageGroupName=settings.model_package_group)[
         "ModelPackageSummaryList"]
+
+
+def test_a_permission_the_pipeline_role_lacks_fails_the_govern_step(stack, synthetic_csv, tmp_path, aws,
+                                                                     monkeypatch):
+    """The IAM-enforced rehearsal is a real control: without the template's kms:Sign grant, Govern cannot sign."""
+    from governance.errors import Incomplete
+    from pipeline.sagemaker.rehearse import rehearse
+
+    settings = settings_from(stack)
+    policy = stack.properties("PipelineRolePolicy")
+    document = policy["PolicyDocument"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "SignWithTheModelSigningKey"]
+    clients("iam").put_role_policy(RoleName=policy["RoleName"], PolicyName=policy["PolicyName"],
+                                   PolicyDocument=json.dumps(document))
+    upload_data(settings, synthetic_csv)
+    definition = definition_for(settings)
+    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in admin_credentials().items():
+        monkeypatch.setenv(name, value)
+    # The verdict itself is signed with that key: the step fails, as the SageMaker job would (exit 3, never a pass).
+    with iam_enforced(aws), pytest.raises(Incomplete) as caught:
+        rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
+                 role_credentials=lambda role, session: pipeline_role)
+    assert caught.value.reason == "STEP_FAILED" and "step Govern" in caught.value.message
+    assert "not authorized to perform: kms:Sign" in caught.value.message
 
 
 def test_rehearse_bad_calls(tmp_path, capsys):

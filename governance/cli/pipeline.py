@@ -110,6 +110,8 @@ def add_sagemaker_actions(actions: argparse._SubParsersAction) -> None:
     rehearse.add_argument("--endpoint-url", help="AWS endpoint for every call, e.g. a local moto server")
     rehearse.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                           help="pipeline parameter for this rehearsal, e.g. NumRound=20 (repeatable)")
+    rehearse.add_argument("--as-role", action="store_true",
+                          help="run each step with credentials of the role the definition names (sts:AssumeRole)")
     rehearse.add_argument("--workdir", help="keep the steps' folders and logs here (default: a temporary folder)")
     rehearse.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     rehearse.set_defaults(handler=rehearse_command)
@@ -213,6 +215,7 @@ def rehearse_command(args: argparse.Namespace) -> int:
         with stderr.status("building the SageMaker pipeline definition"):
             definition = pipeline_definition(settings)
     result = rehearse(definition, parameters=parameters, region=region, workdir=args.workdir, pipeline_name=name,
+                      as_role=args.as_role,
                       on_event=lambda message: stderr.print(message, markup=False, highlight=False))
     if args.json:
         print_json(result.to_dict())

@@ -18,7 +18,11 @@ What cannot run here is substituted, and every substitution is reported (``resul
   given the definition's channels and hyperparameters in the same ``/opt/ml/input`` layout; its
   ``model.tar.gz`` is uploaded where SageMaker would put the job's output, and the training job is recorded
   through ``CreateTrainingJob`` with the definition's request so later steps can describe it;
-* a KMS alias in an output's ``KmsKeyId`` is resolved to its key ARN before the upload, as S3 reports it.
+* a KMS alias in an output's ``KmsKeyId`` is resolved to its key ARN before the upload, as S3 reports it;
+* with ``as_role`` (``--as-role``), each processing step runs with temporary credentials of its ``RoleArn``,
+  assumed by the caller through STS (SageMaker would assume it itself; the role's trust policy must let the
+  caller in), so a permission the role lacks fails the step. ``role_credentials(role_arn, session)`` supplies
+  them another way.
 
 Pointed at AWS (``--endpoint-url`` unset), the rehearsal uses the caller's credentials and writes real objects.
 """
@@ -73,8 +77,10 @@ class RehearsalResult:
 
 class _Rehearsal:
     def __init__(self, definition: dict, parameters: dict[str, Any], workdir: Path, region: str,
-                 on_event: Callable[[str], None], pipeline_name: str) -> None:
+                 on_event: Callable[[str], None], pipeline_name: str,
+                 role_credentials: Callable[[str, str], dict[str, str]] | None = None) -> None:
         self.definition, self.workdir, self.region, self.say = definition, workdir, region, on_event
+        self.role_credentials = role_credentials
         self.parameters = _parameters(definition, parameters)
         self.execution_id = uuid.uuid4().hex[:12]
         account = _account_of(definition)
@@ -97,7 +103,8 @@ class _Rehearsal:
         if service not in self._clients:
             import boto3
 
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            # A session of its own: boto3's default session keeps the credentials it first found.
+            self._clients[service] = boto3.session.Session().client(service, region_name=self.region)
         return self._clients[service]
 
     def substitute(self, text: str) -> None:
@@ -243,6 +250,24 @@ class _Rehearsal:
             return str(self.local(value))
         return value
 
+    def role_environment(self, step: str, role_arn: str | None) -> dict[str, str]:
+        """Credentials of the step's role (when asked for), so the job's permissions are the role's."""
+        if self.role_credentials is None or not role_arn:
+            return {}
+        self.substitute("steps run with credentials of their RoleArn, obtained by the caller (SageMaker would "
+                        "assume the role itself)")
+        return self.role_credentials(role_arn, f"rehearsal-{step}"[:64])
+
+    def assume(self, role_arn: str, session: str) -> dict[str, str]:
+        """``--as-role``: STS AssumeRole as the caller (the role's trust policy must allow it)."""
+        try:
+            credentials = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+        except _AWS_ERRORS as err:
+            raise aws_error(err, f"AssumeRole {role_arn} (its trust policy must let you assume it)") from None
+        return {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                "AWS_SESSION_TOKEN": credentials["SessionToken"]}
+
     def run_container(self, step: str, entry: list[str], arguments: list[str], environment: dict[str, str]) -> None:
         command = [*entry, *arguments]
         if command[:1] == ["python3"]:
@@ -269,7 +294,8 @@ class _Rehearsal:
         outputs = arguments.get("ProcessingOutputConfig", {})
         for item in outputs.get("Outputs", []):
             self.local(item["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
-        self.run_container(name, list(app["ContainerEntrypoint"]), argv, arguments.get("Environment", {}))
+        environment = {**arguments.get("Environment", {}), **self.role_environment(name, arguments.get("RoleArn"))}
+        self.run_container(name, list(app["ContainerEntrypoint"]), argv, environment)
         kms_key = self.key_arn(outputs.get("KmsKeyId"))
         for item in outputs.get("Outputs", []):
             self.upload(self.local(item["S3Output"]["LocalPath"]), item["S3Output"]["S3Uri"], kms_key)
@@ -463,6 +489,8 @@ def rehearse(
     region: str | None = None,
     workdir: str | os.PathLike | None = None,
     pipeline_name: str = "rehearsal",
+    as_role: bool = False,
+    role_credentials: Callable[[str, str], dict[str, str]] | None = None,
     on_event: Callable[[str], None] = lambda message: None,
 ) -> RehearsalResult:
     """Run ``definition`` step by step as SageMaker would; see the module docstring for what is substituted."""
@@ -475,7 +503,10 @@ def rehearse(
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as scratch:
         root = Path(workdir) if workdir is not None else Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
-        rehearsal = _Rehearsal(definition, parameters or {}, root, region, on_event, pipeline_name)
+        rehearsal = _Rehearsal(definition, parameters or {}, root, region, on_event, pipeline_name,
+                               role_credentials)
+        if as_role and role_credentials is None:
+            rehearsal.role_credentials = rehearsal.assume
         return rehearsal.run()
 
 
