@@ -47,7 +47,7 @@ def prepare(workdir: str | None) -> Path:
 def bench_intervals(inputs, threshold: float, resamples: int, fairlearn_resamples: int, seed: int) -> None:
     from fairlearn.metrics import MetricFrame
 
-    from governance.fairness.bands import assign_bands
+    from governance.age_bands import assign_bands
     from governance.fairness.bootstrap import ResampleData, bootstrap
     from governance.fairness.metrics import BAND_METRICS, band_metric_frame, band_table, metric_functions
 

@@ -68,7 +68,7 @@ def main() -> int:
             record_pipeline_run(run, evidence, signer, graph=False)
             graph_free.append(time.perf_counter() - start)
         write_index(evidence, signer)
-        files = sorted({Path(location_of(r.uri)) for s in record.steps for r in [*s.inputs, *s.outputs]}
+        files = sorted({Path(r.readable) for s in record.steps for r in [*s.inputs, *s.outputs]}
                        | {Path(location_of(s.code.uri)) for s in record.steps})
         total = sum(p.stat().st_size for p in files)
         floors, verifies = [], []

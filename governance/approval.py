@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from governance import hashing, storage
-from governance.errors import CheckFailed, GovernanceError, InputError
+from governance.errors import CheckFailed, GovernanceError, InputError, NotFound
 from governance.verdict import EVIDENCE_REPORTS, PASS, REQUIRED_CHECKS, VERDICT_FILE, read_verdict
 
 LOCAL_PREFIX = "local:model-package/"
@@ -162,10 +162,8 @@ def check_verdict(candidate: Candidate, sha256: str, verifier, governance: str |
                                                    "(governance_uri); it did not go through the govern step")
     try:
         verdict = read_verdict(location, verifier)
-    except InputError as err:
-        if err.reason in ("FILE_NOT_FOUND", "NOT_FOUND"):
-            raise CheckFailed("NO_GOVERNANCE_VERDICT", f"{location}: the governance verdict is missing") from None
-        raise
+    except NotFound:
+        raise CheckFailed("NO_GOVERNANCE_VERDICT", f"{location}: the governance verdict is missing") from None
     if verdict.get("artefact", {}).get("sha256") != sha256:
         raise CheckFailed("DIGEST_MISMATCH", f"{location}: the verdict is about another artefact "
                                              f"({str(verdict.get('artefact', {}).get('sha256'))[:16]}…)")

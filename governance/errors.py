@@ -16,6 +16,10 @@ Exit codes are the same for every command:
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -53,3 +57,35 @@ class Incomplete(GovernanceError):
     """The check could not be completed (I/O, network, permission). Never to be reported as a pass."""
 
     exit_code = EXIT_INCOMPLETE
+
+
+class NotFound(InputError):
+    """What was named does not exist: a local file (``FILE_NOT_FOUND``), an S3 object or bucket (``NOT_FOUND``),
+    a key file (``KEY_NOT_FOUND``), a registry entry. Catch this type rather than matching reason codes."""
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike, what: str = "file", *, missing: str = "FILE_NOT_FOUND") -> Iterator[None]:
+    """Map the OS errors of reading a local ``path`` to the toolkit's errors, the same way everywhere.
+
+    A missing file is :class:`NotFound` (reason ``missing``), a folder where a file was expected is ``NOT_A_FILE``
+    (exit 2), an unreadable one ``PERMISSION_DENIED`` (exit 3: the check could not be made).
+
+    >>> import tempfile
+    >>> for path in (tempfile.gettempdir(), "no-such.pem"):
+    ...     try:
+    ...         with reading(path, "key file", missing="KEY_NOT_FOUND"):
+    ...             open(path, "rb")
+    ...     except GovernanceError as err:
+    ...         print(type(err).__name__, err.reason)
+    InputError NOT_A_FILE
+    NotFound KEY_NOT_FOUND
+    """
+    try:
+        yield
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(missing, f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a {what}") from None
+    except PermissionError:
+        raise Incomplete("PERMISSION_DENIED", f"{path}: cannot read the {what} (permission denied)") from None

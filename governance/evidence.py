@@ -3,9 +3,10 @@
 This is the contract with every consumer of an evidence folder (the audit pack, an auditor's script): check
 the index once, then trust a file only if its bytes still hash to what the index says.
 
->>> write_index("work/evidence", signer)                   # doctest: +SKIP
->>> verify_index("work/evidence", verifier)["evaluation.json"]  # doctest: +SKIP
-'5f0c…'
+>>> index = write_index("evidence", signer)
+>>> digest = verify_index("evidence", verifier)["evaluation.json"]
+>>> len(digest), all(c in "0123456789abcdef" for c in digest)
+(64, True)
 
 ``index.json`` lists ``files: [{path, sha256, size, mode}]`` in path order. ``mode`` is ``"fixed"`` for
 ordinary files. An append-only ledger (``*.jsonl``) is ``"append"``: it may grow after sealing, and what is

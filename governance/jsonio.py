@@ -39,12 +39,10 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 
 def read_json(path: str | Path) -> Any:
-    from governance.errors import InputError
+    from governance.errors import InputError, reading
 
     try:
-        with open(path, encoding="utf-8") as handle:
+        with reading(path), open(path, encoding="utf-8") as handle:
             return json.load(handle)
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError("MALFORMED_JSON", f"{path}: not valid JSON ({err})") from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, NotFound
 
 APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 # CustomerMetadataProperties keys shared with the SageMaker registry.
@@ -144,7 +144,7 @@ class LocalRegistry:
                     "SELECT * FROM model_package WHERE group_name = ? AND version = ?", (group_name, version)
                 ).fetchone()
         if row is None:
-            raise InputError("NOT_FOUND", f"{self.path}: no model package {group_name}/{version or 'latest'}")
+            raise NotFound("NOT_FOUND", f"{self.path}: no model package {group_name}/{version or 'latest'}")
         return _package(row)
 
     def get_by_arn(self, arn: str) -> ModelPackage:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from governance.errors import Incomplete, InputError
+from governance.errors import Incomplete, InputError, NotFound, reading
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def aws_error(err: Exception, what: str) -> Exception:
         code = err.response.get("Error", {}).get("Code", "")
         message = err.response.get("Error", {}).get("Message", "") or code
         if code in {"NoSuchKey", "NoSuchBucket", "404", "NotFound", "NoSuchVersion"}:
-            return InputError("NOT_FOUND", f"{what}: not found ({code})")
+            return NotFound("NOT_FOUND", f"{what}: not found ({code})")
         if code in {"AccessDenied", "403", "Forbidden", "AccessDeniedException"}:
             return Incomplete("ACCESS_DENIED", f"{what}: access denied ({message})")
         return Incomplete("AWS_ERROR", f"{what}: {code}: {message}")
@@ -118,14 +118,8 @@ def open_stream(
             body.close()
         return
     path = Path(uri)
-    try:
+    with reading(path):
         handle = open(path, "rb")  # noqa: SIM115 - closed by the with-block below, after error mapping
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a file") from None
-    except PermissionError:
-        raise Incomplete("PERMISSION_DENIED", f"{path}: permission denied") from None
     with handle:
         yield handle
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from governance import __version__, storage
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, NotFound
 from governance.jsonio import dumps, write_json
 from governance.signing import Signer, dsse
 
@@ -161,10 +161,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
             envelope = json.loads(storage.read_bytes(signature))
         except (ValueError, UnicodeDecodeError):
             raise InputError("MALFORMED_ENVELOPE", f"{signature}: not a DSSE envelope") from None
-        except InputError as err:
-            if err.reason in ("FILE_NOT_FOUND", "NOT_FOUND"):
-                raise CheckFailed("VERDICT_UNSIGNED", f"{location}: no signature beside it ({signature})") from None
-            raise
+        except NotFound:
+            raise CheckFailed("VERDICT_UNSIGNED", f"{location}: no signature beside it ({signature})") from None
         signed = dsse.verify_envelope(envelope, verifier)
         if signed != verdict_statement(verdict):
             raise CheckFailed("VERDICT_TAMPERED", f"{location}: differs from what its signature covers")

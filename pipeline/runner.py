@@ -8,10 +8,12 @@ It runs the same step functions as the SageMaker pipeline, in order, and lays ou
     WORKDIR/run.json    what ran: per step its inputs, outputs, parameters and times
     WORKDIR/registry.db the local model registry
 
->>> from pipeline.runner import run_pipeline                      # doctest: +SKIP
->>> run = run_pipeline("cs-training.csv.gz", "work")               # doctest: +SKIP
->>> run.registered, run.auc                                        # doctest: +SKIP
-(True, 0.866...)
+>>> from pipeline import synthetic
+>>> from pipeline.runner import run_pipeline
+>>> raw = synthetic.write_csv("raw.csv", rows=3000, seed=1)  # or the real cs-training.csv.gz
+>>> run = run_pipeline("raw.csv", "again", hyperparameters={"num_round": 20})
+>>> run.registered, run.auc > 0.75, sorted(p.name for p in run.workdir.iterdir())
+(True, True, ['data', 'evidence', 'model', 'registry.db', 'run.json'])
 """
 
 from __future__ import annotations

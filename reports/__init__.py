@@ -1,8 +1,9 @@
 """Audit packs: a PDF for regulators rendered only from a signed evidence folder, carrying that evidence inside.
 
->>> from reports import render_pack, verify_pack                       # doctest: +SKIP
->>> render_pack("work/evidence", "work/audit-pack.pdf", "model-governance.yaml", signer)   # doctest: +SKIP
->>> verify_pack("work/audit-pack.pdf", verifier)["passed"]              # doctest: +SKIP
+>>> from reports import example_path, render_pack, verify_pack
+>>> render_pack("evidence", "audit-pack.pdf", example_path(), signer)
+PosixPath('audit-pack.pdf')
+>>> verify_pack("audit-pack.pdf", verifier)["passed"]
 True
 
 ``reports`` reads evidence; it never imports the pipeline, and the ``governance`` library never imports it.

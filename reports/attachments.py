@@ -6,8 +6,11 @@ file name a reader saves to is flattened (``provenance__train.intoto.json``) bec
 Each attachment is also listed in the catalog's ``/AF`` array with ``/AFRelationship /Data`` (the PDF/A-3 way
 of saying "the document is rendered from these").
 
->>> names = [a.name for a in attachment_plan(folder, "gov.yaml", b"...")]    # doctest: +SKIP
->>> pdf = embed(pdf_bytes, attachment_plan(folder, None, None), {"EvidenceIndexSHA256": "..."})  # doctest: +SKIP
+>>> from reports.evidence_folder import open_evidence
+>>> folder = open_evidence("evidence", verifier)
+>>> plan = attachment_plan(folder, "gov.yaml", b"model: {name: demo}")
+>>> [a.name for a in plan][:3], plan[-1].name
+(['evidence/index.json', 'evidence/index.json.sig', 'evidence/dataset.json'], 'governance/gov.yaml')
 """
 
 from __future__ import annotations

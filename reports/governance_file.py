@@ -25,7 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from governance.errors import InputError
+from governance.errors import InputError, reading
 
 SCHEMA_VERSION = "quickloan-governance/v1"
 
@@ -200,9 +200,8 @@ def parse_governance_file(text: str, name: str = "<governance file>") -> Governa
 
 def load_governance_file(path: str | os.PathLike) -> GovernanceFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such governance file") from None
+        with reading(path, "governance file"):
+            text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError("BAD_GOVERNANCE_FILE", f"{path}: cannot read ({err})") from None
     return parse_governance_file(text, str(path))

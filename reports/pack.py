@@ -2,9 +2,9 @@
 
 >>> from governance.signing import load_signer, load_verifier
 >>> from reports import render_pack, verify_pack
->>> render_pack("work/evidence", "work/audit-pack.pdf", signer=load_signer("keys/signing-key.pem"))  # doctest: +SKIP
-PosixPath('work/audit-pack.pdf')
->>> verify_pack("work/audit-pack.pdf", load_verifier("keys/signing-key.pub.pem"))["passed"]         # doctest: +SKIP
+>>> render_pack("evidence", "audit-pack.pdf", signer=load_signer("keys/signing-key.pem"))
+PosixPath('audit-pack.pdf')
+>>> verify_pack("audit-pack.pdf", load_verifier("keys/signing-key.pub.pem"))["passed"]
 True
 
 Rendering verifies the evidence index first and refuses tampered evidence; it reads nothing but the evidence
@@ -22,7 +22,7 @@ from pathlib import Path
 from reportlab.platypus import PageBreak
 
 from governance import __version__
-from governance.errors import CheckFailed, InputError
+from governance.errors import CheckFailed, InputError, reading
 from governance.hashing import sha256_bytes
 from governance.jsonio import dumps
 from governance.signing import PublicKeyVerifier, Signer, Verifier
@@ -46,9 +46,8 @@ def _governance(folder: EvidenceFolder, governance_file: str | os.PathLike | Non
     if governance_file is not None:
         path = Path(governance_file)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{path}: no such governance file") from None
+            with reading(path, "governance file"):
+                data = path.read_bytes()
         except OSError as err:
             raise InputError("BAD_GOVERNANCE_FILE", f"{path}: cannot read ({err.strerror})") from None
         name = path.name
@@ -130,7 +129,9 @@ def render_pack(
         on_step("convert to PDF/A-3b")
         from reports.pdfa import convert_to_pdfa
 
-        pdf = convert_to_pdfa(pdf, title=title, date=ctx.generated_at)
+        pdf = convert_to_pdfa(pdf, docinfo={"Title": info.title, "Author": info.author, "Subject": info.subject,
+                                            "Keywords": ", ".join(info.keywords), "Creator": info.creator},
+                              date=ctx.generated_at)
 
     on_step("attach evidence")
     plan = att.attachment_plan(folder, governance_name, governance_bytes, with_data=True)
@@ -172,12 +173,8 @@ def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
     index whose digest the PDF states. Return what was checked; raise ``CheckFailed`` with a reason code if not.
     """
     path = Path(pdf)
-    try:
+    with reading(path, "audit pack PDF"):
         pdf_bytes = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a PDF") from None
     result: dict = {"pdf": str(path), "sha256": sha256_bytes(pdf_bytes), "checks": []}
     statement = _check_signature(path, pdf_bytes, verifier, Path(signature) if signature else None, result)
 
@@ -226,6 +223,7 @@ def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
     result["attachments"] = checked + 1 + (att.INDEX_SIGNATURE_NAME in files)
     result["checks"].append(f"{checked} attached file(s) match the evidence index")
     result["index_signature"] = _index_signature(files, index_bytes, verifier)
+    result["signer_authenticated"] = verifier is not None
     result["passed"] = True
     return result
 

@@ -33,14 +33,16 @@ def _icc_profile() -> Path:
     return Path(pikepdf.__file__).parent / "pdfa" / "data" / "sRGB.icc"
 
 
-def _definition(icc: Path, title: str) -> str:
-    # The PostScript prologue that tells pdfwrite which output intent to embed.
+def _definition(icc: Path, docinfo: dict[str, str]) -> str:
+    # The PostScript prologue that tells pdfwrite which output intent and document information to write
+    # (pdfwrite keeps only what the prologue states: without it /Subject and /Keywords would be lost).
     def ps(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
+    entries = " ".join(f"/{key} ({ps(value)})" for key, value in docinfo.items() if value)
     return (
         "%!\n"
-        f"[ /Title ({ps(title)}) /DOCINFO pdfmark\n"
+        f"[ {entries} /DOCINFO pdfmark\n"
         f"/ICCProfile ({ps(str(icc))}) def\n"
         "[/_objdef {icc_PDFA} /type /stream /OBJ pdfmark\n"
         "[{icc_PDFA} << /N 3 >> /PUT pdfmark\n"
@@ -52,8 +54,9 @@ def _definition(icc: Path, title: str) -> str:
     )
 
 
-def convert_to_pdfa(pdf_bytes: bytes, *, title: str, date: str | None) -> bytes:
-    """PDF/A-3b bytes from ``pdf_bytes`` (without attachments: add them after). ``date`` pins the timestamps."""
+def convert_to_pdfa(pdf_bytes: bytes, *, docinfo: dict[str, str], date: str | None) -> bytes:
+    """PDF/A-3b bytes from ``pdf_bytes`` (without attachments: add them after). ``docinfo`` is the document
+    information to keep (``{"Title": ..., "Subject": ..., "Keywords": ...}``); ``date`` pins the timestamps."""
     gs = ghostscript()
     if gs is None:
         raise InputError("GHOSTSCRIPT_MISSING", "PDF/A output needs ghostscript (the 'gs' command); install it "
@@ -66,7 +69,7 @@ def convert_to_pdfa(pdf_bytes: bytes, *, title: str, date: str | None) -> bytes:
         source, target, prologue = Path(work, "in.pdf"), Path(work, "out.pdf"), Path(work, "pdfa_def.ps")
         source.write_bytes(pdf_bytes)
         icc = _icc_profile()
-        prologue.write_text(_definition(icc, title), encoding="utf-8")
+        prologue.write_text(_definition(icc, docinfo), encoding="utf-8")
         command = [gs, "-q", "-dPDFA=3", "-dBATCH", "-dNOPAUSE", "-dSAFER", f"--permit-file-read={icc}",
                    "-dNOOUTERSAVE",
                    "-dPDFACompatibilityPolicy=1", "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite",
@@ -79,4 +82,23 @@ def convert_to_pdfa(pdf_bytes: bytes, *, title: str, date: str | None) -> bytes:
             detail = (done.stderr or done.stdout).decode("utf-8", errors="replace").strip().splitlines()
             raise Incomplete("PDFA_FAILED", f"ghostscript could not convert the pack to PDF/A "
                                             f"({detail[-1] if detail else f'exit {done.returncode}'})")
-        return target.read_bytes()
+        return _restore_docinfo(target.read_bytes(), docinfo)
+
+
+def _restore_docinfo(pdf_bytes: bytes, docinfo: dict[str, str]) -> bytes:
+    """Write ``docinfo`` into the converted file's document information and XMP alike (PDF/A wants the two to
+    agree): pdfwrite keeps only some of the entries the prologue states, and /Keywords carries the evidence index
+    digest."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        for key, value in docinfo.items():
+            if value:
+                pdf.docinfo[f"/{key}"] = value
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta.load_from_docinfo(pdf.docinfo, delete_missing=False)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+    return out.getvalue()

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real data file (skipped with a reason when absent), work folders and local servers."""
+"""Shared fixtures: the real data file (skipped with a reason when absent), work folders and local servers.
+
+Everything built once and shared (pipeline runs, the governed run, the audit-pack evidence and pack) is a
+session-scoped fixture here, in a pytest temporary folder: one mechanism, one place. Tests that change files
+work on a copy.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +50,35 @@ def real_run(tmp_path_factory, real_data):
     from pipeline.runner import run_pipeline
 
     return run_pipeline(real_data, tmp_path_factory.mktemp("real-run"))
+
+
+@pytest.fixture(scope="session")
+def governed(tmp_path_factory):
+    """One governed local run (every governance check and the audit pack), for the govern and approve tests."""
+    from tests.govern_support import build_governed_run
+
+    return build_governed_run(tmp_path_factory.mktemp("governed-run"))
+
+
+@pytest.fixture(scope="session")
+def pack_evidence(tmp_path_factory):
+    """One complete, sealed evidence folder built by the toolkit itself, for the audit-pack tests."""
+    from tests.pack_evidence import build_evidence
+
+    return build_evidence(tmp_path_factory.mktemp("pack-evidence"))
+
+
+@pytest.fixture(scope="session")
+def signed_pack(tmp_path_factory, pack_evidence) -> Path:
+    """The signed audit pack of ``pack_evidence``, rendered once through the command line."""
+    from governance.cli import main
+    from reports import example_path
+
+    out = tmp_path_factory.mktemp("pack") / "audit-pack.pdf"
+    code = main(["pack", str(pack_evidence.evidence), "-o", str(out), "--key", str(pack_evidence.key),
+                 "--governance", str(example_path())])
+    assert code == 0, f"governance pack exited {code}"
+    return out
 
 
 @pytest.fixture(scope="session")

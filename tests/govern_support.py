@@ -1,19 +1,14 @@
-"""One governed local pipeline run per test session, shared by the govern-step and approval tests.
+"""The governed local pipeline run shared by the govern-step and approval tests (the ``governed`` fixture).
 
-Built once (a small synthetic data set, every governance check, the audit pack) in a temporary folder removed
-at exit; tests that change files work on a copy (:func:`copy_run`).
+Built once per session by :func:`build_governed_run` (a small synthetic data set, every governance check, the
+audit pack); tests that change files work on a copy (:func:`copy_run`).
 """
 
 from __future__ import annotations
 
-import atexit
 import shutil
-import tempfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
 
 
 @dataclass(frozen=True)
@@ -29,41 +24,26 @@ class GovernedRun:
         return self.root / "work"
 
 
-def write_key_pair(folder: Path, name: str = "signing-key") -> tuple[Path, Path]:
-    from governance.signing.signer import generate_private_key
-
-    key = generate_private_key()
-    private = folder / f"{name}.pem"
-    public = folder / f"{name}.pub.pem"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
-    return private, public
-
-
-@cache
-def governed_run() -> GovernedRun:
+def build_governed_run(root: Path) -> GovernedRun:
+    from governance.signing.signer import write_key_pair
     from pipeline.runner import run_pipeline
     from pipeline.steps.govern import govern_hook
     from pipeline.synthetic import write_csv
 
-    root = Path(tempfile.mkdtemp(prefix="governed-run-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
     data = root / "synthetic.csv"
     write_csv(data, rows=5000, seed=7)
-    private, public = write_key_pair(root)
+    private, public = write_key_pair(root / "keys")
     run = run_pipeline(data, root / "work", hyperparameters={"num_round": 40},
                        govern=govern_hook(key=private, audit_pack=True))
     return GovernedRun(root, data, private, public, run)
 
 
-def copy_run(target: Path) -> Path:
+def copy_run(governed: GovernedRun, target: Path) -> Path:
     """A private copy of the governed work folder; the registry inside still names the original paths, so the
     copy's registry is rewritten to point at the copy."""
     import sqlite3
 
-    source = governed_run().workdir
+    source = governed.workdir
     shutil.copytree(source, target)
     with sqlite3.connect(target / "registry.db") as db:
         for column in ("artefact_uri", "customer_metadata"):

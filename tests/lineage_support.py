@@ -5,19 +5,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from governance.signing import LocalKeySigner, PublicKeyVerifier
-from governance.signing.signer import generate_private_key
+from governance.signing import LocalKeySigner, PublicKeyVerifier, load_signer, load_verifier
+from governance.signing.signer import generate_private_key, write_key_pair
 
 
 def keypair(folder: Path | None = None) -> tuple[LocalKeySigner, PublicKeyVerifier, Path | None]:
-    """A fresh signer and its verifier; with ``folder``, the public key is also written there (for ``--key``)."""
-    signer = LocalKeySigner(generate_private_key())
-    public = None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        public = folder / "signing-key.pub.pem"
-        public.write_bytes(signer.public_key_pem())
-    return signer, PublicKeyVerifier(signer.public_key_pem()), public
+    """A fresh signer and its verifier; with ``folder``, the pair is written there by ``write_key_pair`` (the
+    public key is the third value, for ``--key``)."""
+    if folder is None:
+        signer = LocalKeySigner(generate_private_key())
+        return signer, PublicKeyVerifier(signer.public_key_pem()), None
+    private, public = write_key_pair(folder)
+    return load_signer(private), load_verifier(public), public
 
 
 def copy_run(run, target: Path) -> Path:

@@ -16,22 +16,18 @@ import pytest
 
 from governance.cli import main
 from governance.registry import LocalRegistry
-from tests.govern_support import copy_run, governed_run, write_key_pair
-
-
-@pytest.fixture(scope="module")
-def governed():
-    return governed_run()
+from governance.signing.signer import write_key_pair
+from tests.govern_support import copy_run
 
 
 @pytest.fixture
 def work(governed, tmp_path):
-    return copy_run(tmp_path / "work")
+    return copy_run(governed, tmp_path / "work")
 
 
-def approve(*args: str) -> int:
+def approve(governed, *args: str) -> int:
     """``governance approve`` on the governed run, signing its ledger record with the ledger's own key."""
-    return main(["approve", *args, "--ledger-key", str(governed_run().key)])
+    return main(["approve", *args, "--ledger-key", str(governed.key)])
 
 
 def ledger_records(path: Path) -> list[dict]:
@@ -43,8 +39,8 @@ def package(work: Path):
 
 
 def test_approves_a_governed_local_package(governed, work, capsys):
-    assert approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key),
-                   "--reason", "reviewed the audit pack", "--json") == 0
+    assert approve(governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                   str(governed.public_key), "--reason", "reviewed the audit pack", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["approved"] is True and result["approved_by"] == "Jane Doe"
     assert set(result["checks"]) == {"integrity", "governance", "evidence"}
@@ -67,12 +63,13 @@ def test_approves_by_local_arn_with_a_trusted_signers_file(governed, work, tmp_p
     trusted = tmp_path / "trusted.yaml"
     trusted.write_text(f"version: 1\nsigners:\n  - name: pipeline\n    public_key_file: {governed.public_key}\n")
     arn = package(work).arn
-    assert approve(arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe", "--trusted", str(trusted)) == 0
+    assert approve(governed, arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
+                   "--trusted", str(trusted)) == 0
     assert package(work).approval_status == "Approved"
 
 
-def refused(capsys, *args: str) -> dict:
-    assert approve(*args, "--json") == 1
+def refused(capsys, governed, *args: str) -> dict:
+    assert approve(governed, *args, "--json") == 1
     captured = capsys.readouterr()
     assert len(captured.err.strip().splitlines()) == 1 and "Traceback" not in captured.err
     return json.loads(captured.out)
@@ -90,14 +87,15 @@ def test_refuses_a_tampered_artefact(governed, work, capsys):
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0x01
     model.write_bytes(bytes(data))
-    outcome = refused(capsys, str(model), "--by", "Eve Mallory", "--key", str(governed.public_key))
+    outcome = refused(capsys, governed, str(model), "--by", "Eve Mallory", "--key", str(governed.public_key))
     assert outcome["approved"] is False and outcome["reason"] == "DIGEST_MISMATCH"
     assert_not_approved_and_recorded(work, "Eve Mallory", "DIGEST_MISMATCH")
 
 
-def test_refuses_an_untrusted_signer(work, tmp_path, capsys):
-    _, stranger = write_key_pair(tmp_path, "stranger")
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(stranger))
+def test_refuses_an_untrusted_signer(governed, work, tmp_path, capsys):
+    _, stranger = write_key_pair(tmp_path / "stranger")
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe",
+                      "--key", str(stranger))
     assert outcome["reason"] in {"SIGNATURE_INVALID", "UNTRUSTED_SIGNER"}
     assert_not_approved_and_recorded(work, "Jane Doe", outcome["reason"])
 
@@ -122,7 +120,7 @@ def test_refuses_when_a_blocking_check_failed(governed, work, capsys):
         verdict["status"], verdict["passed"], verdict["summary"] = "FAIL", False, "fairness FAIL (FAIRNESS_RED)"
 
     rewrite_verdict(governed, work, failed)
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] == "GOVERNANCE_FAILED" and "FAIRNESS_RED" in outcome["message"]
     assert_not_approved_and_recorded(work, "Jane Doe", "GOVERNANCE_FAILED")
@@ -135,7 +133,7 @@ def test_refuses_a_pass_verdict_whose_blocking_checks_were_skipped(governed, wor
                 check.update(status="SKIPPED", message="turned off by the caller")
 
     rewrite_verdict(governed, work, skipped_policy)
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] == "CHECKS_NOT_RUN" and "policy SKIPPED" in outcome["message"]
     assert_not_approved_and_recorded(work, "Jane Doe", "CHECKS_NOT_RUN")
@@ -143,7 +141,7 @@ def test_refuses_a_pass_verdict_whose_blocking_checks_were_skipped(governed, wor
 
 def test_refuses_a_verdict_about_another_artefact(governed, work, capsys):
     rewrite_verdict(governed, work, lambda verdict: verdict["artefact"].update(sha256="0" * 64))
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] == "DIGEST_MISMATCH"
 
@@ -153,7 +151,7 @@ def test_refuses_an_edited_verdict(governed, work, capsys):
     verdict = json.loads(path.read_text())
     verdict["checks"][0]["message"] = "all good, trust me"
     path.write_text(json.dumps(verdict))
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] == "VERDICT_TAMPERED"
 
@@ -161,7 +159,7 @@ def test_refuses_an_edited_verdict(governed, work, capsys):
 def test_refuses_changed_evidence(governed, work, capsys):
     fairness = work / "evidence" / "fairness.json"
     fairness.write_text(fairness.read_text().replace('"verdict": "amber"', '"verdict": "green"', 1) + " ")
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] and "fairness.json" in outcome["message"]
     assert package(work).approval_status == "PendingManualApproval"
@@ -169,14 +167,15 @@ def test_refuses_changed_evidence(governed, work, capsys):
 
 def test_refuses_a_package_without_a_verdict(governed, work, capsys):
     (work / "governance.json").unlink()
-    outcome = refused(capsys, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+    outcome = refused(capsys, governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                       str(governed.public_key))
     assert outcome["reason"] == "NO_GOVERNANCE_VERDICT"
 
 
 def test_a_malformed_verdict_is_refused_and_recorded(governed, work, capsys):
     (work / "governance.json").write_text("{not json")
-    assert approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
+    model = str(work / "model" / "model.tar.gz")
+    assert approve(governed, model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
     assert "MALFORMED_VERDICT" in capsys.readouterr().err
     assert_not_approved_and_recorded(work, "Jane Doe", "MALFORMED_VERDICT")
 
@@ -186,18 +185,19 @@ def test_an_unreachable_store_is_refused_and_recorded(governed, work, capsys, mo
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    code = approve(str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key", str(governed.public_key),
-                   "--governance", "s3://unreachable/governance.json")
+    code = approve(governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
+                   str(governed.public_key), "--governance", "s3://unreachable/governance.json")
     assert code == 3 and "ENDPOINT_UNREACHABLE" in capsys.readouterr().err
     assert_not_approved_and_recorded(work, "Jane Doe", "ENDPOINT_UNREACHABLE")
 
 
 def test_a_decided_package_is_not_decided_again(governed, work, capsys):
     model = str(work / "model" / "model.tar.gz")
-    assert approve(model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 0
+    assert approve(governed, model, "--by", "Jane Doe", "--key", str(governed.public_key)) == 0
     capsys.readouterr()
     first = package(work)
-    outcome = refused(capsys, model, "--by", "John Roe", "--key", str(governed.public_key), "--reason", "again")
+    outcome = refused(capsys, governed, model, "--by", "John Roe", "--key", str(governed.public_key),
+                      "--reason", "again")
     assert outcome["reason"] == "ALREADY_DECIDED"
     again = package(work)
     assert (again.approval_status, again.approved_by, again.approval_description) == \
@@ -207,7 +207,7 @@ def test_a_decided_package_is_not_decided_again(governed, work, capsys):
         ("John Roe", "refused", "ALREADY_DECIDED")
     registry = LocalRegistry(work / "registry.db")
     rejected = registry.register("other", "m.tar.gz", "0" * 64, {}, approval_status="Rejected")
-    outcome = refused(capsys, rejected.arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
+    outcome = refused(capsys, governed, rejected.arn, "--registry", str(work / "registry.db"), "--by", "Jane Doe",
                       "--key", str(governed.public_key), "--ledger", str(work / "other-ledger.jsonl"))
     assert outcome["reason"] == "ALREADY_DECIDED" and registry.get("other").approval_status == "Rejected"
 
@@ -215,16 +215,16 @@ def test_a_decided_package_is_not_decided_again(governed, work, capsys):
 def test_bad_calls(governed, work, capsys):
     model = str(work / "model" / "model.tar.gz")
     with pytest.raises(SystemExit) as caught:
-        approve(model, "--key", str(governed.public_key))  # --by is required
+        approve(governed, model, "--key", str(governed.public_key))  # --by is required
     assert caught.value.code == 2
-    assert approve(model, "--by", " J ", "--key", str(governed.public_key)) == 2
+    assert approve(governed, model, "--by", " J ", "--key", str(governed.public_key)) == 2
     assert "BAD_APPROVER" in capsys.readouterr().err
-    assert approve(model, "--by", "Jane Doe") == 2
+    assert approve(governed, model, "--by", "Jane Doe") == 2
     assert "NO_TRUST" in capsys.readouterr().err
-    assert approve("local:model-package/quickloan-credit-default/9", "--registry", str(work / "registry.db"),
+    assert approve(governed, "local:model-package/quickloan-credit-default/9", "--registry", str(work / "registry.db"),
                    "--by", "Jane Doe", "--key", str(governed.public_key)) == 2
     assert "NOT_FOUND" in capsys.readouterr().err
-    assert approve(str(governed.data), "--registry", str(work / "registry.db"), "--by", "Jane Doe", "--key",
+    assert approve(governed, str(governed.data), "--registry", str(work / "registry.db"), "--by", "Jane Doe", "--key",
                    str(governed.public_key)) == 2
     assert "NOT_REGISTERED" in capsys.readouterr().err
     assert package(work).approval_status == "PendingManualApproval"
@@ -263,6 +263,7 @@ def upload_folder(s3, folder: Path, uri: str) -> None:
 
 @pytest.mark.servers
 def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
+    pytest.importorskip("sagemaker", reason="needs the [sagemaker] extra: pip install -e '.[sagemaker]'")
     from pipeline.sagemaker.config import PipelineSettings
     from pipeline.sagemaker.definition import pipeline_definition
     from tests.test_sagemaker_govern import container_arguments, container_layout

@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from governance.age_bands import DEFAULT_BANDS, OUT_OF_RANGE, UNBANDED, AgeBand, assign_bands
 from governance.errors import InputError
-from governance.fairness.bands import DEFAULT_BANDS, OUT_OF_RANGE, UNBANDED, AgeBand, assign_bands
 from governance.fairness.policy import FairnessPolicy, load_policy, parse_policy
 
 

@@ -47,7 +47,9 @@ def test_each_step_records_its_files_code_runtime_parameters_and_times(synthetic
     assert process.parameters == {"validation_fraction": 0.2, "seed": 42}
     assert train.parameters["num_round"] == 60 and train.parameters["max_depth"] == 4
     assert {"python", "xgboost", "pandas"} <= set(train.runtime)
-    assert train.runtime["xgboost"] == json.loads(Path(train.output("training_metadata").uri[7:]).read_text())[
+    metadata = train.output("training_metadata")
+    assert metadata.uri == "model/training.json" == metadata.path  # relative to the run folder
+    assert train.runtime["xgboost"] == json.loads(Path(synthetic_run.workdir, metadata.uri).read_text())[
         "xgboost_version"]
     assert process.started_at.endswith("Z") and process.started_at <= process.finished_at <= train.started_at
     assert steps["register"].model_package == synthetic_run.package.arn

@@ -22,11 +22,12 @@ BUCKET = "quickloan-ml"
 JOB = "arn:aws:sagemaker:us-east-1:123456789012:{kind}-job/quickloan-{step}"
 
 
-def s3_run(synthetic_run, client) -> dict:
-    """The synthetic run as SageMaker would leave it: every file in S3, every step with a job ARN."""
-    client.create_bucket(Bucket=BUCKET)
+def s3_run(synthetic_run) -> tuple[dict, dict[str, str]]:
+    """The synthetic run as SageMaker would leave it: every file in S3, every step with a job ARN; returns the
+    run record and the uploads (S3 key → local file)."""
     run = json.loads((synthetic_run.workdir / "run.json").read_text())
     uploaded: dict[str, str] = {}
+    uploads: dict[str, str] = {}
     for step in run["steps"]:
         for side in ("inputs", "outputs"):
             for role, path in step[side].items():
@@ -34,24 +35,48 @@ def s3_run(synthetic_run, client) -> dict:
                     continue
                 if path not in uploaded:
                     key = f"{step['name']}/{role}/{path.rsplit('/', 1)[-1]}"
-                    client.upload_file(path, BUCKET, key)
+                    uploads[key] = path
                     uploaded[path] = f"s3://{BUCKET}/{key}"
                 step[side][role] = uploaded[path]
         step["job_arn"] = JOB.format(kind="training" if step["name"] == "train" else "processing", step=step["name"])
-    return run
+    return run, uploads
+
+
+def upload(client, uploads: dict[str, str]) -> None:
+    client.create_bucket(Bucket=BUCKET)
+    for key, path in uploads.items():
+        client.upload_file(path, BUCKET, key)
+
+
+@pytest.fixture(scope="module")
+def recorded(synthetic_run, moto_server, tmp_path_factory):
+    """The lineage of the S3 run, recorded and sealed once for the module (recording is the slow part)."""
+    root = tmp_path_factory.mktemp("s3-lineage")
+    run, uploads = s3_run(synthetic_run)
+    with pytest.MonkeyPatch.context() as patch:
+        moto_server.reset()
+        patch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.delenv("AWS_PROFILE", raising=False)
+        upload(s3_client(), uploads)
+        signer, verifier, public = keypair(root / "keys")
+        evidence = root / "evidence"
+        evidence.mkdir()
+        for name in ("dataset.json", "evaluation.json"):
+            shutil.copyfile(synthetic_run.evidence_dir / name, evidence / name)
+        record_pipeline_run(run, evidence, signer)
+        write_index(evidence, signer)
+    return evidence, signer, verifier, public, uploads
 
 
 @pytest.fixture
-def s3_evidence(synthetic_run, aws, tmp_path):
+def s3_evidence(recorded, aws):
+    """The recorded evidence, with its files put back in a fresh S3 (each test starts from a clean moto)."""
+    evidence, signer, verifier, public, uploads = recorded
     client = s3_client()
-    run = s3_run(synthetic_run, client)
-    signer, verifier, public = keypair(tmp_path / "keys")
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    for name in ("dataset.json", "evaluation.json"):
-        shutil.copyfile(synthetic_run.evidence_dir / name, evidence / name)
-    record_pipeline_run(run, evidence, signer)
-    write_index(evidence, signer)
+    upload(client, uploads)
     return evidence, signer, verifier, public, client
 
 
@@ -106,9 +131,9 @@ def test_mirror_annotates_the_model_package_and_reports_unsupported_lineage(s3_e
                       "signature_uri": f"s3://{BUCKET}/model.tar.gz.sig", "evidence_uri": f"s3://{BUCKET}/evidence/"}
 
 
-def test_mirror_refuses_a_folder_that_does_not_verify(s3_evidence, capsys):
+def test_mirror_refuses_a_folder_that_does_not_verify(s3_evidence, tmp_path, capsys):
     evidence = s3_evidence[0]
-    _, other, other_public = keypair(evidence.parent / "other")
+    _, other, other_public = keypair(tmp_path / "other")
     with pytest.raises(CheckFailed) as failed:
         mirror_evidence(evidence, verifier=other, model_package_arn="arn:aws:sagemaker:x")
     assert failed.value.reason == "UNTRUSTED_SIGNER"

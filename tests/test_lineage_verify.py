@@ -147,6 +147,25 @@ def test_a_moved_work_folder_still_verifies_its_files(evidence, tmp_path):
     assert {f.status for f in report.files if f.role == "dataset"} == {"match"}
 
 
+def test_a_copied_run_folder_is_checked_where_it_is_not_where_it_was(evidence, tmp_path):
+    """An auditor's copy is checked against its own files: the original paths are neither trusted nor needed."""
+    folder, _, verifier, _ = evidence
+    work = folder.parent
+    statements = "".join(p.read_text() for p in (folder / "provenance").glob("*.json"))
+    assert str(work.resolve()) not in statements.replace("\\/", "/")  # URIs are relative to the run folder
+    audited = tmp_path / "auditor" / "run"
+    shutil.copytree(work, audited)
+    flip_byte(work / "data" / "validation.csv")  # the original changes after the copy was taken
+    report = verify_lineage(audited / "evidence", verifier)
+    in_work_folder = [f for f in report.files if f.role not in ("code", "dataset")]
+    assert in_work_folder and all(f.status == "match" and f.location.startswith(str(audited)) for f in in_work_folder)
+    assert report.passed
+    flip_byte(audited / "data" / "train.csv")  # and a change in the copy is named, though the original is intact
+    report = check_lineage(audited / "evidence", verifier)
+    assert not report.passed
+    assert {f.name for f in report.files if f.status == "mismatch"} == {"train.csv"}
+
+
 def test_unreachable_files_are_reported_not_passed_silently(evidence):
     folder, _, verifier, _ = evidence
     shutil.rmtree(folder.parent / "model")

@@ -5,21 +5,22 @@ control: the PDF/A identification and output intent, embedded fonts, associated 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 
 import pytest
 
 from reports import example_path, render_pack, verify_pack
-from tests.pack_evidence import pdf_text, shared_evidence
+from tests.pack_evidence import pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("gs") is None,
                                 reason="ghostscript (gs) is not installed (Debian package: ghostscript)")
 
 
 @pytest.fixture(scope="module")
-def archival(tmp_path_factory):
-    built = shared_evidence(tmp_path_factory)
+def archival(tmp_path_factory, pack_evidence):
+    built = pack_evidence
     out = tmp_path_factory.mktemp("pdfa") / "audit-pack.pdf"
     return built, render_pack(built.evidence, out, example_path(), built.signer, pdfa=True)
 
@@ -39,6 +40,21 @@ def test_pdfa_identification_fonts_and_attachments(archival):
         assert rows and all(" yes " in row for row in rows), listing
     assert verify_pack(pdf_path, built.verifier)["passed"]
     assert "SYNTHETIC DATA" in pdf_text(pdf_path, 1, 1)
+
+
+def test_pdfa_keeps_the_document_information(archival, tmp_path):
+    """/Subject and /Keywords (which carries the evidence index digest) survive the conversion."""
+    import pikepdf
+
+    built, pdf_path = archival
+    plain = render_pack(built.evidence, tmp_path / "plain.pdf", example_path(), built.signer)
+    with pikepdf.open(plain) as pdf:
+        expected = {key: str(pdf.docinfo[key]) for key in ("/Title", "/Author", "/Subject", "/Keywords")}
+    with pikepdf.open(pdf_path) as pdf:
+        kept = {key: str(pdf.docinfo.get(key, "")) for key in expected}
+    assert kept == expected
+    index_sha256 = hashlib.sha256((built.evidence / "index.json").read_bytes()).hexdigest()
+    assert f"evidence-index-sha256:{index_sha256}" in kept["/Keywords"]
 
 
 def test_pdfa_is_deterministic_too(archival, tmp_path):

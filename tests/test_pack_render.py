@@ -15,17 +15,17 @@ from governance.hashing import sha256_bytes, sha256_file
 from reports import example_path, render_pack
 from reports.attachments import INFO_INDEX, read_attachments
 from reports.sections.fairness import DISPARITY_NAMES
-from tests.pack_evidence import pdf_text, shared_evidence, shared_pack
+from tests.pack_evidence import pdf_text
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return shared_evidence(tmp_path_factory)
+def built(pack_evidence):
+    return pack_evidence
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory) -> Path:
-    return shared_pack(tmp_path_factory)
+def pack(signed_pack) -> Path:
+    return signed_pack
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +133,15 @@ def test_attachment_dates_are_the_evidence_date(built, pack):
 
 
 def test_same_evidence_renders_the_same_bytes(built, pack, tmp_path):
-    again = render_pack(built.evidence, tmp_path / "again.pdf", example_path(), built.signer)
+    again = render_pack(built.evidence, tmp_path / pack.name, example_path(), built.signer)
     assert again.read_bytes() == pack.read_bytes()
-    # The ECDSA signature is randomised, but both signatures cover the same bytes.
+    # The ECDSA signature is randomised, but both signatures cover the same payload, and both verify.
+    from governance.signing import dsse
+
     first = json.loads(Path(f"{pack}.sig").read_bytes())
     second = json.loads(Path(f"{again}.sig").read_bytes())
-    assert first["payload"] != second["payload"] or first["signatures"] != second["signatures"]
+    assert (first["payloadType"], first["payload"]) == (second["payloadType"], second["payload"])
+    assert dsse.verify_envelope(first, built.verifier) == dsse.verify_envelope(second, built.verifier)
 
 
 def test_missing_evidence_and_governance_are_open_items(built, tmp_path):

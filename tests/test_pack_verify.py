@@ -13,19 +13,14 @@ import pytest
 
 from governance.cli import main
 from governance.errors import CheckFailed
+from governance.signing.signer import write_key_pair
 from reports import verify_pack
 from reports.signature import sign_pack
-from tests.pack_evidence import shared_evidence, shared_pack, write_keys
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return shared_evidence(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def signed_pack(tmp_path_factory) -> Path:
-    return shared_pack(tmp_path_factory)  # rendered by `governance pack ... --key`
+def built(pack_evidence):
+    return pack_evidence  # signed_pack (conftest) is rendered by `governance pack ... --key`
 
 
 def copy_pack(pack: Path, folder: Path) -> Path:
@@ -64,12 +59,25 @@ def test_one_changed_byte_in_the_pdf_fails(built, signed_pack, tmp_path, capsys,
     pack.write_bytes(data)
     code, err = run(["pack", "verify", str(pack), "--key", str(built.public_key)], capsys)
     assert code == 1 and "DIGEST_MISMATCH" in err
-    code, err = run(["pack", "verify", str(pack)], capsys)  # the digest binding holds even without the key
+    code, err = run(["pack", "verify", str(pack), "--no-key"], capsys)  # the digest binding holds without the key
     assert code == 1 and "DIGEST_MISMATCH" in err
 
 
+def test_verify_without_a_key_is_refused_unless_opted_out(signed_pack, capsys):
+    """An unauthenticated pack must not pass a script that only checks the exit code."""
+    code, err = run(["pack", "verify", str(signed_pack)], capsys)
+    assert code == 2 and "no --key given" in err
+    assert main(["pack", "verify", str(signed_pack), "--no-key", "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["signer_authenticated"] is False and result["signature"].startswith("not checked")
+    assert "SIGNER IS NOT AUTHENTICATED" in captured.err
+    code, err = run(["pack", "verify", str(signed_pack), "--no-key", "--key", "x.pub"], capsys)
+    assert code == 2 and "not both" in err
+
+
 def test_another_key_is_refused(signed_pack, tmp_path, capsys):
-    _, other = write_keys(tmp_path)
+    _, other = write_key_pair(tmp_path / "other")
     code, err = run(["pack", "verify", str(signed_pack), "--key", str(other)], capsys)
     assert code == 1 and "UNTRUSTED_SIGNER" in err
 
@@ -134,7 +142,7 @@ def test_a_forged_index_stops_the_pack(built, tmp_path, capsys):
 
 
 def test_evidence_signed_by_someone_else_is_refused(built, tmp_path, capsys):
-    other, _ = write_keys(tmp_path)
+    other, _ = write_key_pair(tmp_path / "other")
     code, err = run(["pack", str(built.evidence), "-o", str(tmp_path / "x.pdf"), "--key", str(other)], capsys)
     assert code == 1 and "UNTRUSTED_SIGNER" in err
     # ...unless the evidence signer's key is given separately.
@@ -147,7 +155,8 @@ def test_evidence_signed_by_someone_else_is_refused(built, tmp_path, capsys):
     (["pack", "verify", "x.pdf", "-o", "y.pdf"], "-o/--output is for rendering"),
     (["pack", "a", "b", "c"], "expected 'pack EVIDENCE_DIR' or 'pack verify PDF'"),
     (["pack", "no-such-folder"], "NOT_A_DIRECTORY"),
-    (["pack", "verify", "no-such.pdf"], "FILE_NOT_FOUND"),
+    (["pack", "verify", "no-such.pdf", "--no-key"], "FILE_NOT_FOUND"),
+    (["pack", "some-folder", "--no-key"], "--no-key is for 'pack verify'"),
     (["pack", "x", "--unknown"], "unrecognized arguments"),
     (["pack"], "the following arguments are required"),
 ])

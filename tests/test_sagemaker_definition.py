@@ -9,6 +9,8 @@ import pytest
 from pipeline.sagemaker.config import PipelineSettings
 from pipeline.steps import train as train_step
 
+SAGEMAKER_SDK = pytest.importorskip("sagemaker", reason="needs the [sagemaker] extra: pip install -e '.[sagemaker]'")
+
 SETTINGS = PipelineSettings(
     region="eu-west-1",
     role_arn="arn:aws:iam::111122223333:role/quickloan-pipeline",

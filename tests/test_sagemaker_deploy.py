@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.sagemaker.config import PipelineSettings, env_name
 
+SAGEMAKER_SDK = pytest.importorskip("sagemaker", reason="needs the [sagemaker] extra: pip install -e '.[sagemaker]'")
+
 pytestmark = pytest.mark.servers
 
 SETTINGS = PipelineSettings(

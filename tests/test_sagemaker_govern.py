@@ -12,14 +12,9 @@ import pytest
 
 from governance.errors import CheckFailed, InputError
 from governance.signing import load_signer, load_verifier
+from governance.signing.signer import write_key_pair
 from governance.verdict import CHECKS, FAIL, PASS, SKIPPED, VERDICT_FILE, read_verdict
 from pipeline.steps.govern import govern, main
-from tests.govern_support import governed_run, write_key_pair
-
-
-@pytest.fixture(scope="module")
-def governed():
-    return governed_run()
 
 
 def test_local_run_is_governed_and_registered(governed):
@@ -69,7 +64,7 @@ def test_the_verdict_signature_catches_edits(governed, tmp_path):
     with pytest.raises(CheckFailed) as caught:
         read_verdict(tmp_path / VERDICT_FILE, load_verifier(governed.public_key))
     assert caught.value.reason == "VERDICT_TAMPERED"
-    _, other = write_key_pair(tmp_path, "other")
+    _, other = write_key_pair(tmp_path / "other")
     shutil.copy(governed.workdir / VERDICT_FILE, tmp_path / VERDICT_FILE)
     with pytest.raises(CheckFailed) as caught:
         read_verdict(tmp_path / VERDICT_FILE, load_verifier(other))

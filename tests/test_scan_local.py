@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from governance.cli import main
-from governance.policy import Status, scan, scan_local_run
+from governance.policy import Status, output, scan, scan_local_run
 
 
 def signed_pipeline_run(folder: Path, raw_csv: Path) -> dict:
@@ -167,14 +167,21 @@ def test_unreadable_folder_is_an_error_not_a_silent_pass(tmp_path, monkeypatch):
     assert errors and all(f.resource.id == str(hidden) for f in errors)
     assert "Permission denied" in errors[0].message
     assert result.exit_code == 3
+    # SARIF 2.1.0 (3.27.10): a result whose kind is not "fail" must have level "none".
+    run = json.loads(output.render(result, "sarif"))["runs"][0]
+    open_results = [r for r in run["results"] if r.get("kind", "fail") != "fail"]
+    assert open_results and all(r["level"] == "none" for r in open_results)
+    assert not run["invocations"][0]["executionSuccessful"]
+    assert {n["level"] for n in run["invocations"][0]["toolExecutionNotifications"]} == {"error"}
 
 
-@pytest.mark.parametrize("content", ['{"version": 1, "resources": [1]}',
-                                     '{"version": 1, "resources": {"s3_bucket:b": "junk"}}',
-                                     '{"version": 1, "resources": {"s3_bucket:b": {"evidence": "junk"}}}'])
-def test_malformed_scan_state_is_bad_input(tmp_path, capsys, content):
+@pytest.mark.parametrize("resources", [[1], {"s3_bucket:b": "junk"}, {"s3_bucket:b": {"evidence": "junk"}}])
+def test_malformed_scan_state_is_bad_input(tmp_path, capsys, resources):
+    from governance.policy.state import STATE_VERSION, seal
+
     state = tmp_path / "state.json"
-    state.write_text(content)
+    body = {"version": STATE_VERSION, "resources": resources}
+    state.write_text(json.dumps({**body, "seal": seal(body, None)}))  # sealed, so the structure is what fails
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "a.txt").write_text("x")
     assert main(["scan", str(tmp_path / "data"), "--quiet", "--state", str(state)]) == 2
@@ -239,3 +246,63 @@ def test_cli_ignore_waivers_and_waiver_files(tmp_path, capsys):
     capsys.readouterr()
     (policies / "waivers.yaml").write_text((policies / "waivers.yaml").read_text().replace("2099-12-31", "2020-01-01"))
     assert main(["scan", str(target), "--policies", str(policies), "--quiet"]) == 1
+
+
+def _forge_state(path: Path, *, reseal: bool) -> None:
+    """Plant a PASS-worthy bucket entry in a state file, as someone with write access to it could."""
+    from governance.policy.state import seal
+
+    document = json.loads(path.read_text())
+    document.pop("seal")
+    document["resources"]["s3_bucket:forged"] = {"evidence": {"collected_at": "2999-01-01T00:00:00+00:00"}}
+    path.write_text(json.dumps({**document, "seal": seal(document, None) if reseal else {"sha256": "0" * 64}}))
+
+
+def test_a_tampered_scan_state_is_refused_never_trusted(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GOVERNANCE_STATE_KEY", raising=False)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.txt").write_text("x")
+    os.chmod(tmp_path / "data" / "a.txt", 0o644)
+    state, key = tmp_path / "state.json", tmp_path / "state.key"
+    argv = ["scan", str(tmp_path / "data"), "--quiet", "--output", str(tmp_path / "out.json"), "--state", str(state)]
+    assert main(argv) == 0
+    assert set(json.loads(state.read_text())["seal"]) == {"sha256"}
+    _forge_state(state, reseal=False)
+    assert main(argv) == 1 and "STATE_TAMPERED" in capsys.readouterr().err
+
+    # With a key the state carries an HMAC: a forger who recomputes the plain digest is still refused.
+    key.write_bytes(os.urandom(32))
+    state.unlink()
+    assert main([*argv, "--state-key", str(key)]) == 0
+    assert set(json.loads(state.read_text())["seal"]) == {"sha256", "hmac_sha256"}
+    assert main([*argv, "--state-key", str(key)]) == 0  # an untouched state is reused
+    _forge_state(state, reseal=True)
+    assert main([*argv, "--state-key", str(key)]) == 1 and "STATE_TAMPERED" in capsys.readouterr().err
+    other = tmp_path / "other.key"
+    other.write_bytes(os.urandom(32))
+    state.unlink()
+    assert main([*argv, "--state-key", str(key)]) == 0
+    assert main(argv) == 2 and "STATE_KEY_REQUIRED" in capsys.readouterr().err  # a keyed state needs its key
+    assert main([*argv, "--state-key", str(other)]) == 1 and "STATE_TAMPERED" in capsys.readouterr().err
+    key.write_bytes(b"short")
+    assert main([*argv, "--state-key", str(key)]) == 2 and "BAD_STATE_KEY" in capsys.readouterr().err
+
+
+def test_scan_appends_to_a_signed_ledger_with_its_key(tmp_path, capsys):
+    from governance.ledger import Ledger
+    from governance.signing.signer import load_signer, write_key_pair
+
+    private, public = write_key_pair(tmp_path / "keys")
+    ledger = tmp_path / "ledger.jsonl"
+    Ledger(ledger, load_signer(private)).append("sign", "release", subject="model.tar.gz")
+    target = tmp_path / "data"
+    target.mkdir()
+    (target / "a.txt").write_text("x")
+    os.chmod(target / "a.txt", 0o644)
+    argv = ["scan", str(target), "--quiet", "--output", str(tmp_path / "out.json"), "--ledger", str(ledger)]
+    assert main(argv) == 2 and "LEDGER_SIGNED" in capsys.readouterr().err
+    assert main([*argv, "--ledger-key", str(private)]) == 0
+    record = json.loads(ledger.read_text().splitlines()[-1])
+    assert record["event"] == "scan" and record["details"]["verdict"] == "pass"
+    assert main(["ledger", "verify", str(ledger), "--key", str(public)]) == 0
+    assert main(["scan", str(target), "--quiet", "--ledger-key", str(private)]) == 2  # a key without --ledger

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from governance.errors import GovernanceError
 from governance.policy import lambda_handler
 from governance.policy.scheduled import ScheduledScanFailed, main, run_scheduled_scan
 
@@ -72,6 +73,32 @@ def test_scheduled_run_writes_reports_and_ledger_then_raises(tmp_path):
     record = json.loads(ledger.read_text().splitlines()[-1])
     assert record["event"] == "scan" and record["details"]["verdict"] == "fail"
     assert "failed" in str(failed.value)
+
+
+def test_scheduled_run_appends_to_a_signed_ledger(tmp_path):
+    from governance.ledger import Ledger
+    from governance.signing.signer import load_signer, write_key_pair
+
+    private, _ = write_key_pair(tmp_path / "keys")
+    ledger = tmp_path / "ledger.jsonl"
+    Ledger(ledger, load_signer(private)).append("sign", "release", subject="model.tar.gz")
+    target = tmp_path / "ok.txt"
+    target.write_text("fine")
+    os.chmod(target, 0o644)
+    with pytest.raises(GovernanceError) as refused:
+        run_scheduled_scan([str(target)], str(tmp_path / "out"), ledger_uri=str(ledger))
+    assert refused.value.reason == "LEDGER_SIGNED"
+    assert main([str(target), "--output-uri", str(tmp_path / "out"), "--ledger", str(ledger),
+                 "--ledger-key", str(private)]) == 0
+    record = json.loads(ledger.read_text().splitlines()[-1])
+    assert record["event"] == "scan" and record["details"]["verdict"] == "pass"
+
+
+def test_lambda_reads_the_ledger_kms_key(monkeypatch):
+    monkeypatch.setenv("SCAN_TARGETS", "s3://b/")
+    monkeypatch.setenv("SCAN_OUTPUT_URI", "s3://out/")
+    monkeypatch.setenv("SCAN_LEDGER_KMS_KEY_ID", "alias/ledger")
+    assert lambda_handler.configuration({})["ledger_kms_key_id"] == "alias/ledger"
 
 
 def test_scheduled_module_is_a_command_for_cron_and_pipeline_steps(tmp_path, capsys):

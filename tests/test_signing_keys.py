@@ -67,3 +67,31 @@ def test_ed25519_or_rsa_public_keys_are_refused():
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     with pytest.raises(InputError):
         PublicKeyVerifier(pem)
+
+
+def test_a_folder_given_as_a_key_is_not_a_file_and_a_missing_key_is_not_found(tmp_path, capsys):
+    """One mapping of local read errors: a folder is NOT_A_FILE (not KEY_NOT_FOUND); missing is NotFound."""
+    from governance.cli import main
+    from governance.errors import NotFound
+
+    with pytest.raises(InputError) as folder:
+        load_verifier(tmp_path)
+    assert folder.value.reason == "NOT_A_FILE" and not isinstance(folder.value, NotFound)
+    with pytest.raises(NotFound) as missing:
+        load_signer(tmp_path / "absent.pem")
+    assert missing.value.reason == "KEY_NOT_FOUND"
+    artefact = tmp_path / "model.tar.gz"
+    artefact.write_bytes(b"x")
+    assert main(["sign", str(artefact), "--key", str(tmp_path)]) == 2
+    assert "NOT_A_FILE" in capsys.readouterr().err
+
+
+def test_not_found_is_one_type_for_files_objects_and_records(tmp_path):
+    from governance import storage
+    from governance.errors import NotFound
+    from governance.jsonio import read_json
+
+    for read in (lambda: storage.read_bytes(tmp_path / "absent"), lambda: read_json(tmp_path / "absent.json")):
+        with pytest.raises(NotFound) as missing:
+            read()
+        assert missing.value.reason == "FILE_NOT_FOUND" and missing.value.exit_code == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
@@ -51,9 +50,8 @@ def show_command(args: argparse.Namespace) -> int:
 
     from governance.cli.console import stderr, stdout
     from governance.errors import CheckFailed, InputError
-    from governance.evidence import INDEX
-    from governance.lineage import lineage_tree, load_chain, write_lineage_png
-    from governance.lineage.graph import LINEAGE_PNG
+    from governance.lineage import lineage_tree, load_chain
+    from governance.lineage.graph import LINEAGE_PNG, refresh_lineage_png
 
     root = Path(args.evidence_dir)
     if not root.is_dir():
@@ -67,21 +65,12 @@ def show_command(args: argparse.Namespace) -> int:
     for problem in problems:
         stderr.print(f"[red]✗ {escape(problem.message)}[/]", soft_wrap=True)
     if not args.no_png:
-        target = Path(args.png) if args.png else root / LINEAGE_PNG
-        if target.is_dir():
-            raise InputError("NOT_A_FILE", f"{target}: is a directory; --png names the image to write")
-        with tempfile.TemporaryDirectory() as scratch:
-            drawn = write_lineage_png(chain, Path(scratch) / LINEAGE_PNG).read_bytes()
-        sealed = args.png is None and (root / INDEX).is_file()
-        if sealed and (not target.is_file() or target.read_bytes() != drawn):
-            # Rewriting a file of a sealed folder would break its index; draw elsewhere instead.
+        written = refresh_lineage_png(chain, root, args.png)
+        if written is None:
             stderr.print(f"[yellow]{root} is sealed (index.json): {LINEAGE_PNG} not rewritten; pass --png FILE[/]",
                          soft_wrap=True)
-        elif not sealed or not target.is_file():
-            from governance.storage import write_bytes_atomic
-
-            write_bytes_atomic(target, drawn)
-            stderr.print(f"graph       {target}", soft_wrap=True)
+        else:
+            stderr.print(f"graph       {written}", soft_wrap=True)
     if problems:
         raise CheckFailed(problems[0].reason, problems[0].message)
     return EXIT_OK

@@ -14,7 +14,7 @@ from governance.errors import EXIT_OK, InputError
 
 USAGE = ("governance pack EVIDENCE_DIR [-o PDF] [--governance FILE] [--key PEM | --kms-key-id ID] "
          "[--evidence-key PUB] [--pdfa] [--ledger LEDGER] [--json]\n"
-         "       governance pack verify PDF [--key PUB] [--signature SIG] [--json]")
+         "       governance pack verify PDF (--key PUB | --no-key) [--signature SIG] [--json]")
 _RENDER_ONLY = ("output", "governance", "kms_key_id", "evidence_key", "pdfa", "ledger")
 
 
@@ -43,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="render: convert to PDF/A-3b with ghostscript (conformance is not validated)")
     parser.add_argument("--ledger", metavar="LEDGER", help="render: append a 'pack' event to this ledger (signed "
                                                            "with the same key)")
+    parser.add_argument("--no-key", action="store_true",
+                        help="verify: check digests only, without authenticating the signer (say so explicitly: "
+                             "without --key or --no-key, 'pack verify' refuses to run)")
     parser.add_argument("--signature", metavar="SIG", help="verify: the pack's signature (default PDF.sig)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=pack_command)
@@ -54,13 +57,13 @@ def pack_command(args: argparse.Namespace) -> int:
         misplaced = [name for name in _RENDER_ONLY if getattr(args, name)]
         if misplaced:
             flag = {"output": "-o/--output"}.get(misplaced[0], "--" + misplaced[0].replace("_", "-"))
-            raise InputError("BAD_USAGE", f"{flag} is for rendering; 'pack verify' takes only --key, --signature "
-                                          "and --json")
+            raise InputError("BAD_USAGE", f"{flag} is for rendering; 'pack verify' takes only --key, --no-key, "
+                                          "--signature and --json")
         return verify_command(Path(words[1]), args)
     if len(words) != 1:
         raise InputError("BAD_USAGE", "expected 'pack EVIDENCE_DIR' or 'pack verify PDF'")
-    if args.signature:
-        raise InputError("BAD_USAGE", "--signature is for 'pack verify'")
+    if args.signature or args.no_key:
+        raise InputError("BAD_USAGE", f"{'--signature' if args.signature else '--no-key'} is for 'pack verify'")
     return render_command(Path(words[0]), args)
 
 
@@ -121,11 +124,18 @@ def verify_command(pdf: Path, args: argparse.Namespace) -> int:
     from governance.cli.console import print_json, stderr
     from reports import verify_pack
 
+    if bool(args.key) == bool(args.no_key):
+        raise InputError("BAD_USAGE", "give --key PUB to authenticate the signer, or --no-key to check digests only "
+                                      "(not both)" if args.key else "no --key given: an unauthenticated pack proves "
+                                      "nothing about who made it; pass --key PUB, or --no-key to check digests only")
     verifier = None
     if args.key:
         from governance.signing import load_verifier
 
         verifier = load_verifier(args.key)
+    else:
+        stderr.print("[bold yellow]--no-key: the SIGNER IS NOT AUTHENTICATED; only the pack's internal digests are "
+                     "checked[/]")
     result = verify_pack(pdf, verifier, signature=args.signature)
     if args.json:
         print_json(result)

@@ -57,19 +57,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def print_run_summary(run, console) -> None:
-    rows = run.profile["rows"]
-    origin = "SYNTHETIC data (generated, not real applicants)" if run.synthetic else run.data
-    console.print(
-        f"data        {origin}: {rows['total']:,} rows ({rows['train']:,} train / {rows['validation']:,} validation)"
-    )
-    console.print(f"model       {run.model_path}")
-    console.print(
-        f"AUC         {run.auc:.4f} (gate {run.auc_threshold:.2f}: {'passed' if run.auc_passed else 'FAILED'})"
-    )
-    if run.registered:
-        console.print(f"registered  {run.package.arn} [{run.package.approval_status}] in {run.registry_path}")
-    else:
-        console.print("registered  NO: " + "; ".join(run.not_registered_reasons()))
+    from pipeline.summary import run_summary_lines
+
+    for line in run_summary_lines(run):
+        console.print(line, markup=False, highlight=False)
 
 
 # --- SageMaker: definition (offline) and deploy -------------------------------------------------------------------
@@ -143,25 +134,13 @@ def definition_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def parse_parameters(items: list[str]) -> dict[str, str]:
-    from governance.errors import InputError
-
-    values = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InputError("BAD_PARAMETER", f"--parameter {item!r}: expected NAME=VALUE")
-        values[name.strip()] = value
-    return values
-
-
 def deploy_command(args: argparse.Namespace) -> int:
-    from governance.cli.console import print_json, stderr
+    from governance.cli.console import name_value_pairs, print_json, stderr
     from governance.errors import InputError
     from pipeline.sagemaker.config import load_settings
     from pipeline.sagemaker.deploy import deploy
 
-    parameters = parse_parameters(args.parameter)
+    parameters = name_value_pairs(args.parameter, "--parameter")
     if parameters and not args.start:
         raise InputError("BAD_CALL", "--parameter only applies to a started execution: add --start")
     settings = load_settings(args.config).values
@@ -196,10 +175,10 @@ def _read_definition(path: str) -> dict:
 def rehearse_command(args: argparse.Namespace) -> int:
     import os
 
-    from governance.cli.console import print_json, stderr
+    from governance.cli.console import name_value_pairs, print_json, stderr
     from pipeline.sagemaker.rehearse import rehearse
 
-    parameters = parse_parameters(args.parameter)
+    parameters = name_value_pairs(args.parameter, "--parameter")
     if args.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # the step containers inherit it
     region = None

@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                                 "instead of stdout")
     parser.add_argument("--ignore-waivers", action="store_true", help="report waived findings as FAIL (audits)")
     parser.add_argument("--state", metavar="FILE",
-                        help="incremental scan: reuse evidence of unchanged objects recorded in FILE")
+                        help="incremental scan: reuse evidence of unchanged objects recorded in FILE (sealed)")
+    parser.add_argument("--state-key", metavar="FILE", help="with --state: secret (32+ bytes) that authenticates "
+                                                            "the state with an HMAC (default $GOVERNANCE_STATE_KEY)")
     parser.add_argument("--object-max-age", type=float, default=168.0, metavar="HOURS",
                         help="with --state: re-read an unchanged object's evidence after this long (default 168)")
     parser.add_argument("--config-max-age", type=float, default=60.0, metavar="MINUTES",
@@ -42,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=16, help="parallel API calls (default 16)")
     parser.add_argument("--ledger", metavar="LEDGER",
                         help="append a 'scan' record to this ledger (local file or s3:// prefix)")
+    parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger record with this private key")
+    parser.add_argument("--ledger-kms-key-id", metavar="ID", help="sign the ledger record with this KMS key")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
     parser.set_defaults(handler=scan_command)
 
@@ -62,14 +66,19 @@ def parse_parameters(items: list[str]) -> dict:
 
 
 def scan_command(args: argparse.Namespace) -> int:
-    from governance.cli.console import stderr
-    from governance.policy import ScanState, load_policies, scan
+    from governance.cli.console import BarProgress, stderr
+    from governance.policy import ScanState, load_policies, output, scan
+    from governance.policy.scan_record import open_ledger_signer, record_scan
+    from governance.policy.state import state_key
     from governance.policy.targets import DISCOVER_TARGET
 
     if args.workers < 1:
         raise InputError("BAD_PARAMETER", "--workers must be at least 1")
     if not args.targets and not args.discover:
         raise InputError("BAD_CALL", "scan: give at least one TARGET, or --discover")
+    if (args.ledger_key or args.ledger_kms_key_id) and not args.ledger:
+        raise InputError("BAD_USAGE", "--ledger-key/--ledger-kms-key-id sign a --ledger record; give --ledger too")
+    ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
     if args.discover:
         args.targets = [*args.targets, DISCOVER_TARGET]
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
@@ -79,22 +88,25 @@ def scan_command(args: argparse.Namespace) -> int:
     state = None
     if args.state:
         state = ScanState(args.state, object_max_age=timedelta(hours=args.object_max_age),
-                          config_max_age=timedelta(minutes=args.config_max_age))
+                          config_max_age=timedelta(minutes=args.config_max_age), key=state_key(args.state_key))
+    elif args.state_key:
+        raise InputError("BAD_USAGE", "--state-key authenticates a --state file; give --state too")
     if args.quiet:
         result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
                       workers=args.workers)
     else:
-        with _progress(stderr) as progress:
+        with BarProgress(stderr) as progress:
             result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
                           workers=args.workers, progress=progress)
-    data = result.render(args.format)
+    data = output.render(result, args.format)
     if args.output:
-        result.write(args.format, args.output)
+        output.write(result, args.format, args.output)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     if args.ledger:
-        record_scan(args.ledger, result, data, args.format)
+        record_scan(args.ledger, result, {f"policy.{args.format}": data}, actor="governance scan",
+                    signer=ledger_signer)
     if not args.quiet:
         print_summary(result, stderr, args.output)
     if result.exit_code == EXIT_CHECK_FAILED:
@@ -103,41 +115,6 @@ def scan_command(args: argparse.Namespace) -> int:
         print(f"governance scan: SCAN_INCOMPLETE: {result.counts['ERROR']} finding(s) could not be decided "
               "(evidence unreadable)", file=sys.stderr)
     return result.exit_code
-
-
-def record_scan(ledger_location: str, result, data: bytes, fmt: str) -> dict:
-    """Append a ``scan`` event (verdict, counts, sha256 of the written result) to a ledger."""
-    from governance.hashing import sha256_bytes
-    from governance.ledger import Ledger
-
-    return Ledger(ledger_location).append(
-        "scan", actor="governance scan", subject=" ".join(result.targets)[:500],
-        digests={f"policy.{fmt}": sha256_bytes(data)},
-        details={"verdict": result.verdict, "summary": result.counts, "exit_code": result.exit_code},
-    )
-
-
-class _progress:
-    """A rich progress bar on stderr: listing targets, then collecting evidence (the total grows as listings land)."""
-
-    def __init__(self, console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=console, transient=True)
-        self._tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._bar.__exit__(*exc)
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self._tasks:
-            self._tasks[stage] = self._bar.add_task(stage, total=total)
-        self._bar.update(self._tasks[stage], completed=done, total=total)
 
 
 def print_summary(result, console, output: str | None) -> None:

@@ -1,9 +1,10 @@
 """Explanations of the credit model with SHAP: checked values, global importance, age-band decomposition, reasons.
 
->>> from governance.explain import explain_model                              # doctest: +SKIP
->>> result = explain_model("model.tar.gz", "validation.csv", out_dir="evidence")  # doctest: +SKIP
->>> result["reason_codes"]["frequency"][0]["code"]                                # doctest: +SKIP
-'UTILISATION'
+>>> from governance.explain import explain_model
+>>> result = explain_model("model/model.tar.gz", "data/validation.csv", out_dir="evidence",
+...                        stability_resamples=3, stability_applicants=50)
+>>> result["additivity"]["passed"], len(result["reason_codes"]["frequency"]) > 0
+(True, True)
 
 To compute SHAP once for both this and the fairness assessment::
 

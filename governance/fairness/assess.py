@@ -1,10 +1,12 @@
 """``assess_fairness``: the whole fairness assessment of the credit model by age band, as plain data and charts.
 
->>> from governance.fairness import assess_fairness                                      # doctest: +SKIP
->>> result = assess_fairness("model/model.tar.gz", "data/validation.csv",
-...                          evaluation="evidence/evaluation.json", out_dir="evidence")  # doctest: +SKIP
->>> result["verdict"], result["disparities"]["adverse_impact_ratio"]                       # doctest: +SKIP
-('amber', {'value': 0.859, 'interval': [0.840, 0.869], 'reference_band': '62+'})
+>>> from governance.fairness import assess_fairness, load_policy
+>>> policy = load_policy(None)
+>>> policy = policy.model_copy(update={"bootstrap": policy.bootstrap.model_copy(update={"resamples": 100})})
+>>> result = assess_fairness("model/model.tar.gz", "data/validation.csv", policy=policy,
+...                          evaluation="evidence/evaluation.json", out_dir="evidence")
+>>> sorted(result["disparities"]["adverse_impact_ratio"])
+[...'interval'...'value'...]
 
 Writes ``out_dir/fairness.json`` and ``out_dir/fairness/*.png`` when ``out_dir`` is given. A red verdict is for the
 caller to act on (the command line exits 1); inputs that cannot be assessed raise :class:`InputError`.
@@ -21,15 +23,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from governance.age_bands import Banding, assign_bands
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
 from governance.errors import Incomplete, InputError
 from governance.fairness import charts
-from governance.fairness.bands import Banding, assign_bands
 from governance.fairness.bootstrap import ResampleData, bootstrap
 from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
-from governance.fairness.verdicts import Finding, apply_waivers, judge, overall
+from governance.grading import GradedCheck, apply_waivers, judge, overall
 from governance.runtime import library_versions
 
 SCHEMA = "quickloan-governance/fairness/v1"
@@ -84,24 +86,24 @@ def _elderly_age_shap(inputs, rows: np.ndarray, shap_values) -> tuple[np.ndarray
 
 
 def _band_findings(policy: FairnessPolicy, banding: Banding, judged: np.ndarray, bands_out: list[dict],
-                   overall_out: dict, confidence: float) -> list[Finding]:
+                   overall_out: dict, confidence: float) -> list[GradedCheck]:
     checks = policy.checks
-    findings: list[Finding] = []
+    findings: list[GradedCheck] = []
     quality = banding.findings()
     if quality["out_of_range"]["count"]:
-        findings.append(Finding(
+        findings.append(GradedCheck(
             "age-out-of-range", PROTECTED_ATTRIBUTE, policy.data_quality.out_of_range_ages, "finding",
             f"{quality['out_of_range']['count']} applicant(s) have an age outside {list(banding.valid_range)} "
             f"(e.g. {quality['out_of_range']['examples'][:3]}): excluded from every band; fix at source",
             details=quality["out_of_range"]))
     if quality["unbanded"]["count"]:
-        findings.append(Finding(
+        findings.append(GradedCheck(
             "age-out-of-range", "unbanded", policy.data_quality.out_of_range_ages, "finding",
             f"{quality['unbanded']['count']} applicant(s) have a valid age that no band covers",
             details=quality["unbanded"]))
     for band in bands_out:
         if not band["judged"]:
-            findings.append(Finding(
+            findings.append(GradedCheck(
                 "band-coverage", band["label"], policy.data_quality.band_below_min_count, "not_judged",
                 f"band {band['label']}: {band['count']} applicants, below the minimum of {policy.age.min_count}: "
                 "reported, not judged"))
@@ -118,7 +120,7 @@ def _band_findings(policy: FairnessPolicy, banding: Banding, judged: np.ndarray,
         words = {"pass": "passes", "uncertain": "passes, but the interval crosses the limit",
                  "breach": "breaches the limit, not significantly", "significant": "breaches the limit significantly",
                  "error": "could not be computed"}[status]
-        findings.append(Finding(
+        findings.append(GradedCheck(
             check_id, resource, verdict, status, f"{what} is {shown}{span}; must be {bound}{rule.limit:g}: {words}",
             metric=metric, value=value, interval=interval, limit=rule.limit, direction=direction))
 
@@ -267,13 +269,13 @@ def assess_fairness(
     return result
 
 
-def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, findings: list[Finding]) -> dict:
+def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, findings: list[GradedCheck]) -> dict:
     section = {"min_age": rule.min_age, "enabled": rule.enabled, "count": len(positions),
                "mean_age_shap": None, "interval": None, "share_adverse": None, "shap": shap_source}
     if not rule.enabled:
         return section
     if age_shap is None:
-        findings.append(Finding(
+        findings.append(GradedCheck(
             "elderly-age-effect", f"{rule.min_age}+", "amber", "error",
             f"no applicants aged {rule.min_age} or over in the data: the elderly check could not run"))
         return section
@@ -283,7 +285,7 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
     status, verdict = judge(mean, tuple(interval) if interval else None, rule, "max")
     span = f" ({confidence:.0%} interval {interval[0]:+.3f} to {interval[1]:+.3f})" if interval else ""
     meaning = "raises" if mean > 0 else "lowers"
-    findings.append(Finding(
+    findings.append(GradedCheck(
         "elderly-age-effect", f"{rule.min_age}+", verdict, status,
         f"age {meaning} the predicted default risk of applicants aged {rule.min_age}+ by {mean:+.3f} log-odds on "
         f"average{span}; must be at most {rule.limit:g} (Regulation B: age must not count against the elderly)",

@@ -24,8 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from governance.age_bands import DEFAULT_BANDS, DEFAULT_VALID_RANGE, ELDERLY_AGE, AgeBand, validate_bands
 from governance.errors import InputError
-from governance.fairness.bands import DEFAULT_BANDS, DEFAULT_VALID_RANGE, ELDERLY_AGE, AgeBand, validate_bands
 from governance.waivers import Waiver
 
 Verdict = Literal["green", "amber", "red"]

@@ -28,7 +28,7 @@ import importlib
 
 _EXPORTS = {
     "ArchiveReport": "archive", "Member": "members", "inspect_artefact": "archive", "inspect_stream": "archive",
-    "CODES": "findings", "Finding": "findings", "Limits": "findings",
+    "CODES": "findings", "ArchiveFinding": "findings", "Limits": "findings",
     "SignResult": "sign", "sign_artefact": "sign",
     "digest_artefact": "source",
     "TrustPolicy": "trust",

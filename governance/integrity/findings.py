@@ -3,9 +3,9 @@
 A *blocking* finding stops signing (unless the signer says ``--allow-unsafe``) and stops the deploy gate; a
 *warning* is shown prominently but does not block.
 
->>> Finding("SYMLINK", "link -> /etc/passwd is a symbolic link", member="link").blocking
+>>> ArchiveFinding("SYMLINK", "link -> /etc/passwd is a symbolic link", member="link").blocking
 True
->>> Finding("CODE_PRESENT", "code/ is installed at serving time").blocking
+>>> ArchiveFinding("CODE_PRESENT", "code/ is installed at serving time").blocking
 False
 """
 
@@ -42,7 +42,9 @@ CODES: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class Finding:
+class ArchiveFinding:
+    """A safety code found in an archive (``SYMLINK``, ``PICKLE_OPCODES``…), with the member it concerns."""
+
     code: str
     message: str
     member: str | None = None
@@ -63,7 +65,7 @@ class Finding:
         return {**asdict(self), "severity": self.severity}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Finding:
+    def from_dict(cls, data: dict) -> ArchiveFinding:
         code = data.get("code")
         if code not in CODES:  # a finding from a newer inspector: keep it, and block on it to fail closed
             return cls("UNSUPPORTED_MEMBER", f"unknown finding {code!r}: {data.get('message', '')}", data.get("member"))

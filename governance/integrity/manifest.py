@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from governance.errors import CheckFailed
-from governance.integrity.findings import Finding
+from governance.integrity.findings import ArchiveFinding
 from governance.integrity.members import Member
 from governance.integrity.paths import manifest_path
 from governance.signing import dsse
@@ -56,7 +56,7 @@ class SignedManifest:
     sha256: str
     size: int
     members: list[Member]
-    findings: list[Finding]
+    findings: list[ArchiveFinding]
     signed_at: str | None
     signer: str | None
     allow_unsafe: bool = False
@@ -65,7 +65,7 @@ class SignedManifest:
     extra: dict = field(default_factory=dict)
 
     @property
-    def blocking(self) -> list[Finding]:
+    def blocking(self) -> list[ArchiveFinding]:
         return [f for f in self.findings if f.blocking]
 
 
@@ -81,7 +81,7 @@ def parse_manifest(statement: dict) -> SignedManifest:
             sha256=str(artefact["sha256"]),
             size=int(artefact["size"]),
             members=[Member.from_dict(m) for m in predicate["members"]],
-            findings=[Finding.from_dict(f) for f in predicate["findings"]],
+            findings=[ArchiveFinding.from_dict(f) for f in predicate["findings"]],
             signed_at=predicate.get("signed_at"),
             signer=predicate.get("signer"),
             allow_unsafe=bool(predicate.get("allow_unsafe", False)),

@@ -1,8 +1,8 @@
 """Sign an artefact: inspect it (one pass), refuse it if unsafe, then write the OMS signature and the manifest.
 
->>> from governance.signing import load_signer                               # doctest: +SKIP
->>> result = sign_artefact("model/model.tar.gz", load_signer("keys/signing-key.pem"))  # doctest: +SKIP
->>> result.signature, result.manifest                                         # doctest: +SKIP
+>>> from governance.signing import load_signer
+>>> result = sign_artefact("model/model.tar.gz", load_signer("keys/signing-key.pem"))
+>>> str(result.signature), str(result.manifest)
 ('model/model.tar.gz.sig', 'model/model.tar.gz.manifest.sig')
 """
 

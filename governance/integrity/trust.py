@@ -37,7 +37,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, reading
 from governance.signing.signer import PublicKeyVerifier, Verifier
 
 
@@ -149,13 +149,8 @@ class TrustPolicy:
 
         file = Path(path)
         try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{file}: no such trusted-signers file") from None
-        except IsADirectoryError:
-            raise InputError("NOT_A_FILE", f"{file}: is a directory, expected a trusted-signers file") from None
-        except PermissionError:
-            raise Incomplete("PERMISSION_DENIED", f"{file}: cannot read the trusted-signers file") from None
+            with reading(file, "trusted-signers file"):
+                document = yaml.safe_load(file.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as err:
             raise InputError("MALFORMED_TRUST_FILE", f"{file}: not valid YAML ({err.__class__.__name__})") from None
         if not isinstance(document, dict) or not isinstance(document.get("signers"), list):

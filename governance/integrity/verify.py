@@ -5,13 +5,16 @@ on the other core) and compared with the signed one. Only when they differ is th
 member, to name what changed. The safety findings come from the signed manifest; for signatures made by other
 OMS tools, which carry no manifest, the archive is inspected in that same single pass instead.
 
->>> from governance.signing import load_verifier                                    # doctest: +SKIP
->>> result = verify_artefact("model.tar.gz", verifier=load_verifier("key.pub.pem"))  # doctest: +SKIP
->>> result.passed, result.signer["identity"]                                         # doctest: +SKIP
-(True, 'key:sha256:5f1c…')
->>> verify_artefact("model.tar.gz", trusted="trusted-signers.yaml")                   # doctest: +SKIP
+>>> from governance.signing import load_verifier
+>>> result = verify_artefact("model/model.tar.gz", verifier=load_verifier("keys/signing-key.pub.pem"))
+>>> result.passed, result.signer["identity"].startswith("key:sha256:")
+(True, True)
+>>> data = bytearray(open("model/model.tar.gz", "rb").read())
+>>> data[100] ^= 1  # one changed byte
+>>> _ = open("model/model.tar.gz", "wb").write(data)
+>>> verify_artefact("model/model.tar.gz", verifier=load_verifier("keys/signing-key.pub.pem"))
 Traceback (most recent call last):
-governance.errors.CheckFailed: DIGEST_MISMATCH …
+governance.errors.CheckFailed: model/model.tar.gz: ...
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from governance import storage
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, NotFound
 from governance.integrity.paths import manifest_path, signature_path
 from governance.integrity.source import (
     CONCURRENT_CHUNK_SIZE,
@@ -39,7 +42,7 @@ from governance.integrity.source import (
 # (cryptography, the inspector, pydantic) is imported, so their import time overlaps the hashing.
 if TYPE_CHECKING:
     from governance.integrity.archive import ArchiveReport
-    from governance.integrity.findings import Finding, Limits
+    from governance.integrity.findings import ArchiveFinding, Limits
     from governance.integrity.manifest import SignedManifest
     from governance.integrity.members import Member
     from governance.integrity.oms import Bundle
@@ -70,14 +73,14 @@ class VerifyResult:
     signed_at: str | None = None
     manifest_source: str | None = None  # "signed" | "inspected"
     members: list[Member] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[ArchiveFinding] = field(default_factory=list)
     allow_unsafe: bool = False
     changes: list[dict] = field(default_factory=list)
     s3: dict | None = None
     checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
-    def blocking(self) -> list[Finding]:
+    def blocking(self) -> list[ArchiveFinding]:
         return [f for f in self.findings if f.blocking]
 
     @property
@@ -121,13 +124,11 @@ def _manifest_type() -> str:
 def _read(uri: str, *, required: bool) -> bytes | None:
     try:
         return storage.read_bytes(uri)
-    except InputError as err:
-        if err.reason in {"FILE_NOT_FOUND", "NOT_FOUND"}:
-            if not required:
-                return None
-            raise InputError("SIGNATURE_NOT_FOUND", f"{uri}: no signature (sign the artefact, or pass --signature)") \
-                from None
-        raise
+    except NotFound:
+        if not required:
+            return None
+        raise NotFound("SIGNATURE_NOT_FOUND", f"{uri}: no signature (sign the artefact, or pass --signature)") \
+            from None
 
 
 class _Digest(threading.Thread):

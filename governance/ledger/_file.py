@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from governance.errors import CheckFailed, Incomplete, InputError
+from governance.errors import CheckFailed, Incomplete, InputError, reading
 from governance.jsonio import dumps
 from governance.ledger._record import encode, now, record_hash
 from governance.storage import write_bytes_atomic
@@ -110,16 +110,9 @@ class FileStore:
         return records
 
     def entries(self) -> Iterator[Entry]:
-        try:
-            with open(self.path, "rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    yield Entry(f"line {number}", line.rstrip(b"\n"), line.endswith(b"\n"))
-        except FileNotFoundError:
-            raise InputError("FILE_NOT_FOUND", f"{self.path}: no such ledger") from None
-        except IsADirectoryError:
-            raise InputError("NOT_A_FILE", f"{self.path}: is a directory, expected a ledger file") from None
-        except PermissionError:
-            raise Incomplete("PERMISSION_DENIED", f"{self.path}: cannot read the ledger") from None
+        with reading(self.path, "ledger file"), open(self.path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                yield Entry(f"line {number}", line.rstrip(b"\n"), line.endswith(b"\n"))
 
     def head(self) -> dict | None:
         try:

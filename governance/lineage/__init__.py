@@ -22,7 +22,7 @@ from governance.jsonio import write_json
 from governance.lineage.chain import Chain, load_chain, summary
 from governance.lineage.graph import LINEAGE_PNG, lineage_tree, write_lineage_png
 from governance.lineage.provenance import write_provenance
-from governance.lineage.record import StepLineage, location_of, record_steps
+from governance.lineage.record import StepLineage, record_steps
 from governance.lineage.verify import LINEAGE_SUMMARY, LineageReport, check_lineage, verify_lineage
 from governance.signing import Signer
 
@@ -52,7 +52,7 @@ def _copy_training_metadata(steps: list[StepLineage], root: Path) -> Path | None
     metadata = train.output("training_metadata") if train else None
     if metadata is None:
         return None
-    data = storage.read_bytes(location_of(metadata.uri))
+    data = storage.read_bytes(metadata.readable)
     target = root / TRAINING_COPY
     if not target.is_file() or target.read_bytes() != data:
         storage.write_bytes_atomic(target, data)

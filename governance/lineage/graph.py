@@ -1,8 +1,16 @@
 """Show a lineage chain: as a tree in the terminal, and as a left-to-right graph picture for the audit pack.
 
->>> chain, _ = load_chain("work/evidence", verifier)                # doctest: +SKIP
->>> console.print(lineage_tree(chain))                              # doctest: +SKIP
->>> write_lineage_png(chain, "work/evidence/lineage.png")           # doctest: +SKIP
+>>> from rich.console import Console
+>>> from governance.lineage import load_chain
+>>> chain, problems = load_chain("evidence", verifier)
+>>> Console(width=100).print(lineage_tree(chain))
+lineage
+├── process  pipeline/steps/process.py sha256:...
+│   ├── ← dataset: synthetic-cs-training.csv  sha256:...  (root)
+...
+    └── → local:model-package/quickloan-credit-default/1  sha256:...
+>>> write_lineage_png(chain, "lineage-copy.png").read_bytes() == open("evidence/lineage.png", "rb").read()
+True
 
 The picture is drawn the same way every time (no timestamps, fixed font and size), so the same chain gives a
 byte-identical PNG — re-drawing it never disturbs a sealed evidence folder.
@@ -176,3 +184,28 @@ def write_lineage_png(chain: Chain, path: str | os.PathLike, title: str = "Linea
     with atomic_output(target) as temporary:
         figure.savefig(temporary, format="png", metadata={"Software": None})
     return target
+
+
+def refresh_lineage_png(chain: Chain, evidence_dir: str | os.PathLike, target: str | os.PathLike | None = None) \
+        -> Path | None:
+    """Draw the graph to ``target`` (default ``EVIDENCE_DIR/lineage.png``) and return where it is.
+
+    ``None`` when the default target sits in a sealed folder (one with ``index.json``) and differs from the
+    drawing: rewriting a sealed file would break the index, so the caller should name another ``target``.
+    """
+    import tempfile
+
+    from governance.errors import InputError
+    from governance.evidence import INDEX
+    from governance.storage import write_bytes_atomic
+
+    root = Path(evidence_dir)
+    path = Path(target) if target is not None else root / LINEAGE_PNG
+    if path.is_dir():
+        raise InputError("NOT_A_FILE", f"{path}: is a directory; name the image to write")
+    with tempfile.TemporaryDirectory() as scratch:
+        drawn = write_lineage_png(chain, Path(scratch) / LINEAGE_PNG).read_bytes()
+    if target is None and (root / INDEX).is_file() and path.is_file():
+        return path if path.read_bytes() == drawn else None
+    write_bytes_atomic(path, drawn)
+    return path

@@ -11,7 +11,10 @@ equals that step's subject digest::
 
 Each statement is DSSE-signed and stored as ``evidence/provenance/<step>.intoto.json``.
 
->>> paths = write_provenance(record_steps(run), "work/evidence", signer)     # doctest: +SKIP
+>>> from governance.lineage.record import record_steps
+>>> paths = write_provenance(record_steps("run.json"), "evidence", signer)
+>>> [path.name for path in paths]
+['process.intoto.json', 'train.intoto.json', 'evaluate.intoto.json', 'register.intoto.json']
 """
 
 from __future__ import annotations

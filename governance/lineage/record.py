@@ -6,8 +6,8 @@ commit and whether the file matches it) and the runtime, and checks every digest
 inputs and outputs against the bytes now on disk — so a file swapped between the run and the recording is
 caught here rather than signed.
 
->>> steps = record_steps("work/run.json")                                        # doctest: +SKIP
->>> [(s.name, [o.role for o in s.outputs]) for s in steps]                       # doctest: +SKIP
+>>> steps = record_steps("run.json")
+>>> [(s.name, [o.role for o in s.outputs]) for s in steps]
 [('process', ['profile', 'train', 'validation']), ('train', ['model', 'training_metadata']), ...]
 """
 
@@ -50,13 +50,19 @@ class Resource:
     """A file a step read or wrote: its role in the pipeline, where it is, and its digest."""
 
     role: str
-    uri: str
+    uri: str  # s3://…; a path relative to the run folder for files inside it; else an absolute file:// URI
     sha256: str
     size: int
-    path: str | None = None  # relative to the work folder, so a moved folder can still be checked
+    path: str | None = None  # relative to the run folder, so a copied folder is checked where it now is
     content_sha256: str | None = None  # decompressed content, for .gz inputs
     content_size: int | None = None
     annotations: dict = field(default_factory=dict, compare=False)
+    location: str = field(default="", compare=False, repr=False)  # where it was read while recording
+
+    @property
+    def readable(self) -> str:
+        """What :mod:`governance.storage` opens for this resource while the run is being recorded."""
+        return self.location or location_of(self.uri)
 
     @property
     def name(self) -> str:
@@ -234,8 +240,11 @@ class _Hasher:
             if storage.is_s3_uri(location):
                 resource_uri, relative = location, None
             else:
-                resource_uri, relative = Path(location).as_uri(), self._relative(Path(location))
-            self._seen[key] = Resource(role, resource_uri, digest, size, relative, *content)
+                # Inside the run folder the URI is relative to it (RFC 3986 relative reference), so a folder
+                # copied to another machine is checked where it now is, never against the original paths.
+                relative = self._relative(Path(location))
+                resource_uri = relative or Path(location).as_uri()
+            self._seen[key] = Resource(role, resource_uri, digest, size, relative, *content, location=location)
         return self._seen[key]
 
     def _relative(self, path: Path) -> str | None:
@@ -264,7 +273,8 @@ def _run_view(run) -> tuple[list[dict], Path | None]:
 
 
 def location_of(uri: str) -> str:
-    """What :mod:`governance.storage` opens for a recorded URI: the ``s3://`` URI itself, or a local path."""
+    """What :mod:`governance.storage` opens for a recorded URI: the ``s3://`` URI itself, or a local path (a
+    relative one stays relative: resolve it against the run folder)."""
     if uri.startswith("file://"):
         return unquote(urlparse(uri).path)
     return uri
@@ -278,7 +288,7 @@ def _read_json_output(resource: Resource | None) -> dict:
     if resource is None:
         return {}
     try:
-        data = json.loads(storage.read_bytes(location_of(resource.uri)))
+        data = json.loads(storage.read_bytes(resource.readable))
     except (ValueError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -368,7 +378,8 @@ def record_steps(run, *, sagemaker: Mapping[str, Mapping[str, str]] | None = Non
         if name == "process" and step.input("dataset"):
             dataset = step.input("dataset")
             step.inputs = [Resource(r.role, r.uri, r.sha256, r.size, r.path, r.content_sha256, r.content_size,
-                                    _dataset_annotations(step)) if r is dataset else r for r in step.inputs]
+                                    _dataset_annotations(step), r.location) if r is dataset else r
+                           for r in step.inputs]
         _check_claims(step)
         steps.append(step)
     if not steps:

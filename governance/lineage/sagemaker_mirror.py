@@ -1,7 +1,12 @@
 """Mirror a verified chain into SageMaker: ML Lineage entities, and the model package's metadata.
 
 Optional, for accounts that run the pipeline on SageMaker. The evidence folder stays the record of truth; the
-mirror makes the same facts visible where SageMaker users look:
+mirror makes the same facts visible where SageMaker users look (it needs an AWS account, so this is not a doctest)::
+
+    mirror_evidence("evidence", model_package_arn=arn, evidence_uri="s3://b/evidence/")
+    # {'lineage': {'status': 'created', ...}, 'model_package': {...}}
+
+What it writes:
 
 * one lineage **artifact** per file in the chain, with a ``Custom`` source id ``sha256:<hex>`` (so Studio's
   lineage view and ``QueryLineage`` can be searched by digest), one **action** per step, and associations
@@ -9,8 +14,12 @@ mirror makes the same facts visible where SageMaker users look:
 * the model package's ``CustomerMetadataProperties`` get ``artefact_sha256``, ``signature_uri``,
   ``evidence_uri`` (and ``audit_pack_uri``), merged into what is already there.
 
->>> mirror_evidence("work/evidence", model_package_arn=arn, evidence_uri="s3://b/evidence/")   # doctest: +SKIP
-{'lineage': {'status': 'created', ...}, 'model_package': {...}}
+The plan of entities is built offline, from the verified chain alone:
+
+>>> from governance.lineage import load_chain
+>>> plan = lineage_plan(load_chain("evidence", verifier)[0])
+>>> sorted(plan["actions"])
+['step:evaluate', 'step:process', 'step:register', 'step:train']
 
 Lineage calls that an endpoint does not implement (moto's server, for one) are reported as ``unsupported``
 and do not stop the metadata update. It does not replace SageMaker's own automatic lineage of pipeline jobs.

@@ -2,10 +2,10 @@
 
 Scan storage and model resources against the shipped policies (encryption, access, retention, artefact)::
 
-    from governance.policy import scan
+    from governance.policy import output, scan
     result = scan(["s3://quickloan-models/", "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/credit"])
     result.exit_code                      # 0 pass, 1 a check failed, 3 some evidence could not be read
-    result.write("json", "policy.json")   # or "sarif", "junit", "csv"
+    output.write(result, "json", "policy.json")   # or "sarif", "junit", "csv"
 
 Scan a local run's artefact and evidence folder, writing ``policy.json``, ``policy.sarif`` and
 ``policy.junit.xml`` into the evidence folder::

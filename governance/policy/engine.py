@@ -1,9 +1,11 @@
 """The scan: targets → resources → evidence (in parallel, bounded) → findings, with waivers applied.
 
->>> from governance.policy import scan                               # doctest: +SKIP
->>> result = scan(["s3://models/", "governance-demo/model"])        # doctest: +SKIP
->>> result.counts, result.exit_code                                  # doctest: +SKIP
-({'PASS': 41, 'FAIL': 2, 'WAIVED': 1, 'N/A': 3, 'ERROR': 0}, 1)
+>>> from governance.policy import scan
+>>> result = scan(["model/model.tar.gz", "evidence"], parameters={"trusted_signer_keys": ["keys/signing-key.pub.pem"]})
+>>> result.counts["FAIL"], result.counts["ERROR"], result.exit_code
+(0, 0, 0)
+
+S3 prefixes (``s3://bucket/prefix``) and SageMaker ARNs are targets the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from governance.policy.collectors.base import COLLECTORS, Evidence, ResourceRef,
 from governance.policy.findings import Finding, ScanResult, Status, explain
 from governance.policy.operators import EvidenceView
 from governance.policy.schema import Check, PolicyBundle, SourcedWaiver, load_policies
-from governance.policy.state import ScanState
+from governance.policy.state import ScanState, state_key
 from governance.policy.targets import DISCOVER_TARGET, DiscoveryError, discover, expand_account
 
 DEFAULT_WORKERS = 16
@@ -59,7 +61,7 @@ def scan(
     targets = list(targets)
     bundle = bundle or load_policies(policies_dir, parameters=parameters)
     if isinstance(state, str | os.PathLike):
-        state = ScanState(state)
+        state = ScanState(state, key=state_key())
     if state is not None:
         state.bind_parameters(bundle.parameters)
     started, clock = now_iso(), time.perf_counter()

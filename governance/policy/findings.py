@@ -155,18 +155,6 @@ class ScanResult:
             return "NOTHING_SCANNED"
         return "SCAN_INCOMPLETE" if code else None
 
-    def render(self, fmt: str) -> bytes:
-        """The result as ``json``, ``sarif``, ``junit`` or ``csv`` bytes."""
-        from governance.policy import output
-
-        return output.render(self, fmt)
-
-    def write(self, fmt: str, path) -> object:
-        """Write the result as ``fmt`` to ``path`` (local or ``s3://``), atomically."""
-        from governance.policy import output
-
-        return output.write(self, fmt, path)
-
     def checks(self) -> list[Check]:
         unique = {f.check.id: f.check for f in self.findings}
         return [unique[k] for k in sorted(unique)]

@@ -9,6 +9,8 @@ environment                 event key             meaning
 ``SCAN_OUTPUT_URI``         ``output_uri``        s3:// prefix for ``runs/<time>/`` and ``latest/`` reports
 ``SCAN_STATE_URI``          ``state_uri``         s3:// key of the incremental state (optional)
 ``SCAN_LEDGER_URI``         ``ledger_uri``        s3:// ledger prefix to append the run to (optional)
+``SCAN_LEDGER_KMS_KEY_ID``  ``ledger_kms_key_id`` KMS key (id, ARN or alias) that signs the ledger record
+``GOVERNANCE_STATE_KEY``    —                     secret that authenticates the state file (HMAC; optional)
 ``SCAN_PARAMETERS``         ``parameters``        JSON object of policy parameter overrides (optional)
 ``SCAN_POLICIES_DIR``       ``policies_dir``      policy folder inside the image (default: shipped)
 ==========================  ====================  ==========================================================
@@ -26,6 +28,7 @@ import re
 from typing import Any
 
 from governance.errors import GovernanceError
+from governance.policy.scan_record import open_ledger_signer
 from governance.policy.scheduled import ScheduledScanFailed, run_scheduled_scan
 
 
@@ -60,6 +63,7 @@ def configuration(event: dict | None) -> dict:
         "output_uri": output_uri,
         "state_uri": _setting(event, "state_uri", "SCAN_STATE_URI"),
         "ledger_uri": _setting(event, "ledger_uri", "SCAN_LEDGER_URI"),
+        "ledger_kms_key_id": _setting(event, "ledger_kms_key_id", "SCAN_LEDGER_KMS_KEY_ID"),
         "parameters": parameters,
         "policies_dir": _setting(event, "policies_dir", "SCAN_POLICIES_DIR"),
     }
@@ -72,6 +76,7 @@ def handler(event: dict | None, context: Any = None) -> dict:
         summary = run_scheduled_scan(
             settings["targets"], settings["output_uri"], policies_dir=settings["policies_dir"],
             parameters=settings["parameters"], state_uri=settings["state_uri"], ledger_uri=settings["ledger_uri"],
+            ledger_signer=open_ledger_signer(kms_key_id=settings["ledger_kms_key_id"]),
         )
     except ScheduledScanFailed as err:
         print(json.dumps({"level": "ERROR", **err.summary}, sort_keys=True, default=str))

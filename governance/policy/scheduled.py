@@ -6,10 +6,11 @@ The same function runs behind all three schedules — a cron or systemd-timer li
 
     python -m governance.policy.scheduled s3://quickloan-models/ \\
         --output-uri s3://quickloan-audit/scans/ --state-uri s3://quickloan-audit/scans/state.json \\
-        --ledger s3://quickloan-audit/ledger/
+        --ledger s3://quickloan-audit/ledger/ --ledger-kms-key-id alias/quickloan-ledger
 
 Each run writes ``policy.json``, ``policy.sarif`` and ``policy.junit.xml`` under ``OUTPUT/runs/<UTC time>/`` and
-copies them to ``OUTPUT/latest/``, appends a ``scan`` record to the ledger when one is given, and raises
+copies them to ``OUTPUT/latest/``, appends a ``scan`` record to the ledger when one is given (signed with the
+ledger's key when given: a ledger whose head is signed refuses unsigned appends), and raises
 :class:`ScheduledScanFailed` (exit 1 or 3 from the command line) unless every check passed — a schedule that
 swallows a failure is no control.
 """
@@ -29,7 +30,9 @@ from governance.errors import GovernanceError
 from governance.policy import output
 from governance.policy.engine import scan
 from governance.policy.findings import ScanResult
-from governance.policy.state import ScanState
+from governance.policy.scan_record import open_ledger_signer, record_scan
+from governance.policy.state import ScanState, state_key
+from governance.signing.signer import Signer
 from governance.storage import is_s3_uri
 
 
@@ -71,6 +74,8 @@ def run_scheduled_scan(
     parameters: Mapping[str, Any] | None = None,
     state_uri: str | None = None,
     ledger_uri: str | None = None,
+    ledger_signer: Signer | None = None,
+    state_secret: bytes | None = None,
     ignore_waivers: bool = False,
     raise_on_failure: bool = True,
     now: datetime | None = None,
@@ -78,14 +83,16 @@ def run_scheduled_scan(
     """Scan ``targets``, write the three reports under ``output_uri``, log to the ledger; return a summary.
 
     Raises :class:`ScheduledScanFailed` when the scan failed or was incomplete (unless ``raise_on_failure`` is
-    false), after the reports and the ledger record are written.
+    false), after the reports and the ledger record are written. ``state_secret`` authenticates the state file
+    (default: ``$GOVERNANCE_STATE_KEY``); ``ledger_signer`` signs the ledger record.
     """
     if not targets:
         raise GovernanceError("NO_TARGETS", "a scheduled scan needs at least one target")
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H%M%SZ")
     with tempfile.TemporaryDirectory(prefix="governance-scan-") as work:
         state_path = _fetch_state(state_uri, Path(work))
-        state = ScanState(state_path, config_max_age=timedelta(minutes=30)) if state_path else None
+        secret = state_secret if state_secret is not None else state_key()
+        state = ScanState(state_path, config_max_age=timedelta(minutes=30), key=secret) if state_path else None
         result: ScanResult = scan(list(targets), policies_dir, parameters=parameters, state=state,
                                   ignore_waivers=ignore_waivers)
         if state_uri and is_s3_uri(state_uri) and state_path is not None and state_path.exists():
@@ -95,7 +102,7 @@ def run_scheduled_scan(
     written: dict[str, str] = {}
     for fmt in ("json", "sarif", "junit"):
         name = f"policy{output.SUFFIXES[fmt]}"
-        data = result.render(fmt)
+        data = output.render(result, fmt)
         written[fmt] = str(_write(_join(output_uri, "runs", stamp, name), data))
         _write(_join(output_uri, "latest", name), data)
     summary = {
@@ -109,7 +116,10 @@ def run_scheduled_scan(
         "seconds": result.seconds,
     }
     if ledger_uri:
-        summary["ledger_record"] = _log(ledger_uri, result, written)
+        record = record_scan(ledger_uri, result, {"policy.json": output.render(result, "json")},
+                             actor=os.environ.get("GOVERNANCE_ACTOR", "governance scheduled scan"),
+                             signer=ledger_signer, details={"results": written["json"]})
+        summary["ledger_record"] = record.get("seq", -1)
     if raise_on_failure and result.exit_code:
         raise ScheduledScanFailed(summary)
     return summary
@@ -119,19 +129,6 @@ def _write(uri: str, data: bytes):
     from governance.storage import write_bytes_atomic
 
     return write_bytes_atomic(uri, data)
-
-
-def _log(ledger_uri: str, result: ScanResult, written: dict[str, str]) -> int:
-    from governance.hashing import sha256_bytes
-    from governance.ledger import Ledger
-
-    record = Ledger(ledger_uri).append(
-        "scan", actor=os.environ.get("GOVERNANCE_ACTOR", "governance scheduled scan"),
-        subject=" ".join(result.targets)[:500],
-        digests={"policy.json": sha256_bytes(result.render("json"))},
-        details={"verdict": result.verdict, "summary": result.counts, "results": written["json"]},
-    )
-    return record.get("seq", -1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,12 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policies", help="policy folder (default: the shipped policies)")
     parser.add_argument("--parameters", help="JSON object of policy parameter overrides")
     parser.add_argument("--state-uri", help="incremental state file (local path or s3:// key)")
+    parser.add_argument("--state-key", help="secret file that authenticates the state (default $GOVERNANCE_STATE_KEY)")
     parser.add_argument("--ledger", help="ledger to append the run to (local file or s3:// prefix)")
+    parser.add_argument("--ledger-key", help="private key (PEM) that signs the ledger record")
+    parser.add_argument("--ledger-kms-key-id", help="AWS KMS key that signs the ledger record")
     args = parser.parse_args(argv)
     try:
         parameters = json.loads(args.parameters) if args.parameters else None
         summary = run_scheduled_scan(args.targets, args.output_uri, policies_dir=args.policies,
-                                     parameters=parameters, state_uri=args.state_uri, ledger_uri=args.ledger)
+                                     parameters=parameters, state_uri=args.state_uri, ledger_uri=args.ledger,
+                                     ledger_signer=open_ledger_signer(args.ledger_key, args.ledger_kms_key_id),
+                                     state_secret=state_key(args.state_key) if args.state_key else None)
     except ScheduledScanFailed as err:
         print(str(err), file=sys.stderr)
         return err.summary["exit_code"]

@@ -26,7 +26,7 @@ import os
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from governance.errors import Incomplete, InputError
+from governance.errors import Incomplete, InputError, NotFound
 from governance.signing.signer import PublicKeyVerifier, key_hint, public_pem
 
 KEY_SPEC = "ECC_NIST_P256"
@@ -58,7 +58,7 @@ def _aws_error(err: Exception, what: str) -> Exception:
 
     code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
     if code in {"NotFoundException", "InvalidArnException"}:
-        return InputError("KMS_KEY_NOT_FOUND", f"{what}: no such KMS key ({code})")
+        return NotFound("KMS_KEY_NOT_FOUND", f"{what}: no such KMS key ({code})")
     if code in {"DisabledException", "KMSInvalidStateException"}:
         return Incomplete("KMS_KEY_DISABLED", f"{what}: the KMS key is disabled or pending deletion ({code})")
     return aws_error(err, what)

@@ -15,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from governance.errors import Incomplete, InputError
+from governance.errors import Incomplete, InputError, reading
 
 PASSPHRASE_ENV = "GOVERNANCE_KEY_PASSPHRASE"
 
@@ -54,14 +54,8 @@ def public_pem(public_key: ec.EllipticCurvePublicKey) -> bytes:
 
 
 def _read(path: str | os.PathLike, what: str) -> bytes:
-    try:
+    with reading(path, f"{what} PEM file", missing="KEY_NOT_FOUND"):
         return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("KEY_NOT_FOUND", f"{path}: no such {what} file") from None
-    except PermissionError:
-        raise Incomplete("PERMISSION_DENIED", f"{path}: cannot read the {what}") from None
-    except IsADirectoryError:
-        raise InputError("KEY_NOT_FOUND", f"{path}: is a directory, expected a {what} PEM file") from None
 
 
 class LocalKeySigner:

@@ -1,9 +1,11 @@
 """Upsert the QuickLoan pipeline in SageMaker, optionally start it, and describe what is there.
 
->>> from pipeline.sagemaker.config import load_settings    # doctest: +SKIP
->>> result = deploy(load_settings().values, start=True)      # doctest: +SKIP
->>> result.pipeline_arn, result.execution_status             # doctest: +SKIP
-('arn:aws:sagemaker:eu-west-1:…:pipeline/QuickLoanCreditDefault', 'Executing')
+It talks to an AWS account, so this is not a doctest (``governance pipeline deploy --start`` does the same)::
+
+    from pipeline.sagemaker.config import load_settings
+    result = deploy(load_settings().values, start=True)
+    result.pipeline_arn, result.execution_status
+    # ('arn:aws:sagemaker:eu-west-1:…:pipeline/QuickLoanCreditDefault', 'Executing')
 
 The model package group is created when missing, so the Register step and ``governance approve`` have a group
 to work with, tagged like the pipeline. The definition's sha256 is returned (and tagged on a new pipeline), so a

@@ -2,8 +2,9 @@
 
 PASS and N/A findings are counted in the run's properties rather than listed (viewers show every result as an
 alert). WAIVED results carry an accepted external suppression naming the approver; ERROR results are
-``kind: open`` (the tool could not decide) at level ``error``. Resources that are not files (S3 URIs, ARNs)
-appear as the artifact location's URI and as a logical location.
+``kind: open`` (the tool could not decide) at level ``none``, as SARIF 2.1.0 §3.27.10 requires for any kind other
+than ``fail``; the failure to check is raised at level ``error`` as a tool execution notification instead.
+Resources that are not files (S3 URIs, ARNs) appear as the artifact location's URI and as a logical location.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _result(finding: Finding, rule_index: int) -> dict:
         "ruleId": finding.check.id,
         "ruleIndex": rule_index,
         "kind": "open" if finding.status is Status.ERROR else "fail",
-        "level": "error" if finding.status is Status.ERROR else _LEVEL[finding.check.severity],
+        "level": "none" if finding.status is Status.ERROR else _LEVEL[finding.check.severity],
         "message": {"text": f"{finding.resource.id}: {finding.message}"},
         "locations": [_location(finding)],
         "partialFingerprints": {

@@ -1,4 +1,4 @@
-"""Age bands: the sensitive feature, grouped the way the fairness policy says.
+"""Age bands: the sensitive feature, grouped the way the fairness policy says (read by fairness and explain).
 
 Bands are closed integer ranges (``max`` inclusive; the last may be open). An age counts in a band when
 ``min <= age < max + 1``, so a fractional age never falls between two bands. Ages outside the policy's valid range

@@ -1,7 +1,11 @@
-"""Verdicts: where a metric and its interval lie against the policy's limit, as green / amber / red, then waivers.
+"""Grading: where a metric and its interval lie against a limit, as green / amber / red, then waivers.
 
->>> from governance.fairness.policy import Rule
->>> rule = Rule(limit=0.8, on_significant="red", on_breach="amber", on_uncertain="amber")
+Shared by the fairness and explainability checks (both grade their results this way); a :class:`GradedCheck` is
+one graded result, distinct from a policy scan's :class:`~governance.policy.findings.Finding` (PASS / FAIL) and
+an archive's :class:`~governance.integrity.findings.ArchiveFinding` (a safety code).
+
+>>> from types import SimpleNamespace
+>>> rule = SimpleNamespace(limit=0.8, on_significant="red", on_breach="amber", on_uncertain="amber")
 >>> judge(0.70, (0.65, 0.76), rule, "min")
 ('significant', 'red')
 >>> judge(0.78, (0.72, 0.83), rule, "min")
@@ -62,8 +66,8 @@ def judge(value: float | None, interval: tuple[float, float] | None, rule, direc
 
 
 @dataclass
-class Finding:
-    """One check on one resource (a band label, or ``all`` for a check across bands)."""
+class GradedCheck:
+    """One graded check on one resource (a band label, or ``all`` for a check across bands)."""
 
     check: str
     resource: str
@@ -102,7 +106,7 @@ class Finding:
         }
 
 
-def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date | None = None) -> list[dict]:
+def apply_waivers(findings: list[GradedCheck], waivers: list[Waiver], today: date | None = None) -> list[dict]:
     """Attach the first applicable waiver to each non-green finding; returns the expired waivers that matched."""
     expired = []
     for finding in findings:
@@ -117,7 +121,7 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], today: date | 
     return expired
 
 
-def overall(findings: list[Finding], *, effective: bool = True) -> str:
+def overall(findings: list[GradedCheck], *, effective: bool = True) -> str:
     """The worst verdict (``green`` when there are no findings)."""
     verdicts = [f.effective_verdict if effective else f.verdict for f in findings]
     return max(verdicts, key=RANK.__getitem__, default="green")
