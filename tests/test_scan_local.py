@@ -271,7 +271,7 @@ def test_a_tampered_scan_state_is_refused_never_trusted(tmp_path, capsys, monkey
     assert main(argv) == 1 and "STATE_TAMPERED" in capsys.readouterr().err
 
     # With a key the state carries an HMAC: a forger who recomputes the plain digest is still refused.
-    key.write_bytes(os.urandom(32))
+    key.write_bytes(os.urandom(31) + b"\n")  # raw random bytes are the key as they stand, whitespace included
     state.unlink()
     assert main([*argv, "--state-key", str(key)]) == 0
     assert set(json.loads(state.read_text())["seal"]) == {"sha256", "hmac_sha256"}

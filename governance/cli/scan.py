@@ -7,9 +7,11 @@ Exit codes: 0 every check passed (or was waived / not applicable), 1 a check fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import timedelta
 
+from governance.cli import scan_scale
 from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
 
 FORMATS = ("json", "sarif", "junit", "csv")
@@ -47,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger record with this private key")
     parser.add_argument("--ledger-kms-key-id", metavar="ID", help="sign the ledger record with this KMS key")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
+    scan_scale.add_arguments(parser)
     parser.set_defaults(handler=scan_command)
 
 
@@ -74,13 +77,12 @@ def scan_command(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError("BAD_PARAMETER", "--workers must be at least 1")
-    if not args.targets and not args.discover:
-        raise InputError("BAD_CALL", "scan: give at least one TARGET, or --discover")
     if (args.ledger_key or args.ledger_kms_key_id) and not args.ledger:
         raise InputError("BAD_USAGE", "--ledger-key/--ledger-kms-key-id sign a --ledger record; give --ledger too")
-    ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
     if args.discover:
         args.targets = [*args.targets, DISCOVER_TARGET]
+    mode = scan_scale.wanted(args)
+    ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:
@@ -91,7 +93,10 @@ def scan_command(args: argparse.Namespace) -> int:
                           config_max_age=timedelta(minutes=args.config_max_age), key=state_key(args.state_key))
     elif args.state_key:
         raise InputError("BAD_USAGE", "--state-key authenticates a --state file; give --state too")
-    if args.quiet:
+    if mode is not None:
+        with BarProgress(stderr) if not args.quiet else contextlib.nullcontext() as progress:
+            result = scan_scale.run(mode, args, bundle, state, progress)
+    elif args.quiet:
         result = scan(args.targets, bundle=bundle, ignore_waivers=args.ignore_waivers, state=state,
                       workers=args.workers)
     else:

@@ -27,8 +27,8 @@ from governance.age_bands import Banding, assign_bands
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
 from governance.errors import Incomplete, InputError
 from governance.fairness import charts
-from governance.fairness.bootstrap import ResampleData, bootstrap
-from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metric_frame, band_table, disparities
+from governance.fairness.cells import CellData, bootstrap_cells
+from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metrics_by_group, band_table, disparities
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
 from governance.grading import GradedCheck, apply_waivers, judge, overall
@@ -188,8 +188,7 @@ def assess_fairness(
     banded = np.flatnonzero(banding.codes >= 0)
     codes, y, scores = banding.codes[banded], inputs.target[banded], inputs.scores()[banded]
     labels = banding.labels
-    frame = band_metric_frame(y, scores, threshold, pd.Series(np.asarray(labels, dtype=object)[codes], name="age_band"))
-    table = band_table(frame, scores, codes, labels, judged)
+    table = band_table(band_metrics_by_group(y, scores, threshold, codes, labels), scores, codes, labels, judged)
     point_disparities = disparities(table[judged])
 
     elderly_rule = policy.checks.elderly_age_effect
@@ -200,11 +199,11 @@ def assess_fairness(
         age_shap, shap_source = _elderly_age_shap(inputs, banded[elderly_positions], shap_values)
 
     progress(f"bootstrap intervals ({policy.bootstrap.resamples:,} resamples)")
-    sample = ResampleData.build(codes, y, scores, threshold, judged,
-                                group_rows=elderly_positions if age_shap is not None else None, group_values=age_shap)
-    point = sample.statistics(np.ones((1, len(codes))))
-    _check_point_estimates(table, point, point_disparities)
-    boot = bootstrap(sample, policy.bootstrap.resamples, policy.bootstrap.seed)
+    # Drawn on cells (band x score slice x outcome x elderly), so the cost does not grow with the rows.
+    sample = CellData.build(codes, y, scores, threshold, judged,
+                            group_rows=elderly_positions if age_shap is not None else None, group_values=age_shap)
+    _check_point_estimates(table, sample.point(), point_disparities)
+    boot = bootstrap_cells(sample, policy.bootstrap.resamples, policy.bootstrap.seed)
     confidence = policy.bootstrap.confidence
 
     bands_out = []
@@ -246,7 +245,9 @@ def assess_fairness(
             "threshold_source": threshold_source,
             "decision_rule": "decline when the predicted default probability is above the threshold",
             "bootstrap": {"resamples": policy.bootstrap.resamples, "confidence": confidence,
-                          "seed": policy.bootstrap.seed, "method": "percentile, rows resampled with replacement"},
+                          "seed": policy.bootstrap.seed, "method": "percentile, rows resampled with replacement "
+                                    "(drawn as multinomial counts over band x score-slice x outcome cells)",
+                          "cells": sample.cells},
             "min_count": policy.age.min_count,
             "waivers_ignored": ignore_waivers,
             "policy": policy.settings(),

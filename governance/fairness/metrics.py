@@ -102,6 +102,25 @@ def band_metric_frame(y_true, scores, threshold: float, bands: pd.Series):
                        sensitive_features=bands)
 
 
+def band_metrics_by_group(y_true, scores, threshold: float, codes: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """The same table as ``band_metric_frame(...).by_group``: the same metric functions, called once per band.
+
+    fairlearn's ``MetricFrame`` stacks every row's value one by one before calling a metric (to accept 2-D
+    targets), which takes about 30 s per 300,000 rows; splitting the rows by band here calls the very same
+    functions on the same arrays (tested equal to ``MetricFrame.by_group``).
+    """
+    functions = metric_functions(threshold)
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    present = [code for code in range(len(labels)) if np.any(codes == code)]
+    rows = {}
+    for code in present:
+        inside = codes == code
+        rows[labels[code]] = {name: function(y_true[inside], scores[inside]) for name, function in functions.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(functions))
+    table.index.name = "age_band"
+    return table
+
+
 def _ratio_to_best(values: pd.Series, judged: np.ndarray) -> pd.Series:
     best = values[judged].max() if judged.any() else np.nan
     return values / best if best > 0 else values * np.nan
@@ -110,10 +129,12 @@ def _ratio_to_best(values: pd.Series, judged: np.ndarray) -> pd.Series:
 def band_table(frame, scores, band_codes: np.ndarray, labels: list[str], judged) -> pd.DataFrame:
     """The per-band table: fairlearn's ``by_group`` plus calibration error, score SMD and the two ratios.
 
+    ``frame`` is a ``MetricFrame`` or the table of :func:`band_metrics_by_group`.
     Rows follow ``labels`` (``band_codes`` index them); a band's SMD compares its scores with every other banded
     applicant's, and the ratios divide by the best *judged* band (``judged``: one bool per label).
     """
-    table = frame.by_group.reindex(labels).astype(float)
+    by_group = frame.by_group if hasattr(frame, "by_group") else frame
+    table = by_group.reindex(labels).astype(float)
     # A band nobody falls in is absent from fairlearn's table; its counts are zero, its rates undefined.
     table[["count", "wrongful_declines"]] = table[["count", "wrongful_declines"]].fillna(0.0)
     with np.errstate(all="ignore"):

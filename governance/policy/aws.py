@@ -81,8 +81,11 @@ class RetryPolicy:
 class AwsCaller:
     """Thread-safe: clients are created once per service under a lock and shared by the worker threads."""
 
-    def __init__(self, *, region: str | None = None, retry: RetryPolicy | None = None, pool_size: int = 16) -> None:
+    def __init__(self, *, region: str | None = None, retry: RetryPolicy | None = None, pool_size: int = 16,
+                 session: Any = None) -> None:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        # A boto3 session with other credentials (an assumed role in another account); default: the caller's.
+        self.session = session
         self.retry = retry or RetryPolicy()
         self.pool_size = pool_size
         self._clients: dict[str, Any] = {}
@@ -103,7 +106,8 @@ class AwsCaller:
                     read_timeout=60,
                     s3={"addressing_style": "path" if endpoint else "auto"},
                 )
-                client = boto3.session.Session().client(service, region_name=self.region, config=config)
+                session = self.session or boto3.session.Session()
+                client = session.client(service, region_name=self.region, config=config)
                 if endpoint and service == "s3control":
                     # s3control puts the account id in front of the host name, which a local endpoint
                     # (moto, an emulator) cannot resolve; its endpoint rules ignore inject_host_prefix.

@@ -52,11 +52,13 @@ def scan(
     retry: RetryPolicy | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    aws: AwsCaller | None = None,
 ) -> ScanResult:
     """Scan ``targets`` against the policies in ``policies_dir`` (default: the shipped ones).
 
     ``state`` (a :class:`ScanState` or a path) makes the scan incremental; ``parameters`` override policy
-    parameters by name. Bad policies raise ``InputError`` before anything is collected.
+    parameters by name; ``aws`` scans with other credentials or in another region (an account of an
+    organisation). Bad policies raise ``InputError`` before anything is collected.
     """
     targets = list(targets)
     bundle = bundle or load_policies(policies_dir, parameters=parameters)
@@ -66,7 +68,7 @@ def scan(
         state.bind_parameters(bundle.parameters)
     started, clock = now_iso(), time.perf_counter()
     workers = max(1, min(int(workers), 64))
-    ctx = ScanContext(AwsCaller(retry=retry, pool_size=workers), bundle.parameters)
+    ctx = ScanContext(aws or AwsCaller(retry=retry, pool_size=workers), bundle.parameters)
     bundle = _with_resolved_keys(bundle, ctx)
     ctx.parameters = bundle.parameters
     wanted = bundle.resource_types

@@ -45,7 +45,7 @@ from governance.storage import write_bytes_atomic
 STATE_VERSION = 2
 STATE_KEY_ENV = "GOVERNANCE_STATE_KEY"
 MIN_KEY_BYTES = 32
-CONFIG_TYPES = frozenset({"s3_bucket", "kms_key", "sagemaker_training_job", "sagemaker_model",
+CONFIG_TYPES = frozenset({"s3_bucket", "s3_bucket_inventory", "kms_key", "sagemaker_training_job", "sagemaker_model",
                           "sagemaker_model_package"})
 VERSIONED_TYPES = frozenset({"s3_object"})
 
@@ -59,10 +59,13 @@ def _parse(stamp: str) -> datetime | None:
 
 
 def state_key(path: str | os.PathLike | None = None) -> bytes | None:
-    """The HMAC key for scan state: the bytes of ``path`` when given, else ``$GOVERNANCE_STATE_KEY``, else none."""
+    """The HMAC key for scan state: the bytes of ``path`` when given, else ``$GOVERNANCE_STATE_KEY``, else none.
+
+    A key file is taken byte for byte (a random key may end in whitespace bytes that stripping would cut off).
+    """
     if path is not None:
         with reading(path, "state key file", missing="KEY_NOT_FOUND"):
-            key = Path(path).read_bytes().strip()
+            key = Path(path).read_bytes()
     else:
         key = os.environ.get(STATE_KEY_ENV, "").strip().encode()
         if not key:

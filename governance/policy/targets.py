@@ -4,8 +4,9 @@
 Target                                                   Resources
 =======================================================  ===========================================================
 ``path/to/file`` or ``path/to/folder``                   ``local_file`` per file; ``artefact`` per model archive
-``s3://bucket`` / ``s3://bucket/prefix``                 ``s3_bucket``; ``s3_object`` per current object version
-                                                         (ListObjectVersions); ``artefact`` per model archive
+``s3://bucket`` / ``s3://bucket/prefix``                 ``s3_bucket`` and ``s3_bucket_inventory``; ``s3_object`` per
+                                                         current object version (ListObjectVersions); ``artefact``
+                                                         per model archive
 ``s3://bucket/key`` (an existing key)                    that object (and its bucket)
 ``arn:aws:sagemaker:…:model-package-group/NAME``         ``sagemaker_model_package`` per version (ListModelPackages)
 ``sagemaker:model-package-group/NAME``                   the same, in the current account and region
@@ -32,6 +33,7 @@ from governance.policy.aws import AwsCallError
 from governance.policy.collectors.base import ResourceRef, ScanContext
 from governance.policy.collectors.local_file import file_ref
 from governance.policy.collectors.s3_bucket import bucket_ref
+from governance.policy.collectors.s3_inventory import inventory_ref
 from governance.policy.collectors.s3_object import _iso, object_ref
 from governance.storage import parse_s3_uri
 
@@ -141,6 +143,8 @@ def _discover_s3(target: str, ctx: ScanContext, wanted: set[str], patterns: tupl
     location = parse_s3_uri(target)
     if "s3_bucket" in wanted:
         yield bucket_ref(location.bucket)
+    if "s3_bucket_inventory" in wanted:
+        yield inventory_ref(location.bucket)
     if not wanted & {"s3_object", "artefact"}:
         return
     prefix = location.key

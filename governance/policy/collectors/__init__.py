@@ -7,7 +7,15 @@ Importing this package registers every built-in collector:
 ['artefact', 'kms_key', 'local_file']
 """
 
-from governance.policy.collectors import artefact, kms_key, local_file, s3_bucket, s3_object, sagemaker  # noqa: F401
+from governance.policy.collectors import (  # noqa: F401
+    artefact,
+    kms_key,
+    local_file,
+    s3_bucket,
+    s3_inventory,
+    s3_object,
+    sagemaker,
+)
 from governance.policy.collectors.base import (
     COLLECTORS,
     Collector,
