@@ -233,6 +233,18 @@ class _Creator:
                     "TargetPrefix": logging.get("LogFilePrefix", "")}})
             except ClientError as err:  # moto 5.2.5 answers 500 when the target's policy has a "*" principal
                 self.stack.skipped[f"{logical}.LoggingConfiguration"] = f"moto could not apply it: {err}"
+        for inventory in p.get("InventoryConfigurations", []):
+            destination = inventory["Destination"]
+            s3.put_bucket_inventory_configuration(Bucket=name, Id=inventory["Id"], InventoryConfiguration={
+                "Id": inventory["Id"], "IsEnabled": inventory["Enabled"],
+                "IncludedObjectVersions": inventory["IncludedObjectVersions"],
+                "Schedule": {"Frequency": inventory["ScheduleFrequency"]},
+                "OptionalFields": inventory.get("OptionalFields", []),
+                "Destination": {"S3BucketDestination": {
+                    "Bucket": destination["BucketArn"], "Format": destination["Format"],
+                    **({"Prefix": destination["Prefix"]} if destination.get("Prefix") else {}),
+                    **({"AccountId": destination["BucketAccountId"]} if destination.get("BucketAccountId") else {})}},
+                **({"Filter": {"Prefix": inventory["Prefix"]}} if inventory.get("Prefix") else {})})
         if p.get("Tags"):
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": p["Tags"]})
         self.stack.physical[logical] = name
