@@ -11,7 +11,9 @@ moto evaluates no bucket-policy condition: a Deny with a condition denies every 
 ``IAMPolicyStatement._check_conditions`` treats a condition it has no value for as met). :func:`tls_requests`
 makes moto treat each request as what the rehearsal sends on AWS — TLS 1.2+, uploads asking for SSE-KMS — so
 those conditional Deny statements do not match, while the policy stays in the bucket for the scan to read.
-:func:`kms_digest_signing` makes moto's KMS sign a ``DIGEST`` message as KMS does (moto hashes it again).
+:func:`kms_digest_signing` makes moto's KMS sign a ``DIGEST`` message as KMS does (moto hashes it again);
+:func:`kms_key_resources` and :func:`sagemaker_resources` make moto's IAM enforcement check KMS and SageMaker calls
+against the resource's ARN (moto checks "*"); :func:`s3_inventory_fields` makes moto list an inventory's fields.
 """
 
 from __future__ import annotations
@@ -451,3 +453,26 @@ def admin_credentials(name: str = "deployer") -> dict[str, str]:
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def s3_inventory_fields(monkeypatch) -> None:
+    """Make moto list an inventory configuration's OptionalFields as stored (moto 5.2.5 lists ``['Field']``)."""
+    import copy
+
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.list_bucket_inventory_configurations
+
+    def listed(self, *args, **kwargs):
+        configurations = []
+        for config in original(self, *args, **kwargs):
+            fields = config.optional_fields
+            if isinstance(fields, dict):
+                config = copy.copy(config)
+                config.optional_fields = fields.get("Field", [])
+                config.optional_fields = [config.optional_fields] if isinstance(config.optional_fields, str) \
+                    else config.optional_fields
+            configurations.append(config)
+        return configurations
+
+    monkeypatch.setattr(S3Backend, "list_bucket_inventory_configurations", listed)

@@ -24,6 +24,7 @@ from tests.stack_support import (
     kms_key_resources,
     outputs,
     role_credentials,
+    s3_inventory_fields,
     sagemaker_resources,
     tls_requests,
 )
@@ -48,6 +49,7 @@ def stack(aws, monkeypatch):
     kms_digest_signing(monkeypatch)
     kms_key_resources(monkeypatch)
     sagemaker_resources(monkeypatch, REGION)
+    s3_inventory_fields(monkeypatch)
     return create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, clients, only=MAIN_RESOURCES)
 
 

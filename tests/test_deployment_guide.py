@@ -18,7 +18,14 @@ import pytest
 import yaml
 
 from pipeline.infra import deploy as guide
-from tests.stack_support import MAIN_TEMPLATE, create_stack, kms_digest_signing, outputs, tls_requests
+from tests.stack_support import (
+    MAIN_TEMPLATE,
+    create_stack,
+    kms_digest_signing,
+    outputs,
+    s3_inventory_fields,
+    tls_requests,
+)
 from tests.test_aws_rehearsal import MAIN_RESOURCES, REGION
 
 pytestmark = pytest.mark.servers
@@ -32,6 +39,7 @@ def account(aws, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     tls_requests(monkeypatch)
     kms_digest_signing(monkeypatch)
+    s3_inventory_fields(monkeypatch)
     stack = create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, lambda s: boto3.client(s, region_name=REGION),
                          only=MAIN_RESOURCES)
     stand_in = {"Resources": {"Marker": {"Type": "AWS::SQS::Queue"}},
