@@ -62,6 +62,18 @@ def parse_and_hash(path: Path) -> float:
     return time.perf_counter() - start
 
 
+def append_after_large_record(path: Path, signer, record_bytes: int, repeats: int) -> float:
+    """Median seconds of one signed append made right after a record of ``record_bytes`` (that write untimed)."""
+    ledger = Ledger(path, signer, checkpoint_every=1_000_000)
+    times = []
+    for number in range(repeats):
+        ledger.append("sign", "bench", details={"blob": "x" * record_bytes})
+        start = time.perf_counter()
+        ledger.append("sign", "bench", f"model-{number}", {"model": DIGEST})
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2000)
@@ -75,6 +87,8 @@ def main() -> int:
         unsigned = ledger_append(folder / "unsigned.jsonl", count, None)
         signed = ledger_append(folder / "signed.jsonl", count, signer)
         floor = parse_and_hash(folder / "signed.jsonl")
+        after_small = append_after_large_record(folder / "small-tail.jsonl", signer, 200, repeats=15)
+        after_large = append_after_large_record(folder / "large-tail.jsonl", signer, 32 << 20, repeats=5)
         start = time.perf_counter()
         report = verify_ledger(folder / "signed.jsonl", PublicKeyVerifier(signer.public_key_pem()))
         verify = time.perf_counter() - start
@@ -89,6 +103,9 @@ def main() -> int:
                        "ledger unsigned / plain append": unsigned / plain,
                        "ledger verify / parse+hash": verify / floor},
             "checkpoints_verified": report.checkpoints_verified,
+            # An append's cost should not depend on the size of the record before it (the signed head carries the
+            # file size, so the tail is not re-read).
+            "append_after_32MiB_record_vs_200B_record": after_large / after_small,
         }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -99,6 +116,8 @@ def main() -> int:
         print(f"  verify  {name:<46} {value:7.3f} s  ({count / value:,.0f} records/s)")
     for name, value in results["ratios"].items():
         print(f"  ratio   {name:<32} {value:6.2f}x")
+    print(f"  ratio   append after a 32 MiB record / after a 200 B record "
+          f"{results['append_after_32MiB_record_vs_200B_record']:6.2f}x")
     out = Path(__file__).parent / "results" / "bench_ledger.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

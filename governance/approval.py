@@ -8,7 +8,11 @@ A model package is approved only after, in this order:
    artefact, and says PASS — every blocking check (integrity, lineage, fairness, explainability, policy, evidence)
    passed;
 3. the evidence still matches: the evidence folder's signed index verifies (an S3 folder is copied to a temporary
-   folder to check it), and its evaluation, bias and explainability reports are the ones the verdict names.
+   folder to check it), and its evaluation, bias and explainability reports are the ones the verdict names;
+4. the independent validation is what the validation policy (``policies/validation.yaml``, ``approval:``) asks:
+   by default a ``validation.json`` about this artefact, signed by a key other than the model signer's (and, with
+   :attr:`Trust.validator_key`, by that key), with no blocking check failed. The validator re-seals the evidence
+   index with its own key, so the index may be sealed by the model signer or by that validator.
 
 Then the approval — who, when, what was checked — is appended to the ledger and the package is set to
 ``Approved`` (SageMaker ``UpdateModelPackage``, or the local registry). Anything else is refused with
@@ -71,11 +75,24 @@ class Candidate:
 
 @dataclass
 class Trust:
-    """What the gate trusts: exactly one of a public key, a KMS key or a trusted-signers file."""
+    """What the gate trusts: exactly one of a public key, a KMS key or a trusted-signers file.
+
+    ``evidence_key`` is the public key that sealed the evidence and signed the verdict, when that duty has its own
+    key; without it the artefact's signer must have sealed them too.
+    """
 
     key: str | None = None
     kms_key_id: str | None = None
     trusted: str | None = None
+    evidence_key: str | None = None
+    validator_key: str | None = None  # pin the independent validator's public key (PEM path)
+
+    def evidence_verifier(self, key_hint: str | None = None):
+        if self.evidence_key:
+            from governance.signing import load_verifier
+
+            return load_verifier(self.evidence_key)
+        return self.verifier(key_hint)
 
     def verify_arguments(self) -> dict:
         if self.trusted:
@@ -178,13 +195,81 @@ def check_verdict(candidate: Candidate, sha256: str, verifier, governance: str |
     return verdict
 
 
-def check_evidence(candidate: Candidate, verdict: dict, verifier) -> str:
-    """The evidence folder's signed index verifies, and the reports are the ones the verdict names.
+def check_segregation(ledger: str, sha256: str, by: str, allowed: bool = False) -> str:
+    """Refuse an approver who also signed the model (by the ledger's ``sign`` records), unless allowed."""
+    from governance.ledger import read_records
 
-    An S3 evidence folder is copied to a temporary folder first (plain files, a few MB) and checked the same way.
-    """
+    try:
+        records = read_records(ledger)
+    except InputError as err:
+        if err.reason != "FILE_NOT_FOUND":
+            raise
+        records = []
+    signers = sorted({str(r.get("actor")) for r in records if r.get("event") == "sign"
+                      and (r.get("digests") or {}).get("model.tar.gz") == sha256})
+    if not signers:
+        return "the model's signer is not on record in the ledger: not checked"
+    if by.casefold() in (s.casefold() for s in signers):
+        if allowed:
+            return f"{by} also signed the model; allowed by the model governance file"
+        raise CheckFailed("SELF_APPROVAL", f"{by} signed this model and cannot also approve it (segregation of "
+                                           "duties); the model governance file may allow it "
+                                           "(oversight.allow_self_approval)")
+    return f"approver is not the model's signer ({', '.join(signers)})"
+
+
+def _verify_sealed_index(folder: Path, verifier, sha256: str | None) -> dict[str, str]:
+    """The index sealed by the model signer, or re-sealed by the validator whose signed validation is there."""
     from governance.evidence import verify_index
 
+    try:
+        return verify_index(folder, verifier)
+    except CheckFailed as by_signer:
+        if not sha256 or not (folder / "validation.json").is_file():
+            raise
+        from governance.signing import PublicKeyVerifier
+        from governance.validation import read_validation
+
+        document = read_validation(folder, sha256)  # a bad validation is refused for what it is
+        try:
+            validator = PublicKeyVerifier(document["validator"]["public_key_pem"].encode("ascii"))
+        except (GovernanceError, KeyError, TypeError, ValueError, AttributeError):
+            raise by_signer from None
+        return verify_index(folder, validator)
+
+
+def check_validation(folder: Path, sha256: str, model_signer_hint: str | None, trust: Trust,
+                     policy: str | None = None) -> str:
+    """The independent validation the policy requires (see the module docstring, step 4)."""
+    from governance.signing import load_verifier
+    from governance.validation import load_validation_policy, read_validation
+
+    rule = load_validation_policy(policy).approval
+    if not rule.require_validation and not (folder / "validation.json").is_file():
+        return "no independent validation (not required by the validation policy)"
+    document = read_validation(folder, sha256)
+    hint = document.get("validator", {}).get("key_hint")
+    if rule.independent_signer and (not model_signer_hint or hint == model_signer_hint):
+        raise CheckFailed("VALIDATION_NOT_INDEPENDENT", "the validation is signed by the model signer's own key; "
+                                                        "the policy requires an independent validator's key")
+    if trust.validator_key and hint != load_verifier(trust.validator_key).key_hint:
+        raise CheckFailed("UNTRUSTED_VALIDATOR", f"the validation is signed by key {str(hint)[:16]}…, not by the "
+                                                 f"validator key given ({trust.validator_key})")
+    failed = [c["id"] for c in document.get("checks", []) if c.get("blocking") and c.get("status") != "PASS"]
+    if rule.block_on_failed and (document.get("status") != "PASS" or failed):
+        raise CheckFailed("VALIDATION_FAILED", f"the independent validation is {document.get('status')}: "
+                                               f"{', '.join(failed) or document.get('summary', '')}")
+    return (f"independent validation {document.get('status')} by {document.get('validator', {}).get('identity')} "
+            f"({document.get('summary', '')})")
+
+
+def check_evidence(candidate: Candidate, verdict: dict, verifier,
+                   on_folder: Callable[[Path], None] | None = None) -> str:
+    """The evidence folder's signed index verifies, and the reports are the ones the verdict names.
+
+    An S3 evidence folder is copied to a temporary folder first (plain files, a few MB) and checked the same way;
+    ``on_folder`` is then called with the checked folder (the validation check reads it there).
+    """
     evidence = candidate.metadata.get("evidence_uri") or verdict.get("customer_metadata", {}).get("evidence_uri")
     if not evidence:
         raise CheckFailed("NO_EVIDENCE", f"{candidate.arn}: no evidence folder is recorded for it")
@@ -193,7 +278,7 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier) -> str:
         if storage.is_s3_uri(evidence):
             folder = Path(scratch)
             _copy_s3_folder(evidence, folder)
-        files = verify_index(folder, verifier)
+        files = _verify_sealed_index(folder, verifier, candidate.metadata.get("artefact_sha256"))
         digests = verdict.get("digests", {})
         for key, name in EVIDENCE_REPORTS.items():
             expected = digests.get(key)
@@ -203,6 +288,8 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier) -> str:
             if actual != expected:
                 raise CheckFailed("DIGEST_MISMATCH", f"{evidence.rstrip('/')}/{name}: not the report the governance "
                                                      f"verdict names ({expected[:23]}…)")
+        if on_folder is not None:
+            on_folder(folder)
     for kind, report, key in (("ModelQuality", "Statistics", "evaluation"), ("Bias", "Report", "fairness"),
                               ("Explainability", "Report", "explain")):
         registered = candidate.metrics.get(kind, {}).get(report, {}).get("ContentDigest")
@@ -270,8 +357,9 @@ def _record_refusal(location: str | None, signer, by: str, subject: str, sha256:
 
 
 def _verify(candidate: Candidate, sha256: str | None, trust: Trust, signature: str | None, governance: str | None,
-            checks: dict[str, str], progress) -> None:
-    """Steps 1–3 of the gate, filling ``checks``; raises on the first that does not hold."""
+            checks: dict[str, str], progress, segregation=lambda: "not checked",
+            validation_policy: str | None = None) -> None:
+    """Steps 1–4 of the gate, filling ``checks``; raises on the first that does not hold."""
     if candidate.approval_status in DECIDED:
         raise CheckFailed("ALREADY_DECIDED", f"{candidate.arn} is already {candidate.approval_status}; a decided "
                                              "package is not decided again (register a new version)")
@@ -286,12 +374,17 @@ def _verify(candidate: Candidate, sha256: str | None, trust: Trust, signature: s
         raise CheckFailed("DIGEST_MISMATCH", f"{candidate.artefact_uri} hashes to {str(verified.sha256)[:16]}…, "
                                              f"the package registered {sha256[:16]}…")
     checks["integrity"] = verified.message or "verified"
-    verifier = trust.verifier(verified.key_hint)
+    checks["segregation"] = segregation()
+    verifier = trust.evidence_verifier(verified.key_hint)
     progress("checking the governance verdict")
     verdict = check_verdict(candidate, sha256, verifier, governance)
     checks["governance"] = f"verdict PASS ({verdict.get('summary', '')})"
-    progress("checking the evidence")
-    checks["evidence"] = check_evidence(candidate, verdict, verifier)
+    progress("checking the evidence and the independent validation")
+
+    def validation(folder: Path) -> None:
+        checks["validation"] = check_validation(folder, sha256, verified.key_hint, trust, validation_policy)
+
+    checks["evidence"] = check_evidence(candidate, verdict, verifier, on_folder=validation)
 
 
 def approve(
@@ -306,6 +399,8 @@ def approve(
     ledger: str | None = None,
     ledger_signer=None,
     default_ledger: str | Callable[[], str | None] | None = None,
+    allow_self_approval: bool = False,
+    validation_policy: str | None = None,
     progress=lambda message: None,
 ) -> ApprovalResult:
     """Verify, check the verdict and the evidence, record, approve.
@@ -328,7 +423,9 @@ def approve(
     checks: dict[str, str] = {}
     sha256 = candidate.metadata.get("artefact_sha256")
     try:
-        _verify(candidate, sha256, trust, signature, governance, checks, progress)
+        _verify(candidate, sha256, trust, signature, governance, checks, progress,
+                segregation=lambda: check_segregation(location, sha256, by, allow_self_approval),
+                validation_policy=validation_policy)
     except GovernanceError as refusal:
         _record_refusal(location, ledger_signer, by, candidate.arn, sha256, refusal,
                         {"checks": checks, "status_before": candidate.approval_status})
@@ -368,5 +465,5 @@ def _set_approved(candidate: Candidate, description: str, metadata: dict[str, st
     )
 
 
-__all__ = ["LOCAL_PREFIX", "ApprovalResult", "Candidate", "Trust", "approve", "check_evidence", "check_verdict",
-           "find_candidate", "ledger_location"]
+__all__ = ["LOCAL_PREFIX", "ApprovalResult", "Candidate", "Trust", "approve", "check_evidence", "check_segregation",
+           "check_validation", "check_verdict", "find_candidate", "ledger_location"]

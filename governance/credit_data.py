@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import InputError
+from governance.remediation import PAST_DUE_COLUMNS, remediate
 
 RAW_TARGET = "SeriousDlqin2yrs"
 TARGET = "default_within_2y"
@@ -39,12 +40,10 @@ RAW_COLUMNS: tuple[str, ...] = (RAW_TARGET, *FEATURES)
 IMPUTED = {"MonthlyIncome": "median", "NumberOfDependents": "mode"}
 # The synthetic generator names the index column so that every downstream output can tell synthetic data apart.
 SYNTHETIC_INDEX_COLUMN = "synthetic_row"
-PAST_DUE_COLUMNS = (
-    "NumberOfTime30-59DaysPastDueNotWorse",
-    "NumberOfTime60-89DaysPastDueNotWorse",
-    "NumberOfTimes90DaysLate",
-)
 PROTECTED_ATTRIBUTE = "age"
+# Columns a processed split may leave empty: remediation turns sentinel codes and debt amounts into missing values,
+# which XGBoost routes natively (see governance.remediation).
+MAY_BE_MISSING = (*PAST_DUE_COLUMNS, "DebtRatio")
 
 
 def _read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
@@ -89,11 +88,12 @@ def _numeric(frame: pd.DataFrame, column: str, path: str | os.PathLike, line_off
     return values.astype("float64")
 
 
-def read_raw(path: str | os.PathLike) -> tuple[pd.DataFrame, bool]:
+def read_raw(path: str | os.PathLike, keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, bool]:
     """Read and validate a raw Give Me Some Credit CSV.
 
     Returns ``(frame, synthetic)``: the frame has :data:`RAW_COLUMNS` as float64 in schema order (index
-    column dropped), and ``synthetic`` tells whether the file came from the synthetic generator.
+    column dropped), then the ``keep`` columns as read (a date to split on, say), and ``synthetic`` tells whether
+    the file came from the synthetic generator.
     """
     frame = _read_csv(path)
     if frame.empty:
@@ -101,7 +101,11 @@ def read_raw(path: str | os.PathLike) -> tuple[pd.DataFrame, bool]:
     columns = [str(c) for c in frame.columns]
     synthetic = SYNTHETIC_INDEX_COLUMN in columns
     index_like = [c for c in columns if c.startswith("Unnamed: ") or c == SYNTHETIC_INDEX_COLUMN]
-    named = [c for c in columns if c not in index_like]
+    named = [c for c in columns if c not in index_like and c not in keep]
+    absent = [c for c in keep if c not in columns]
+    if absent:
+        raise InputError("SCHEMA_MISMATCH", f"{path}: no column {absent[0]!r} to split on (columns: "
+                                            f"{', '.join(columns)})")
     missing = [c for c in RAW_COLUMNS if c not in named]
     unexpected = [c for c in named if c not in RAW_COLUMNS]
     if missing or unexpected:
@@ -122,6 +126,8 @@ def read_raw(path: str | os.PathLike) -> tuple[pd.DataFrame, bool]:
                 f"{path}: column {column!r} has {n_missing} missing values; only {', '.join(IMPUTED)} may be missing",
             )
     _check_binary_target(out[RAW_TARGET], path)
+    for column in keep:
+        out[column] = frame[column].to_numpy()
     return out, synthetic
 
 
@@ -145,8 +151,9 @@ def read_split(path: str | os.PathLike) -> pd.DataFrame:
         )
     frame.columns = [TARGET, *FEATURES]
     out = pd.DataFrame({c: _numeric(frame, c, path, line_offset=1) for c in frame.columns})
-    if out.isna().any().any():
-        column = out.columns[out.isna().any()][0]
+    checked = [c for c in out.columns if c not in MAY_BE_MISSING]
+    if out[checked].isna().any().any():
+        column = out[checked].columns[out[checked].isna().any()][0]
         raise InputError("MISSING_VALUES", f"{path}: column {column!r} has missing values in a processed split")
     _check_binary_target(out[TARGET], path)
     return out
@@ -155,11 +162,13 @@ def read_split(path: str | os.PathLike) -> pd.DataFrame:
 def read_labelled(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.Series]:
     """Features and target from either a raw file (with header) or a processed split (without).
 
-    Raw files are imputed the way the process step imputes them, so scoring sees no missing values.
+    Raw files are remediated and imputed the way the process step treats them, so scoring sees no sentinel code and
+    no missing value outside :data:`MAY_BE_MISSING`.
     """
     head = _peek(path)
     if RAW_TARGET in head or "age" in head:
         frame, _ = read_raw(path)
+        frame, _ = remediate(frame)
         frame = impute(frame, imputation_values(frame))
         return frame[list(FEATURES)], frame[RAW_TARGET].astype(int).rename(TARGET)
     frame = read_split(path)

@@ -21,7 +21,6 @@ sha256, signed by the evidence signer (:mod:`governance.signing`).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,9 +29,9 @@ from pathlib import Path, PurePosixPath
 from governance import __version__
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.hashing import CHUNK_SIZE, sha256_bytes, sha256_file
-from governance.jsonio import dumps, read_json
+from governance.jsonio import MAX_BYTES, dumps, loads, read_json
 from governance.signing import Signer, Verifier, dsse
-from governance.storage import write_bytes_atomic
+from governance.storage import read_bytes, write_bytes_atomic
 
 INDEX = "index.json"
 INDEX_SIGNATURE = "index.json.sig"
@@ -83,7 +82,7 @@ def build_index(evidence_dir: str | os.PathLike, signer: Signer | None = None) -
         try:
             size = path.stat().st_size
             # A ledger may be appended to while the index is built: seal exactly the bytes counted.
-            digest = _prefix_sha256(path, size) if mode == MODE_APPEND else sha256_file(path)
+            digest = prefix_sha256(path, size) if mode == MODE_APPEND else sha256_file(path)
             entries.append({"path": relative, "sha256": digest, "size": size, "mode": mode})
         except PermissionError:
             raise Incomplete("PERMISSION_DENIED", f"{path}: cannot read") from None
@@ -146,7 +145,7 @@ def open_statement(envelope: dict, verifier: Verifier, what: str) -> dict:
                           f"{what}: the signature does not verify (content or signature changed)") from None
 
 
-def _prefix_sha256(path: Path, size: int) -> str:
+def prefix_sha256(path: Path, size: int) -> str:
     digest, left = hashlib.sha256(), size
     with open(path, "rb") as handle:
         while left and (chunk := handle.read(min(CHUNK_SIZE, left))):
@@ -193,8 +192,8 @@ class IndexCheck:
 
 def _parse_index(data: bytes) -> dict | None:
     try:
-        index = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        index = loads(data, what=INDEX)
+    except InputError:
         return None
     return index if isinstance(index, dict) and isinstance(index.get("files"), list) else None
 
@@ -210,7 +209,7 @@ def check_index(evidence_dir: str | os.PathLike, verifier: Verifier | None) -> I
     path = root / INDEX
     if not path.is_file():
         raise CheckFailed("INDEX_MISSING", f"{path}: the evidence folder has no index.json; it cannot be verified")
-    data = path.read_bytes()
+    data = read_bytes(path, max_bytes=MAX_BYTES)
     check = IndexCheck(root)
     if verifier is not None:
         _check_signature(root, data, verifier, check)
@@ -279,7 +278,7 @@ def _check_entry(root: Path, relative: str, entry: dict) -> Problem | None:
             if size < entry.get("size", 0):
                 return Problem("DIGEST_MISMATCH", f"{relative}: shorter than when it was sealed (records removed)",
                                relative)
-            if _prefix_sha256(path, entry.get("size", 0)) != entry.get("sha256"):
+            if prefix_sha256(path, entry.get("size", 0)) != entry.get("sha256"):
                 return Problem("DIGEST_MISMATCH", f"{relative}: records written before sealing were changed", relative)
             return None
         if size != entry.get("size") or sha256_file(path) != entry.get("sha256"):

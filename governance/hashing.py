@@ -72,6 +72,8 @@ def sha256_gzip_stream(stream: BinaryIO, label: str = "gzip file") -> tuple[str,
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a local file's bytes."""
-    with open(path, "rb", buffering=0) as handle:
+    """Hex SHA-256 of a local regular file's bytes (a FIFO or a device is refused, not read forever)."""
+    from governance.storage import open_regular
+
+    with open_regular(path) as handle:
         return sha256_stream(handle)[0]

@@ -2,12 +2,15 @@
 
 Writing is reproducible (sorted members, zero mtime/uid/gid, fixed modes, a gzip header without name or time),
 so the same booster bytes always give the same archive digest. Reading never extracts to disk and never
-unpickles: the member is read into memory and handed to ``xgboost.Booster.load_model``.
+unpickles: the member is read through the inspector's archive reader (so every consumer sees the same members)
+and handed to ``xgboost.Booster.load_model``.
 
->>> import io, xgboost
->>> data = tarball_bytes({"xgboost-model": b"{}"})
->>> read_member(io.BytesIO(data), "xgboost-model")
-b'{}'
+>>> import io
+>>> try:
+...     read_member(io.BytesIO(tarball_bytes({"xgboost-model": b"{}"})))
+... except InputError as err:
+...     err.reason
+'BAD_ARTEFACT'
 """
 
 from __future__ import annotations
@@ -16,16 +19,14 @@ import gzip
 import io
 import os
 import tarfile
-import zlib
 from pathlib import Path
 from typing import BinaryIO
 
 from governance import storage
 from governance.errors import InputError
+from governance.integrity.model_check import MODEL_MEMBER
 
-MODEL_MEMBER = "xgboost-model"
-# A booster for this data is a few MB; anything far larger is refused before it is read into memory.
-MAX_MODEL_BYTES = 512 << 20
+_UNREADABLE = {"CORRUPT_ARCHIVE", "TRUNCATED_ARCHIVE", "TRAILING_DATA"}
 
 
 def tarball_bytes(members: dict[str, bytes]) -> bytes:
@@ -50,23 +51,24 @@ def write_model_tarball(path: str | os.PathLike, booster_bytes: bytes) -> Path |
     return storage.write_bytes_atomic(path, tarball_bytes({MODEL_MEMBER: booster_bytes}))
 
 
-def read_member(stream: BinaryIO, name: str, *, label: str = "model.tar.gz") -> bytes:
-    """Return one regular member's bytes from a tar.gz stream, without extracting anything to disk."""
-    try:
-        with tarfile.open(fileobj=stream, mode="r|gz") as tar:
-            for member in tar:
-                if member.name.lstrip("./") != name:
-                    continue
-                if not member.isreg():
-                    raise InputError("BAD_ARTEFACT", f"{label}: member {name!r} is not a regular file")
-                if member.size > MAX_MODEL_BYTES:
-                    raise InputError("BAD_ARTEFACT", f"{label}: member {name!r} is {member.size} bytes, over the limit")
-                handle = tar.extractfile(member)
-                assert handle is not None
-                return handle.read()
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-        raise InputError("CORRUPT_ARCHIVE", f"{label}: not a readable tar.gz archive ({err})") from None
-    raise InputError("BAD_ARTEFACT", f"{label}: no {name!r} member (not a SageMaker XGBoost model archive)")
+def read_member(stream: BinaryIO, name: str = MODEL_MEMBER, *, label: str = "model.tar.gz") -> bytes:
+    """The model member's bytes, read through the same archive reader as ``inspect``/``sign``/``verify``.
+
+    Nothing is extracted to disk, and an archive with a blocking safety finding is refused rather than read.
+    """
+    from governance.integrity.archive import inspect_stream
+
+    if name != MODEL_MEMBER:
+        raise ValueError(f"only {MODEL_MEMBER!r} is read from a model archive")
+    report = inspect_stream(stream, name=label, keep_model=True)
+    blocking = report.blocking
+    if blocking:
+        reason = "CORRUPT_ARCHIVE" if blocking[0].code in _UNREADABLE else "BAD_ARTEFACT"
+        raise InputError(reason, f"{label}: " + "; ".join(f"{f.code}: {f.message}" for f in blocking[:3])
+                                 + (f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""))
+    if report.model_bytes is None:
+        raise InputError("BAD_ARTEFACT", f"{label}: no {name!r} member (not a SageMaker XGBoost model archive)")
+    return report.model_bytes
 
 
 def load_booster(artefact: str | os.PathLike):

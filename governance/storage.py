@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,9 +118,35 @@ def open_stream(
         finally:
             body.close()
         return
-    path = Path(uri)
-    with reading(path):
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with-block below, after error mapping
+    with open_regular(uri) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def open_regular(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """Open a local file for reading only if it is a regular file.
+
+    A FIFO would block the reader forever and ``/dev/zero`` never ends, so anything else is refused before a
+    byte is read (the open itself does not block: it is non-blocking until the type is known).
+    """
+    path = Path(path)
+    try:
+        with reading(path):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise InputError("NOT_A_FILE", f"{path}: cannot be opened as a file ({err.strerror or err})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError("NOT_A_FILE", f"{path}: is a directory, expected a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("NOT_A_REGULAR_FILE", f"{path}: is not a regular file (a pipe, socket or device); "
+                                                   "only regular files are read")
+        os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
     with handle:
         yield handle
 
@@ -146,9 +173,13 @@ class _BotoStream:
         self._body.close()
 
 
-def read_bytes(uri: str | os.PathLike) -> bytes:
+def read_bytes(uri: str | os.PathLike, *, max_bytes: int | None = None) -> bytes:
+    """All of ``uri``'s bytes; with ``max_bytes``, a larger input is refused (bad input) instead of read."""
     with open_stream(uri) as stream:
-        return stream.read()
+        data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError("INPUT_TOO_LARGE", f"{uri}: larger than {max_bytes:,} bytes, the limit for this input")
+    return data
 
 
 def exists(uri: str | os.PathLike) -> bool:

@@ -10,14 +10,13 @@ caller turned it off; reported, never silently). The verdict is PASS only when n
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from governance import __version__, storage
 from governance.errors import CheckFailed, Incomplete, InputError, NotFound
-from governance.jsonio import dumps, write_json
+from governance.jsonio import MAX_BYTES, dumps, loads, write_json
 from governance.signing import Signer, dsse
 
 VERDICT_FILE = "governance.json"
@@ -150,7 +149,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
     """Read ``governance.json`` (local or ``s3://``); with a ``verifier`` its signature must verify and match."""
     location = str(path)
     try:
-        verdict = json.loads(storage.read_bytes(location))
+        verdict = loads(storage.read_bytes(location, max_bytes=MAX_BYTES), what=location,
+                        error=lambda _, message: InputError("MALFORMED_VERDICT", message))
     except (ValueError, UnicodeDecodeError):
         raise InputError("MALFORMED_VERDICT", f"{location}: not a JSON governance verdict") from None
     if not isinstance(verdict, dict) or verdict.get("format") != VERDICT_FORMAT:
@@ -158,7 +158,8 @@ def read_verdict(path: str | os.PathLike, verifier=None) -> dict:
     if verifier is not None:
         signature = signature_location(location)
         try:
-            envelope = json.loads(storage.read_bytes(signature))
+            envelope = loads(storage.read_bytes(signature, max_bytes=MAX_BYTES), what=signature,
+                             error=lambda _, message: InputError("MALFORMED_ENVELOPE", message))
         except (ValueError, UnicodeDecodeError):
             raise InputError("MALFORMED_ENVELOPE", f"{signature}: not a DSSE envelope") from None
         except NotFound:

@@ -19,6 +19,9 @@ from governance.errors import InputError
 Loc = tuple[str | int, ...]
 # libyaml's parser when PyYAML was built with it (same safe constructors, same marks), else the pure-Python one.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Far above any policy, parameter or trust file; far below what alias expansion or recursion would reach.
+MAX_DEPTH = 48
+MAX_EXPANDED_NODES = 200_000
 
 
 @dataclass
@@ -51,6 +54,7 @@ def load_yaml(text: str, name: str) -> YamlDocument:
         if node is None:
             return YamlDocument(name, None, {(): 1})
         lines: dict[Loc, int] = {}
+        _check_graph(node, name)
         _check_keys(node, (), lines, name)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
@@ -68,6 +72,54 @@ def load_yaml(text: str, name: str) -> YamlDocument:
     finally:
         loader.dispose()
     return YamlDocument(name, data, lines)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_graph(root: yaml.Node, name: str) -> None:
+    """Refuse alias bombs, recursive aliases and deep nesting before anything walks or builds the document.
+
+    Aliases make the node tree a graph: nine anchors of nine aliases each expand to 387 million nodes (the
+    "billion laughs"). The expanded size is counted once per distinct node, so the check itself stays cheap.
+    """
+    expanded: dict[int, int] = {}
+    depth_of: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children)
+            depth_of[key] = 1 + max((depth_of[id(c)] for c in children), default=0)
+            line = node.start_mark.line + 1
+            if depth_of[key] > MAX_DEPTH:
+                raise InputError("INVALID_POLICY", f"{name}:{line}: nested more than {MAX_DEPTH} levels deep")
+            if expanded[key] > MAX_EXPANDED_NODES:
+                raise InputError("INVALID_POLICY", f"{name}:{line}: aliases expand to more than "
+                                                   f"{MAX_EXPANDED_NODES:,} values (an alias bomb?)")
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            raise InputError("INVALID_POLICY", f"{name}:{node.start_mark.line + 1}: a recursive alias (refers to "
+                                               "itself)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in expanded)
+
+
+def load_value(text: str, name: str) -> Any:
+    """One bounded YAML value (a ``--set`` parameter, a trust file): the same limits as a policy file."""
+    return load_yaml(text, name).data
 
 
 def _unbuildable_line(root: yaml.Node) -> int:

@@ -1,8 +1,9 @@
-"""The local pipeline runner: process → train → evaluate → [govern] → AUC gate → register, in one work folder.
+"""The local pipeline runner: process → train → evaluate (on the test split) → [govern] → AUC gate → register,
+in one work folder.
 
 It runs the same step functions as the SageMaker pipeline, in order, and lays out the work folder as::
 
-    WORKDIR/data/       train.csv, validation.csv, profile.json
+    WORKDIR/data/       train.csv, validation.csv, test.csv, profile.json
     WORKDIR/model/      model.tar.gz, training.json
     WORKDIR/evidence/   dataset.json, evaluation.json
     WORKDIR/run.json    what ran: per step its inputs, outputs, parameters and times
@@ -77,6 +78,7 @@ class PipelineRun:
     evaluation: dict
     auc_threshold: float
     steps: list[StepRecord]
+    test_path: Path | None = None
     verdict: GovernVerdict | None = None
     package: ModelPackage | None = None
 
@@ -130,7 +132,9 @@ def run_pipeline(
     auc_threshold: float = DEFAULT_AUC_THRESHOLD,
     decision_threshold: float = evaluate_step.DEFAULT_THRESHOLD,
     validation_fraction: float = process_step.DEFAULT_VALIDATION_FRACTION,
+    test_fraction: float = process_step.DEFAULT_TEST_FRACTION,
     seed: int = process_step.DEFAULT_SEED,
+    split_column: str | None = None,
     govern: Callable[[PipelineRun], GovernVerdict] | None = None,
     on_step: Callable[[str], None] = lambda name: None,
     model_package_group: str = MODEL_PACKAGE_GROUP,
@@ -151,18 +155,21 @@ def run_pipeline(
     record = StepRecord(
         "process",
         process_step.__name__,
-        {"validation_fraction": validation_fraction, "seed": seed},
+        {"validation_fraction": validation_fraction, "test_fraction": test_fraction, "seed": seed,
+         **({"split_column": split_column} if split_column else {})},
         {"dataset": str(data)},
     )
     processed = _timed(
         record,
         lambda: process_step.process(
-            data, data_dir, data_dir, data_dir, validation_fraction=validation_fraction, seed=seed
+            data, data_dir, data_dir, data_dir, validation_fraction=validation_fraction,
+            test_fraction=test_fraction, seed=seed, split_column=split_column,
         ),
     )
     record.outputs = {
         "train": str(processed.train_path),
         "validation": str(processed.validation_path),
+        "test": str(processed.test_path),
         "profile": str(processed.profile_path),
     }
     steps.append(record)
@@ -186,12 +193,12 @@ def run_pipeline(
         "evaluate",
         evaluate_step.__name__,
         {"decision_threshold": decision_threshold},
-        {"model": str(trained.model_path), "validation": str(processed.validation_path)},
+        {"model": str(trained.model_path), "test": str(processed.test_path)},
     )
     evaluated = _timed(
         record,
         lambda: evaluate_step.evaluate(
-            trained.model_path, processed.validation_path, evidence_dir, threshold=decision_threshold
+            trained.model_path, processed.test_path, evidence_dir, threshold=decision_threshold
         ),
     )
     record.outputs = {"evaluation": str(evaluated.evaluation_path)}
@@ -206,6 +213,7 @@ def run_pipeline(
         profile=processed.profile,
         train_path=processed.train_path,
         validation_path=processed.validation_path,
+        test_path=processed.test_path,
         model_path=trained.model_path,
         evaluation_path=evaluated.evaluation_path,
         evaluation=evaluated.evaluation,

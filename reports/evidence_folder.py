@@ -11,7 +11,6 @@ True
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.hashing import sha256_bytes
+from governance.jsonio import loads
 from governance.signing import Verifier
 
 INDEX = "index.json"
@@ -39,6 +39,7 @@ class EvidenceFolder:
     sealed_sizes: dict[str, int] = field(default_factory=dict)
     unverifiable: list[str] = field(default_factory=list)
     used: dict[str, str] = field(default_factory=dict)
+    parsed: dict[str, Any] = field(default_factory=dict)  # typed readers' cache (reports.evidence_models)
 
     @property
     def index_sha256(self) -> str:
@@ -47,8 +48,8 @@ class EvidenceFolder:
     @cached_property
     def index(self) -> dict:
         try:
-            value = json.loads(self.index_bytes)
-        except ValueError:
+            value = loads(self.index_bytes, what="index.json")
+        except InputError:
             return {}
         return value if isinstance(value, dict) else {}
 
@@ -83,8 +84,8 @@ class EvidenceFolder:
         if data is None:
             return None
         try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+            return loads(data, what=relative)
+        except InputError:
             raise InputError("MALFORMED_JSON", f"{relative}: indexed evidence is not valid JSON") from None
 
     def jsonl(self, relative: str) -> list[Any] | None:
@@ -95,8 +96,8 @@ class EvidenceFolder:
         for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), start=1):
             if line.strip():
                 try:
-                    records.append(json.loads(line))
-                except ValueError:
+                    records.append(loads(line, what=f"{relative}: line {number}"))
+                except InputError:
                     raise InputError("MALFORMED_JSON", f"{relative}: line {number} is not JSON") from None
         return records
 

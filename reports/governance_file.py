@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from governance.errors import InputError, reading
 
@@ -51,11 +51,69 @@ class DocumentControl(_Strict):
     retention: str | None = None
 
 
+Role = Literal["provider", "deployer"]
+Framework = Literal["uk", "us"]
+
+
 class Classification(_Strict):
     risk_level: Literal["high", "limited", "minimal", "unacceptable"]
     legal_basis: str
     rationale: str
+    # Who the organisation is under the EU AI Act: the pack lists the duties of each role it names.
+    roles: list[Role] = Field(default_factory=lambda: ["provider", "deployer"], min_length=1)
     other_frameworks: list[str] = Field(default_factory=list)
+
+
+# What only people can state about an obligation, by key. The obligations map (reports/obligations.py) says which
+# article each key answers; a key missing from the file is an open item.
+STATEMENTS: dict[str, str] = {
+    "conformity-assessment": "the conformity assessment based on internal control",
+    "ce-marking": "the CE marking",
+    "eu-database-registration": "the registration in the EU database",
+    "fria": "the fundamental-rights impact assessment",
+    "dpia": "the data protection impact assessment",
+    "notice-to-applicants": "the notice telling applicants that a high-risk AI system is used",
+    "explanation-process": "the process giving applicants an explanation of the decision",
+    "independent-validation": "the independent validation of the model",
+    "runtime-logging": "the automatic event logs of the running system",
+    "deployer-log-retention": "the retention of the running system's logs by the deployer",
+    "provider-log-retention": "the retention of the logs under the provider's control",
+    "robustness-testing": "the robustness testing (errors, faults, inconsistent inputs)",
+    "security-testing": "the security testing (adversarial inputs, data and model poisoning)",
+    "foreseeable-misuse": "the evaluation of reasonably foreseeable misuse",
+    "residual-risk-acceptance": "the acceptance of the residual risks",
+    "vulnerable-groups": "the consideration of vulnerable groups",
+    "data-representativeness": "the representativeness of the data for the people scored",
+    "data-setting": "the geographical, contextual and behavioural setting the data reflects",
+    "instructions-for-use": "the instructions for use",
+    "system-description": "the general description of the system",
+    "metrics-rationale": "why the performance metrics suit the system",
+    "quality-management-system": "the quality management system",
+    "automated-decision-basis": "the lawful basis and safeguards for automated decisions",
+    "uk-model-risk-management": "the application of the PRA's model risk management principles",
+    "uk-consumer-duty": "the Consumer Duty outcomes assessment",
+    "uk-age-exception": "the basis for using age under the Equality Act's financial-services exception",
+    "uk-automated-decisions": "the safeguards for significant decisions based solely on automated processing",
+    "adverse-action-notices": "the adverse action notices with their specific reasons",
+}
+
+
+class Statement(_Strict):
+    """What the accountable people say about one obligation; only ``done`` (with a reference) closes it."""
+
+    status: Literal["done", "in progress", "not started", "not applicable"]
+    reference: str | None = None
+    owner: str | None = None
+    date: dt.date | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _closed_items_name_their_record(self) -> Statement:
+        if self.status == "done" and not self.reference:
+            raise ValueError("a done item names the document that records it (reference)")
+        if self.status == "not applicable" and not self.note:
+            raise ValueError("a not applicable item gives the reason (note)")
+        return self
 
 
 class UserGroup(_Strict):
@@ -111,6 +169,8 @@ class Oversight(_Strict):
     competence: str | None = None
     sign_off_required_from: list[Approver] = Field(default_factory=list)
     approvals: list[Approval] = Field(default_factory=list)
+    # Segregation of duties: `governance approve` refuses the person who signed the model unless this is true.
+    allow_self_approval: bool = False
 
 
 class MonitoredMetric(_Strict):
@@ -170,6 +230,17 @@ class GovernanceFile(_Strict):
     standards: list[Standard] | None = None
     declaration_of_conformity: Conformity | None = None
     lessons_learned: list[Lesson] | None = None
+    # Frameworks beyond the EU AI Act (and the EU GDPR) whose duties the obligations map lists.
+    frameworks: list[Framework] | None = None
+    obligations: dict[str, Statement] | None = None
+
+    @field_validator("obligations")
+    @classmethod
+    def _known_obligations(cls, value: dict[str, Statement] | None) -> dict[str, Statement] | None:
+        unknown = sorted(set(value or {}) - set(STATEMENTS))
+        if unknown:
+            raise ValueError(f"unknown obligation {unknown[0]!r}; known: {', '.join(sorted(STATEMENTS))}")
+        return value
 
 
 def example_path() -> Path:

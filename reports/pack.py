@@ -14,7 +14,6 @@ ECDSA, differs on every run, and covers those same bytes).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +23,9 @@ from reportlab.platypus import PageBreak
 from governance import __version__
 from governance.errors import CheckFailed, InputError, reading
 from governance.hashing import sha256_bytes
-from governance.jsonio import dumps
+from governance.jsonio import MAX_BYTES, dumps, loads
 from governance.signing import PublicKeyVerifier, Signer, Verifier
-from governance.storage import write_bytes_atomic
+from governance.storage import read_bytes, write_bytes_atomic
 from reports import attachments as att
 from reports.document import DocumentInfo, build_pdf, heading, table_of_contents
 from reports.evidence_folder import EvidenceFolder, open_evidence, pack_date
@@ -77,7 +76,8 @@ def _story(ctx: PackContext) -> tuple[list, list]:
     body: list = [p("Contents", "h1"), table_of_contents()]
     for number, module in SECTIONS:
         refs = ", ".join(module.REFERENCES)
-        body += [PageBreak(), heading(number, module.TITLE, module.KEY), p(f"Evidences: {refs}", "refs")]
+        body += [PageBreak(), heading(number, module.TITLE, module.KEY),
+                 p(f"Relates to: {refs} (how far each is met: §2)", "refs")]
         body += module.build(ctx)
     return front, body
 
@@ -104,7 +104,7 @@ def render_pack(
     governance, governance_name, governance_bytes = _governance(folder, governance_file)
     ctx = PackContext(folder, governance, governance_name,
                       sha256_bytes(governance_bytes) if governance_bytes is not None else None, pack_date(folder),
-                      signed=signer is not None)
+                      signed=signer is not None, pack_signer=signer.identity if signer is not None else None)
 
     on_step("lay out pages")
     front, body = _story(ctx)
@@ -231,7 +231,7 @@ def verify_pack(pdf: str | os.PathLike, verifier: Verifier | None, *,
 def _index_digests(index_bytes: bytes) -> dict[str, str]:
     """Digests of the index entries a pack attaches ("state" files move after sealing and are not attached)."""
     try:
-        index = json.loads(index_bytes)
+        index = loads(index_bytes, what="the attached index.json", error=CheckFailed)
         return {e["path"]: e["sha256"] for e in index["files"] if e.get("mode", "fixed") != "state"}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise CheckFailed("EVIDENCE_MALFORMED", "the attached index.json is not an evidence index") from None
@@ -246,10 +246,7 @@ def _check_signature(path: Path, pdf_bytes: bytes, verifier: Verifier | None, si
     if not sig_path.is_file():
         # An unsigned pack proves nothing about its own bytes: it never verifies.
         raise CheckFailed("SIGNATURE_MISSING", f"{sig_path}: no signature beside the pack; it cannot be verified")
-    try:
-        envelope = json.loads(sig_path.read_bytes())
-    except (ValueError, UnicodeDecodeError):
-        raise CheckFailed("SIGNATURE_INVALID", f"{sig_path}: not a signature envelope (not JSON)") from None
+    envelope = loads(read_bytes(sig_path, max_bytes=MAX_BYTES), what=str(sig_path), error=CheckFailed)
     if not isinstance(envelope, dict):
         raise CheckFailed("SIGNATURE_INVALID", f"{sig_path}: not a signature envelope")
     if verifier is not None:
@@ -258,10 +255,7 @@ def _check_signature(path: Path, pdf_bytes: bytes, verifier: Verifier | None, si
         result["signer_key"] = f"sha256:{verifier.key_hint}"
     else:
         _, payload, _ = dsse.decode_envelope(envelope)
-        try:
-            statement = json.loads(payload)
-        except ValueError:
-            raise CheckFailed("SIGNATURE_INVALID", f"{sig_path}: the signed payload is not JSON") from None
+        statement = loads(payload, what=f"{sig_path}: the signed payload", error=CheckFailed)
         result["signature"] = "not checked (no --key given)"
     if not isinstance(statement, dict) or statement.get("predicateType") != PACK_PREDICATE_TYPE:
         raise CheckFailed("SIGNATURE_INVALID", f"{sig_path}: not an audit pack signature")
@@ -283,7 +277,7 @@ def _index_signature(files: dict[str, bytes], index_bytes: bytes, verifier: Veri
     from governance.signing import dsse
 
     try:
-        statement = dsse.verify_envelope(json.loads(envelope_bytes), verifier)
+        statement = dsse.verify_envelope(loads(envelope_bytes, what="index.json.sig"), verifier)
     except (CheckFailed, InputError, ValueError):
         return "does not verify with this key (the evidence may have another signer)"
     subject = (statement.get("subject") or [{}])[0]

@@ -20,6 +20,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
+from reports.status import VERDICT_LABELS, VERDICT_MEANINGS, Status
+
 PAGE_SIZE = A4
 MARGIN = 18 * mm
 FRAME_WIDTH = PAGE_SIZE[0] - 2 * MARGIN
@@ -33,14 +35,15 @@ HEADER_FILL = colors.HexColor("#e4e7eb")
 STRIPE_FILL = colors.HexColor("#f5f7fa")
 ACCENT = colors.HexColor("#1d4e89")
 
-# Verdicts the toolkit writes ("green" | "amber" | "red"), plus "grey" for "no evidence, not judged".
+# Verdicts of checks that ran ("green" | "amber" | "red"), "stated" (written by people, not tested; blue, never
+# green) and "grey" (no evidence). Their labels and meanings live in reports.status.
 VERDICT_COLOURS = {
     "green": colors.HexColor("#2f7d32"),
     "amber": colors.HexColor("#b26a00"),
     "red": colors.HexColor("#b3261e"),
+    "stated": colors.HexColor("#1d4e89"),
     "grey": colors.HexColor("#616e7c"),
 }
-VERDICT_LABELS = {"green": "GREEN", "amber": "AMBER", "red": "RED", "grey": "NO EVIDENCE"}
 
 
 @cache
@@ -100,6 +103,12 @@ def esc(value: object) -> str:
     if value is None:
         return "—"
     return escape(str(value))
+
+
+def sentence(text: str) -> str:
+    """``text`` escaped, with a capital first letter and one full stop."""
+    text = text.strip().rstrip(".")
+    return esc(text[:1].upper() + text[1:] + ".")
 
 
 def p(text: str, style: str = "body") -> Paragraph:
@@ -219,3 +228,19 @@ def notice(text: str, kind: str = "open") -> KeepTogether:
 
 def gap(height_mm: float = 3) -> Spacer:
     return Spacer(0, height_mm * mm)
+
+
+def status_text(status: Status) -> str:
+    """An obligation status as coloured inline markup."""
+    colour = VERDICT_COLOURS[status.colour].hexval()[2:]
+    return f'<font color="#{colour}"><b>{esc(status.value)}</b></font>'
+
+
+def verdict_legend() -> str:
+    """The one legend for verdicts, printed wherever verdicts are shown."""
+    return " ".join(f"{verdict_text(key)} {esc(meaning)};" for key, meaning in VERDICT_MEANINGS.items())[:-1] + "."
+
+
+def status_legend() -> str:
+    """The one legend for obligation statuses."""
+    return " ".join(f"{status_text(status)}: {esc(status.meaning)};" for status in Status)[:-1] + "."

@@ -61,6 +61,14 @@ def governed(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def validated(governed, tmp_path_factory):
+    """A copy of the governed run with its independent validation (``governance validate``), for approval tests."""
+    from tests.govern_support import build_validated_run
+
+    return build_validated_run(governed, tmp_path_factory.mktemp("validated-run"))
+
+
+@pytest.fixture(scope="session")
 def pack_evidence(tmp_path_factory):
     """One complete, sealed evidence folder built by the toolkit itself, for the audit-pack tests."""
     from tests.pack_evidence import build_evidence

@@ -18,6 +18,8 @@ class GovernedRun:
     key: Path  # private key PEM
     public_key: Path
     run: object  # pipeline.runner.PipelineRun
+    validator_key: Path | None = None  # the independent validator's private key PEM (not the model signer's)
+    validator_public_key: Path | None = None
 
     @property
     def workdir(self) -> Path:
@@ -36,6 +38,22 @@ def build_governed_run(root: Path) -> GovernedRun:
     run = run_pipeline(data, root / "work", hyperparameters={"num_round": 40},
                        govern=govern_hook(key=private, audit_pack=True))
     return GovernedRun(root, data, private, public, run)
+
+
+def build_validated_run(governed: GovernedRun, root: Path) -> GovernedRun:
+    """A copy of the governed run with an independent validation in its evidence (what approval needs): signed by
+    a validator's own key, the ledger's head kept on the ledger's key, the index re-sealed by the validator."""
+    from dataclasses import replace
+
+    from governance.signing import load_signer
+    from governance.signing.signer import write_key_pair
+    from governance.validation import validate
+
+    work = copy_run(governed, root / "work")
+    validator, validator_public = write_key_pair(root / "validator")
+    validate(work / "model" / "model.tar.gz", work / "evidence", load_signer(validator),
+             ledger_signer=load_signer(governed.key))
+    return replace(governed, root=root, validator_key=validator, validator_public_key=validator_public)
 
 
 def copy_run(governed: GovernedRun, target: Path) -> Path:

@@ -21,8 +21,9 @@ from tests.govern_support import copy_run
 
 
 @pytest.fixture
-def work(governed, tmp_path):
-    return copy_run(governed, tmp_path / "work")
+def work(validated, tmp_path):
+    # Approval needs an independent validation: a copy of the validated run.
+    return copy_run(validated, tmp_path / "work")
 
 
 def approve(governed, *args: str) -> int:
@@ -38,12 +39,13 @@ def package(work: Path):
     return LocalRegistry(work / "registry.db").get("quickloan-credit-default")
 
 
-def test_approves_a_governed_local_package(governed, work, capsys):
+def test_approves_a_governed_local_package(governed, validated, work, capsys):
     assert approve(governed, str(work / "model" / "model.tar.gz"), "--by", "Jane Doe", "--key",
                    str(governed.public_key), "--reason", "reviewed the audit pack", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["approved"] is True and result["approved_by"] == "Jane Doe"
-    assert set(result["checks"]) == {"integrity", "governance", "evidence"}
+    assert set(result["checks"]) == {"integrity", "segregation", "governance", "evidence", "validation"}
+    assert result["checks"]["segregation"].startswith("approver is not the model's signer")
     approved = package(work)
     assert approved.approval_status == "Approved" and approved.approved_by == "Jane Doe"
     assert "reviewed the audit pack" in approved.approval_description
@@ -56,7 +58,30 @@ def test_approves_a_governed_local_package(governed, work, capsys):
     from governance.evidence import verify_index
     from governance.signing import load_verifier
 
-    verify_index(work / "evidence", load_verifier(governed.public_key))
+    # The validator re-sealed the index (with validation.json in it).
+    verify_index(work / "evidence", load_verifier(validated.validator_public_key))
+
+
+def test_refuses_the_person_who_signed_the_model_unless_the_governance_file_allows_it(governed, work, tmp_path,
+                                                                                       capsys):
+    import yaml
+
+    from reports import example_path
+
+    signed = [r for r in ledger_records(work / "evidence" / "ledger.jsonl") if r["event"] == "sign"]
+    signer = signed[-1]["actor"]
+    assert signer not in ("governance-demo", "governance-pipeline")  # a named actor, not the tool
+    model = str(work / "model" / "model.tar.gz")
+    outcome = refused(capsys, governed, model, "--by", signer.upper(), "--key", str(governed.public_key))
+    assert outcome["reason"] == "SELF_APPROVAL" and "segregation of duties" in outcome["message"]
+    assert_not_approved_and_recorded(work, signer.upper(), "SELF_APPROVAL")
+    document = yaml.safe_load(example_path().read_text())
+    document["oversight"]["allow_self_approval"] = True
+    allowing = tmp_path / "allowing.yaml"
+    allowing.write_text(yaml.safe_dump(document))
+    assert approve(governed, model, "--by", signer, "--key", str(governed.public_key), "--governance-file",
+                   str(allowing), "--json") == 0
+    assert "allowed by the model governance file" in json.loads(capsys.readouterr().out)["checks"]["segregation"]
 
 
 def test_approves_by_local_arn_with_a_trusted_signers_file(governed, work, tmp_path):
@@ -330,7 +355,16 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     arn = sagemaker.create_model_package(**request)["ModelPackageArn"]
     ledger = f"{settings.root_uri}/ledger/"
 
-    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 0
+    # This evidence has no independent validation: refused by the default policy, approved under a policy that
+    # does not require one (the rule is the policy's).
+    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger]) == 1
+    lenient = tmp_path / "validation.yaml"
+    from importlib import resources
+
+    lenient.write_text(resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
+                       .replace("require_validation: true", "require_validation: false"))
+    assert main(["approve", arn, "--by", "Jane Doe", "--key", str(governed.public_key), "--ledger", ledger,
+                 "--validation-policy", str(lenient)]) == 0
     described = sagemaker.describe_model_package(ModelPackageName=arn)
     assert described["ModelApprovalStatus"] == "Approved"
     assert "Jane Doe" in described["ApprovalDescription"]

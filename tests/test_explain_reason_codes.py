@@ -30,6 +30,8 @@ def test_every_feature_has_its_own_plain_language_reason():
     assert len({r.code for r in REASONS.values()}) == len(FEATURES)
     for reason in REASONS.values():
         assert reason.text.endswith(".") and "_" not in reason.text and len(reason.text) < 120
+        text, shown = reason.wording(3.0)
+        assert "{" not in text and shown
 
 
 def age_penalising_case(rows: int = 3000):
@@ -68,7 +70,7 @@ def test_declined_elderly_applicants_with_age_as_a_reason_are_flagged(tmp_path):
     first = sorted(reasons["frequency"], key=lambda r: -r["first"])
     assert {r["code"] for r in first[:2]} == {"UTILISATION", "AGE"}
     example = reasons["examples"][0]["reasons"][0]
-    assert example["text"] == REASONS[example["feature"]].text and example["shap"] > 0
+    assert example["text"] == REASONS[example["feature"]].wording(example["value"])[0] and example["shap"] > 0
     # Direct age effect: applicants over 70 are scored riskier because of age itself.
     old = next(b for b in result["decomposition"]["bands"] if b["label"] == "62+")
     assert old["mean_age_shap"] > 0
@@ -86,3 +88,61 @@ def test_no_declines_means_no_reasons_and_no_flags():
 @pytest.mark.parametrize("top", [1, 4])
 def test_top_reasons_width(top):
     assert top_reasons(np.ones((2, 10)), top=top).shape == (2, top)
+
+
+LATE90, DEPENDANTS, PROPERTY = 6, 9, 7
+
+
+def test_a_factor_with_a_neutral_value_is_never_a_reason():
+    values = np.zeros((2, 10))
+    values[:, [LATE90, DEPENDANTS, UTIL]] = [0.9, 0.5, 0.2]      # the model pushes all three towards decline
+    features = np.zeros((2, 10))
+    features[:, UTIL] = 0.95
+    features[1, [LATE90, DEPENDANTS]] = [2, 3]                   # only the second applicant has late payments
+    codes = top_reasons(values, top=4, features=features)
+    assert codes[0].tolist() == [UTIL, -1, -1, -1]               # no "late payments" or "dependants" for zeros
+    assert codes[1].tolist() == [LATE90, DEPENDANTS, UTIL, -1]
+    missing = np.full((1, 10), np.nan)  # a missing count or ratio says nothing either
+    assert top_reasons(values[:1], top=4, features=missing)[0].tolist() == [-1, -1, -1, -1]
+
+
+def test_sentinel_codes_are_shown_as_codes_and_counts_as_counts():
+    late = REASONS["NumberOfTimes90DaysLate"]
+    for code in (96.0, 98.0):
+        text, shown = late.wording(code)
+        assert shown == f"code {code:.0f} (not a count)" and "in place of a count" in text
+        assert f"{code:.0f} time" not in text
+    text, shown = late.wording(2.0)
+    assert text == "You have been 90 days or more late with a payment 2 time(s)." and shown == "2"
+
+
+def test_age_is_named_as_age_with_the_applicants_age():
+    text, shown = REASONS["age"].wording(45.0)
+    assert text.startswith("Your age (45): ") and shown == "45 years"
+    assert REASONS["age"].code == "AGE"
+
+
+def test_explain_evidence_never_cites_a_zero_count(tmp_path):
+    """A constructed model where having no dependants raises the risk: SHAP is positive at zero, yet never cited."""
+    import xgboost
+
+    rng = np.random.default_rng(7)
+    rows = 3000
+    frame = pd.DataFrame(np.zeros((rows, len(FEATURES))), columns=list(FEATURES))
+    frame["age"] = rng.integers(25, 60, rows).astype(float)
+    frame["RevolvingUtilizationOfUnsecuredLines"] = rng.random(rows)
+    frame["NumberOfDependents"] = rng.integers(0, 4, rows).astype(float)
+    risk = -3 + 2.5 * frame["RevolvingUtilizationOfUnsecuredLines"] + 1.5 * (frame["NumberOfDependents"] == 0)
+    target = (rng.random(rows) < 1 / (1 + np.exp(-risk))).astype(int)
+    booster = xgboost.train({"objective": "binary:logistic", "max_depth": 3, "eta": 0.3, "nthread": 1, "seed": 0},
+                            xgboost.DMatrix(frame.to_numpy(), label=target), 30)
+    result = explain_model(booster, (frame, target), tmp_path, threshold=0.3, stability_resamples=0)
+    reasons = result["reason_codes"]
+    assert reasons["suppressed"].get("DEPENDANTS", 0) > 0  # the model did push zero dependants towards decline
+    for example in reasons["examples"]:
+        for reason in example["reasons"]:
+            kind = REASONS[reason["feature"]].kind
+            assert not (kind in ("late", "count") and reason["value"] == 0), reason
+    lines = (tmp_path / "explain" / "reason_codes.csv").read_text().splitlines()[1:]
+    declined_rows = [int(line.split(",")[0]) for line in lines if "DEPENDANTS" in line.split(",")[3:]]
+    assert all(frame["NumberOfDependents"].iloc[row] > 0 for row in declined_rows)

@@ -92,3 +92,41 @@ def test_gap_between_custom_bands_is_unbanded():
 
 def test_default_bands_start_the_elderly_band_at_62():
     assert DEFAULT_BANDS[-1] == AgeBand("62+", 62, None)
+
+
+# --- one verdict rule, the same in the policy, fairness.json and the pack's legend ---------------------------------
+
+
+@pytest.mark.parametrize(("check", "expected"), [
+    ("adverse-impact-ratio:\n    on_significant: amber\n", "a significant breach of a blocking limit is red"),
+    ("calibration:\n    on_uncertain: green\n", "on_uncertain: green means the interval lies within the limit"),
+    ("calibration:\n    on_breach: red\n", "on_breach: only a blocking check is red"),
+    ("auc-gap:\n    reason: null\n", "a disabled check says why"),
+])
+def test_a_rule_that_contradicts_the_legend_is_refused(check, expected):
+    with pytest.raises(InputError) as error:
+        parse_policy("checks:\n  " + check, "p.yaml")
+    assert expected in error.value.message
+
+
+def test_the_shipped_rules_follow_the_legend():
+    from governance.grading import judge
+
+    checks = load_policy().checks
+    for name in type(checks).model_fields:
+        rule = getattr(checks, name)
+        assert rule.reason, name  # every rule says why it is blocking, monitored or not judged
+        assert "green" not in (rule.on_significant, rule.on_breach, rule.on_uncertain), name
+        assert (rule.on_significant == "red") == rule.blocking, name
+        # A significant breach (the whole interval beyond the limit) of a blocking limit is red.
+        if rule.enabled and rule.blocking:
+            assert judge(-1.0, (-1.5, -0.5), rule, "min")[1] == "red", name
+    assert "not a legal limit" in checks.adverse_impact_ratio.reason
+    assert not checks.equalized_odds_difference.enabled and "Not judged" in checks.equalized_odds_difference.reason
+    # Crossing the limit is never green: calibration whose interval crosses ±0.10 is amber.
+    assert judge(0.05, (-0.02, 0.12), checks.calibration, "abs_max") == ("uncertain", "amber")
+
+
+def test_enabling_a_disabled_check_drops_the_default_reason():
+    policy = parse_policy("checks:\n  auc-gap: {enabled: true}\n", "p.yaml")
+    assert policy.checks.auc_gap.enabled and policy.checks.auc_gap.reason is None

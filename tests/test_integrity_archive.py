@@ -107,7 +107,12 @@ CORPUS: dict[str, tuple[str, bytes, Limits | None]] = {
     "setgid": ("SETUID_SETGID", tar_gz(member("tool", b"x", mode=0o2755)), None),
     "duplicate": ("DUPLICATE_MEMBER", tar_gz(member("xgboost-model", b"{}"), member("./xgboost-model", b"[]")), None),
     "non-utf8": ("NON_UTF8_NAME", tar_gz(member("caf\xe9.bin"), fmt=tarfile.USTAR_FORMAT, encoding="latin-1"), None),
-    "gnu-sparse": ("UNSUPPORTED_MEMBER", _sparse_member(), None),
+    "gnu-sparse": ("AMBIGUOUS_ARCHIVE", _sparse_member(), None),
+    "unknown-type": ("UNSUPPORTED_MEMBER", tar_gz(member("odd", type=b"Q")), None),
+    "case-twins": ("TWIN_NAMES", tar_gz(member("code/Inference.py"), member("code/inference.py")), None),
+    "unicode-twins": ("TWIN_NAMES", tar_gz(member("caf\u00e9"), member("cafe\u0301")), None),
+    "model-deep-nesting": ("MODEL_UNPARSEABLE", tar_gz(member("xgboost-model", b'{"a":' + b"[" * 200_000
+                                                             + b"]" * 200_000 + b"}")), None),
     "too-many": ("TOO_MANY_MEMBERS", tar_gz(*(member(f"m{i}") for i in range(6))), Limits(max_members=5)),
     "too-large": ("TOO_LARGE", tar_gz(member("big", os.urandom(300_000))), Limits(max_total_bytes=200_000)),
     "gzip-bomb": ("COMPRESSION_RATIO", tar_gz(member("zeros", bytes(4 << 20))),
@@ -126,6 +131,9 @@ CORPUS: dict[str, tuple[str, bytes, Limits | None]] = {
     "pickle-gzipped": ("PICKLE_DATA", tar_gz(member("model.joblib", gzip.compress(pickle.dumps([1, 2], 4)))), None),
     "pickle-bzip2": ("PICKLE_DATA", tar_gz(member("m.bz2", bz2.compress(pickle.dumps([1, 2], 2)))), None),
     "pickle-in-zip": ("PICKLE_DATA", tar_gz(member("checkpoint.pt", _torch_like_zip())), None),
+    "pickle-after-model": ("PICKLE_DATA", tar_gz(member("xgboost-model", small_booster_bytes("json")
+                                                        + pickle.dumps({"a": 1}, protocol=0))), None),
+    "bytes-after-model": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", small_booster_bytes() + b"junk")), None),
     "pickle-as-model": ("PICKLE_DATA", tar_gz(member("xgboost-model", pickle.dumps({"booster": 1}, 4))), None),
     "model-not-xgboost": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", b'{"learner": "no"}')), None),
     "model-binary": ("BAD_XGBOOST_MODEL", tar_gz(member("xgboost-model", b"binf\x00\x00legacy")), None),
@@ -205,20 +213,27 @@ def test_member_details_and_link_targets_are_reported():
     assert report.to_dict()["members"][1]["linkname"] == "xgboost-model"
 
 
-def test_long_names_and_pax_headers_are_read():
+def test_long_names_in_pax_headers_are_read_and_gnu_long_names_refused():
     long_name = "code/" + "d" * 150 + "/inference.py"
-    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT):
-        report = inspect_stream(io.BytesIO(tar_gz(member("xgboost-model", small_booster_bytes()),
-                                                  member(long_name, b"print()"), fmt=fmt)))
-        assert [m.name for m in report.members] == ["xgboost-model", long_name]
-        assert report.complete
+    report = inspect_stream(io.BytesIO(tar_gz(member("xgboost-model", small_booster_bytes()),
+                                              member(long_name, b"print()"), fmt=tarfile.PAX_FORMAT)))
+    assert [m.name for m in report.members] == ["xgboost-model", long_name]
+    assert report.complete
+    report = inspect_stream(io.BytesIO(tar_gz(member("xgboost-model", small_booster_bytes()),
+                                              member(long_name, b"print()"), fmt=tarfile.GNU_FORMAT)))
+    assert [f.code for f in report.blocking] == ["AMBIGUOUS_ARCHIVE"] and "long-name" in report.blocking[0].message
 
 
-def test_concatenated_gzip_members_and_zero_padding_are_accepted():
+@pytest.mark.parametrize("tail", [b"", bytes(64)])
+def test_concatenated_gzip_members_are_refused(tail):
     raw = gzip.decompress(model_tarball())
-    data = gzip.compress(raw[:4096]) + gzip.compress(raw[4096:]) + bytes(64)
-    report = inspect_stream(io.BytesIO(data))
-    assert report.complete and report.findings == []
+    report = inspect_stream(io.BytesIO(gzip.compress(raw[:4096]) + gzip.compress(raw[4096:]) + tail))
+    assert [f.code for f in report.blocking] == ["AMBIGUOUS_ARCHIVE"] and not report.complete
+
+
+def test_zero_padding_after_the_gzip_stream_is_refused():
+    report = inspect_stream(io.BytesIO(model_tarball() + bytes(64)))
+    assert [f.code for f in report.blocking] == ["TRAILING_DATA"]
 
 
 def test_random_weights_are_not_mistaken_for_pickle():

@@ -44,7 +44,10 @@ def test_each_step_records_its_files_code_runtime_parameters_and_times(synthetic
                          (evaluate, pipeline.steps.evaluate)):
         assert step.code.sha256 == sha256(module.__file__)
         assert step.code.path == module.__name__.replace(".", "/") + ".py"
-    assert process.parameters == {"validation_fraction": 0.2, "seed": 42}
+    assert process.parameters == {"validation_fraction": 0.2, "test_fraction": 0.2, "seed": 42}
+    # The evaluation reads the untouched test split the process step wrote, by digest.
+    evaluated = next(r for r in evaluate.inputs if r.role == "test")
+    assert evaluated.sha256 == process.output("test").sha256 == sha256(synthetic_run.test_path)
     assert train.parameters["num_round"] == 60 and train.parameters["max_depth"] == 4
     assert {"python", "xgboost", "pandas"} <= set(train.runtime)
     metadata = train.output("training_metadata")
@@ -86,7 +89,7 @@ def test_statements_are_slsa_provenance_chained_by_digest(synthetic_run, tmp_pat
                 for d in signed[step]["predicate"]["buildDefinition"]["resolvedDependencies"]}
 
     for producer, consumer, role in (("process", "train", "train"), ("process", "train", "validation"),
-                                     ("train", "evaluate", "model"), ("process", "evaluate", "validation"),
+                                     ("train", "evaluate", "model"), ("process", "evaluate", "test"),
                                      ("train", "register", "model"), ("evaluate", "register", "evaluation")):
         assert subjects(producer)[role] == consumed(consumer)[role]
     package = signed["register"]["subject"][0]

@@ -211,3 +211,26 @@ def test_show_refuses_a_folder_as_the_png(evidence, tmp_path, capsys):
     code, _, err = cli(capsys, "lineage", "show", str(evidence[0]), "--png", str(tmp_path))
     assert code == 2 and "NOT_A_FILE" in err
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_forged_statement_does_not_make_verify_read_the_files_it_names(evidence, tmp_path):
+    """A statement that fails its signature names a file outside the folder: it is neither hashed nor echoed."""
+    folder, signer, verifier, _ = evidence
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"outside the evidence folder")
+    other, _, _ = keypair()
+    path = folder / "provenance" / "evaluate.intoto.json"
+    statement = dsse.verify_envelope(json.loads(path.read_text()), verifier)
+    statement["predicate"]["buildDefinition"]["resolvedDependencies"].append(
+        {"name": "secret.txt", "uri": secret.as_uri(), "digest": {"sha256": "1" * 64},
+         "annotations": {"role": "other", "path": str(secret)}})
+    path.write_bytes(dumps(dsse.sign_statement(statement, other, keyid=other.key_hint)))
+    write_index(folder, signer)
+    report = check_lineage(folder, verifier)
+    assert not report.passed
+    text = json.dumps(report.to_dict())
+    assert str(secret) not in text
+    from governance.hashing import sha256_bytes
+
+    assert sha256_bytes(b"outside the evidence folder") not in text
+    assert any("provenance/evaluate.intoto.json" in w and "not read" in w for w in report.warnings)

@@ -83,7 +83,7 @@ def test_every_page_is_numbered_and_bannered(pack, text):
 def test_sections_name_their_regulation_items(text):
     for heading, item in (("Data governance", "Art. 10(2)(a)–(h)"), ("Fairness", "Art. 10(2)(f)"),
                           ("Integrity", "Annex IV 2(h)"), ("Post-market monitoring plan", "Art. 72")):
-        assert re.search(re.escape(heading) + r" Evidences: .{0,120}?" + re.escape(item), text), heading
+        assert re.search(re.escape(heading) + r" Relates to: .{0,120}?" + re.escape(item), text), heading
     for item in ("Art. 9", "Art. 17", "Art. 19", "Annex IV 1", "Annex IV 5", "Annex IV 9"):
         assert item in text
 
@@ -159,7 +159,7 @@ def test_missing_evidence_and_governance_are_open_items(built, tmp_path):
     assert "No fairness assessment (fairness.json) was supplied in the evidence folder." in text
     assert "No integrity manifest (manifest.json): the signature and safety findings was supplied" in text \
         or "No integrity evidence (manifest.json)" in text
-    assert "Not ready for approval" in text
+    assert "Not ready for sign-off" in text
     # Without a governance file nothing human-written is invented.
     assert "does not state the intended use" in text
     assert "QuickLoan Lending Ltd" not in text and "R-01" not in text

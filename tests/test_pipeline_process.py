@@ -7,7 +7,7 @@ import gzip
 import pandas as pd
 import pytest
 
-from governance.credit_data import FEATURES, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
+from governance.credit_data import FEATURES, MAY_BE_MISSING, RAW_COLUMNS, SYNTHETIC_INDEX_COLUMN, read_raw
 from governance.errors import InputError
 from pipeline.steps.process import process
 from pipeline.synthetic import generate
@@ -119,7 +119,10 @@ def test_imputation_really_fills_and_uses_training_statistics(tmp_path, syntheti
     result = _run(tmp_path, synthetic_csv)
     train = pd.read_csv(result.train_path, header=None)
     validation = pd.read_csv(result.validation_path, header=None)
-    assert not train.isna().any().any() and not validation.isna().any().any()
+    # Only the remediated columns (sentinel codes, debt amounts without income) may be empty; imputed ones never.
+    allowed = [1 + FEATURES.index(c) for c in MAY_BE_MISSING]
+    for split in (train, validation):
+        assert not split.drop(columns=allowed).isna().any().any()
     imputation = result.profile["imputation"]
     income_column = 1 + FEATURES.index("MonthlyIncome")
     # The imputed median is present in the training split exactly as many extra times as values were missing.
@@ -135,9 +138,12 @@ def test_split_is_stratified_headerless_and_target_first(tmp_path, synthetic_csv
     validation = pd.read_csv(result.validation_path, header=None)
     assert train.shape[1] == validation.shape[1] == 1 + len(FEATURES)
     assert set(train[0].unique()) == {0, 1}
-    assert len(validation) == pytest.approx(0.2 * (len(train) + len(validation)), abs=1)
+    test = pd.read_csv(result.test_path, header=None)
+    total = len(train) + len(validation) + len(test)
+    assert len(validation) == pytest.approx(0.2 * total, abs=1) and len(test) == pytest.approx(0.2 * total, abs=1)
     rates = result.profile["target_rate"]
-    assert abs(rates["train"] - rates["validation"]) < 0.002
+    assert abs(rates["train"] - rates["validation"]) < 0.002 and abs(rates["train"] - rates["test"]) < 0.002
+    assert result.profile["split"]["out_of_time"] is False
     first_line = result.train_path.read_text().splitlines()[0]
     assert not any(c.isalpha() for c in first_line)
 
@@ -163,9 +169,61 @@ def test_real_data_profile_matches_the_published_shape(tmp_path, real_data):
     from tests.conftest import REAL_DATA_SHA256
 
     profile = _run(tmp_path, real_data).profile
-    assert profile["rows"] == {"total": 150_000, "train": 120_000, "validation": 30_000}
+    # One applicant aged 0 is excluded; 60/20/20 of the remaining 149,999.
+    assert profile["rows"] == {"total": 150_000, "remediated": 149_999, "train": 89_999, "validation": 30_000,
+                               "test": 30_000}
+    assert profile["columns_after_remediation"]["NumberOfTimes90DaysLate"]["max"] < 96
     assert profile["columns"]["MonthlyIncome"]["missing"] == 29_731
     assert profile["columns"]["NumberOfDependents"]["missing"] == 3_924
     assert profile["target_rate"]["total"] == pytest.approx(0.06684, abs=1e-5)
     assert profile["source"]["content_sha256"] == REAL_DATA_SHA256
     assert profile["synthetic"] is False
+
+
+def _with_dates(tmp_path, synthetic_csv, values=None):
+    frame = pd.read_csv(synthetic_csv)
+    dates = pd.date_range("2020-01-01", periods=len(frame), freq="h")
+    frame["application_date"] = values if values is not None else dates.strftime("%Y-%m-%d %H:%M")
+    path = tmp_path / "dated.csv"
+    frame.to_csv(path, index=False)
+    return path, dates
+
+
+def test_split_column_makes_the_test_split_out_of_time(tmp_path, synthetic_csv):
+    path, dates = _with_dates(tmp_path, synthetic_csv)
+    result = process(path, tmp_path / "out", tmp_path / "out", tmp_path / "out", split_column="application_date")
+    split = result.profile["split"]
+    assert split["out_of_time"] is True and split["split_column"] == "application_date"
+    test_rows = len(pd.read_csv(result.test_path, header=None))
+    assert test_rows == pytest.approx(0.2 * result.profile["rows"]["remediated"], abs=2)
+    assert pd.Timestamp(split["cut"]) >= dates[int(0.79 * len(dates))]
+    # Without the column the split says it is not out-of-time.
+    assert _run(tmp_path / "plain", synthetic_csv).profile["split"]["out_of_time"] is False
+
+
+def test_a_bad_or_absent_split_column_is_refused(tmp_path, synthetic_csv):
+    path, _ = _with_dates(tmp_path, synthetic_csv, values="not a date")
+    with pytest.raises(InputError) as err:
+        process(path, tmp_path / "o", tmp_path / "o", tmp_path / "o", split_column="application_date")
+    assert err.value.reason == "BAD_SPLIT_COLUMN"
+    with pytest.raises(InputError) as err:
+        process(synthetic_csv, tmp_path / "o", tmp_path / "o", tmp_path / "o", split_column="application_date")
+    assert err.value.reason == "SCHEMA_MISMATCH"
+
+
+def test_remediation_is_recorded_and_applied(tmp_path, synthetic_csv):
+    raw, _ = read_raw(synthetic_csv)
+    result = _run(tmp_path, synthetic_csv)
+    remediation = result.profile["remediation"]
+    assert remediation["rows_in"] == len(raw)
+    assert remediation["excluded_rows"]["age_out_of_range"] == int(((raw["age"] < 18) | (raw["age"] > 120)).sum())
+    for column, count in remediation["sentinel_to_missing"].items():
+        assert count == int(raw[column].isin([96, 98]).sum())
+    kept = raw[(raw["age"] >= 18) & (raw["age"] <= 120)]
+    assert remediation["debt_ratio_without_income"]["set_missing"] == int(kept["MonthlyIncome"].isna().sum()) > 0
+    assert "columns_after_remediation" in result.profile
+    for path in (result.train_path, result.validation_path, result.test_path):
+        split = pd.read_csv(path, header=None)
+        late = [1 + FEATURES.index(c) for c in MAY_BE_MISSING if c != "DebtRatio"]
+        assert not split[late].isin([96, 98]).any().any()
+        assert split[1 + FEATURES.index("age")].min() >= 18

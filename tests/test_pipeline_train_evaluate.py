@@ -65,7 +65,9 @@ def test_evaluation_uses_sagemaker_keys_and_matches_sklearn(synthetic_run):
     for key in ("auc", "gini", "ks", "brier_score", "log_loss", "accuracy", "precision", "recall", "f1"):
         assert isinstance(metrics[key]["value"], float), key
     booster = load_booster(synthetic_run.model_path)
-    data = np.loadtxt(synthetic_run.validation_path, delimiter=",")
+    # The evaluation scores the untouched test split; empty fields (remediated values) are missing.
+    assert evaluation["dataset"]["split"] == "test"
+    data = np.genfromtxt(synthetic_run.test_path, delimiter=",", missing_values="", filling_values=np.nan)
     scores = booster.predict(xgboost.DMatrix(data[:, 1:], feature_names=booster.feature_names))
     assert metrics["auc"]["value"] == pytest.approx(roc_auc_score(data[:, 0], scores), abs=1e-12)
     assert metrics["gini"]["value"] == pytest.approx(2 * metrics["auc"]["value"] - 1)

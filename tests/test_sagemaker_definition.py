@@ -75,6 +75,10 @@ def test_step_graph(definition):
                      "Steps.Process.ProcessingOutputConfig.Outputs['validation'].S3Output.S3Uri"}
     evaluate = references(steps["Evaluate"]["Arguments"]["ProcessingInputs"])
     assert "Steps.Train.ModelArtifacts.S3ModelArtifacts" in evaluate
+    # Evaluate scores the untouched test split; training gets the monotone age constraint.
+    assert "Steps.Process.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri" in evaluate
+    assert "Steps.Process.ProcessingOutputConfig.Outputs['validation'].S3Output.S3Uri" not in evaluate
+    assert steps["Train"]["Arguments"]["HyperParameters"]["monotone_constraints"] == "(0,-1,0,0,0,0,0,0,0,0)"
     gate = steps["RegistrationGate"]["Arguments"]
     assert [s["Name"] for s in gate["IfSteps"]] == ["Register"]
     assert [s["Name"] for s in gate["ElseSteps"]] == ["RegistrationRefused"]

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "scan",
     "pack",
     "approve",
+    "validate",
 )
 
 

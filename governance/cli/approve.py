@@ -23,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     trust.add_argument("--key", metavar="PUB", help="trusted public key PEM")
     trust.add_argument("--kms-key-id", metavar="ID", help="trusted KMS signing key (id, ARN or alias)")
     trust.add_argument("--trusted", metavar="FILE", help="trusted-signers file (rotation, revocation)")
+    parser.add_argument("--evidence-key", metavar="PUB", help="public key that sealed the evidence and signed the "
+                        "verdict, when it is not the model's signing key")
+    parser.add_argument("--governance-file", metavar="FILE", help="model governance YAML; its "
+                        "oversight.allow_self_approval lets the model's signer approve it")
     parser.add_argument("--reason", default="", help="why it is approved (kept with the approval)")
     parser.add_argument("--registry", help="local registry database (default ./registry.db, else the one beside "
                                            "the artefact's work folder)")
@@ -31,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ledger", help="ledger to record the approval in (default: the evidence folder's "
                                          "ledger.jsonl; for SageMaker, s3://BUCKET/PREFIX/ledger/ from the settings)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this private key")
+    parser.add_argument("--validator-key", metavar="PUB", help="the independent validator's public key PEM "
+                                                               "(pins who must have signed validation.json)")
+    parser.add_argument("--validation-policy", metavar="FILE",
+                        help="validation policy whose approval rule applies (default: policies/validation.yaml)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout")
     parser.set_defaults(handler=approve_command)
 
@@ -56,13 +64,21 @@ def approve_command(args: argparse.Namespace) -> int:
         ledger_signer = load_signer(args.ledger_key)
     from governance.approval import Trust, approve
 
-    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted)
+    trust = Trust(key=args.key, kms_key_id=args.kms_key_id, trusted=args.trusted, evidence_key=args.evidence_key,
+                  validator_key=args.validator_key)
+    allow_self_approval = False
+    if args.governance_file:
+        from reports.governance_file import load_governance_file
+
+        oversight = load_governance_file(args.governance_file).oversight
+        allow_self_approval = bool(oversight and oversight.allow_self_approval)
     try:
         with stderr.status("checking before approval") as status:
             result = approve(
                 args.target, args.by, trust, reason=args.reason, registry=args.registry, signature=args.signature,
                 governance=args.governance, ledger=args.ledger, ledger_signer=ledger_signer,
-                default_ledger=_settings_ledger,
+                default_ledger=_settings_ledger, allow_self_approval=allow_self_approval,
+                validation_policy=args.validation_policy,
                 progress=lambda message: status.update(message),
             )
     except GovernanceError as refusal:  # every refusal, not only a failed check

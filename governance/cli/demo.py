@@ -1,9 +1,11 @@
 """``governance demo``: the whole toolkit end to end on the embedded default (synthetic data unless ``--data``).
 
-Order of work, as an auditor would want it: generate (or reuse) a local signing key; run the pipeline with the
-govern step between evaluation and registration (sign and verify the artefact, record lineage, fairness, SHAP,
-policy scan, seal the evidence); after registration record the registration hop and seal again; then render and
-sign the audit pack from the sealed evidence alone.
+Order of work, as an auditor would want it: generate (or reuse) three local keys, one per duty (signing the model,
+sealing the evidence, signing the audit pack); run the pipeline with the govern step between evaluation and
+registration (sign and verify the artefact, record lineage, fairness, SHAP, policy scan, seal the evidence); after
+registration record the registration hop, scan the policies again over the final lineage (no check may judge
+evidence that changes after it), and seal again; then render and sign the audit pack from the sealed evidence
+alone. Every ledger record names the actor (``--actor``, ``GOVERNANCE_ACTOR``, the AWS principal, else the user).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
 
 KEY_DIR = "keys"
 PACK = "audit-pack.pdf"
-ACTOR = "governance-demo"
+# One key per duty, so that no single key can both make a model and vouch for its evidence or its pack.
+DUTIES = ("model", "evidence", "pack")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,25 +31,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--governance-file", help="model governance YAML for the audit pack (default: the QuickLoan example)"
     )
+    parser.add_argument("--actor", help="who runs the demo, recorded in every ledger record (default: "
+                                        "GOVERNANCE_ACTOR, the AWS principal, else the user@host)")
     add_run_options(parser)
     parser.set_defaults(handler=demo_command)
 
 
-def _signing_key(out: Path) -> Path:
-    """The demo's key pair in OUT/keys, created once and reused on later runs (never overwritten)."""
-    from governance.signing.signer import write_key_pair
-
-    private = out / KEY_DIR / "signing-key.pem"
-    if not private.exists():
-        write_key_pair(out / KEY_DIR)
-    return private
-
-
 def demo_command(args: argparse.Namespace) -> int:
+    from governance.actor import resolve_actor
     from governance.cli.console import stderr, step_progress
     from governance.cli.pipeline import hyperparameters, print_run_summary
     from governance.errors import InputError
+    from governance.seal import seal_after_registration
     from governance.signing import load_signer
+    from governance.signing.signer import duty_keys
     from pipeline import synthetic
     from pipeline.runner import run_pipeline
     from pipeline.steps.govern import govern_hook
@@ -63,12 +61,14 @@ def demo_command(args: argparse.Namespace) -> int:
         data = str(out / "data" / "synthetic-cs-training.csv")
         synthetic.write_csv(data, rows=synthetic.DEFAULT_ROWS if args.rows is None else args.rows)
         stderr.print(f"[yellow]No --data given: generated SYNTHETIC data ({synthetic.GENERATOR_ID}) at {data}[/]")
-    key = _signing_key(out)
-    signer = load_signer(key)
+    keys = duty_keys(out / KEY_DIR, DUTIES)
+    signers = {duty: load_signer(path) for duty, path in keys.items()}
+    actor = resolve_actor(args.actor)
     governance_file = args.governance_file or _example_governance_file()
 
     with step_progress("demo") as advance:
-        hook = govern_hook(key=key, audit_pack=False, on_check=lambda name: advance(f"govern: {name}"))
+        hook = govern_hook(key=keys["evidence"], model_key=keys["model"], actor=actor, audit_pack=False,
+                           on_check=lambda name: advance(f"govern: {name}"))
         run = run_pipeline(
             data,
             out,
@@ -76,19 +76,27 @@ def demo_command(args: argparse.Namespace) -> int:
             auc_threshold=args.auc_threshold,
             decision_threshold=args.decision_threshold,
             seed=args.seed,
+            split_column=args.split_column,
             on_step=lambda name: None if name == "govern" else advance(name),  # its checks report themselves
             govern=hook,
         )
-        advance("lineage: registration hop and evidence seal")
-        _seal_evidence(run, signer)
+        advance("lineage: registration hop, final policy scan and evidence seal")
+        scanned = seal_after_registration(run, signers["evidence"], keys["model"].parent / "signing-key.pub.pem",
+                                          actor, keys["evidence"].parent / "signing-key.pub.pem")
         advance("audit pack")
-        pack = _render_pack(run, out / PACK, signer, governance_file)
+        pack = _render_pack(run, out / PACK, signers, keys, governance_file, actor)
 
     print_run_summary(run, stderr)
     _print_verdict(out, stderr)
     stderr.print(f"evidence    {run.evidence_dir} (sealed: index.json + index.json.sig)")
     stderr.print(f"audit pack  {pack} (+ {pack.name}.sig)")
-    stderr.print(f"keys        {key.parent} (verify with --key {key.parent / 'signing-key.pub.pem'})")
+    for duty in DUTIES:
+        public = keys[duty].parent / "signing-key.pub.pem"
+        stderr.print(f"{duty + ' key':<11} {signers[duty].identity} (public: {public})")
+    stderr.print(f"actor       {actor}")
+    if scanned is not None and scanned != 0:
+        stderr.print("[red]the final policy scan over the sealed lineage did not pass: see evidence/policy.json[/]")
+        return EXIT_CHECK_FAILED
     return EXIT_OK if run.registered else EXIT_CHECK_FAILED
 
 
@@ -98,29 +106,21 @@ def _example_governance_file() -> str | None:
     return str(example_path())
 
 
-def _seal_evidence(run, signer) -> None:
-    """Record the registration hop (when there is one) and re-seal the evidence index over everything."""
-    from governance.evidence import write_index
-    from governance.ledger import Ledger
-    from governance.lineage import record_pipeline_run
-
-    ledger = Ledger(run.evidence_dir / "ledger.jsonl", signer)
-    if run.registered:
-        record_pipeline_run(run, run.evidence_dir, signer, ledger=ledger, actor=ACTOR)
-    write_index(run.evidence_dir, signer)
-
-
-def _render_pack(run, pdf: Path, signer, governance_file: str | None) -> Path:
-    """Render and sign the pack from the sealed evidence; note it in the ledger and the registry entry."""
+def _render_pack(run, pdf: Path, signers: dict, keys: dict[str, Path], governance_file: str | None,
+                 actor: str) -> Path:
+    """Render the pack from the sealed evidence, signed by the pack key; note it in the ledger and the registry."""
     from governance.hashing import sha256_file
     from governance.ledger import Ledger
     from governance.registry import META_AUDIT_PACK_URI, LocalRegistry
+    from governance.signing import load_verifier
     from reports import render_pack
 
-    path = Path(render_pack(run.evidence_dir, pdf, governance_file=governance_file, signer=signer))
-    Ledger(run.evidence_dir / "ledger.jsonl", signer).append(
-        "pack", actor=ACTOR, subject=str(path.resolve()), digests={path.name: sha256_file(path)}, details={}
-    )
+    verifier = load_verifier(keys["evidence"].parent / "signing-key.pub.pem")
+    path = Path(render_pack(run.evidence_dir, pdf, governance_file=governance_file, signer=signers["pack"],
+                            verifier=verifier))
+    Ledger(run.evidence_dir / "ledger.jsonl", signers["evidence"]).append(
+        "pack", actor=actor, subject=str(path.resolve()), digests={path.name: sha256_file(path)},
+        details={"signed_by": signers["pack"].identity})
     if run.package is not None:
         registry = LocalRegistry(run.registry_path)
         run.package = registry.update(run.package, customer_metadata={META_AUDIT_PACK_URI: str(path.resolve())})

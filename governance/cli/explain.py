@@ -30,10 +30,13 @@ def explain_command(args: argparse.Namespace) -> int:
     from governance.errors import InputError
     from governance.explain import explain_model
     from governance.explain.stability import DEFAULT_RESAMPLES
+    from governance.output_guard import guard_output
 
     resamples = DEFAULT_RESAMPLES if args.stability_resamples is None else args.stability_resamples
     if not 0 <= resamples <= 1000:
         raise InputError("BAD_PARAMETER", f"--stability-resamples must be between 0 and 1000, got {resamples}")
+    if args.out:
+        guard_output(f"{args.out}/explain.json", inputs=[args.model, args.data, args.evaluation], flag="--out")
     with step_progress("explain") as advance:
         result = explain_model(args.model, args.data, args.out, evaluation=args.evaluation, threshold=args.threshold,
                                stability_resamples=resamples, progress=advance)

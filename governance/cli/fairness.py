@@ -28,6 +28,7 @@ def fairness_command(args: argparse.Namespace) -> int:
     from governance.cli.console import print_json, stderr, step_progress
     from governance.errors import InputError
     from governance.fairness import assess_fairness, load_policy
+    from governance.output_guard import guard_output
 
     policy = load_policy(args.policy)
     if args.resamples is not None:
@@ -35,6 +36,9 @@ def fairness_command(args: argparse.Namespace) -> int:
             raise InputError("BAD_PARAMETER", f"--resamples must be between 0 and 100000, got {args.resamples}")
         bootstrap = policy.bootstrap.model_copy(update={"resamples": args.resamples})
         policy = policy.model_copy(update={"bootstrap": bootstrap})
+    if args.out:
+        guard_output(f"{args.out}/fairness.json", inputs=[args.model, args.data, args.evaluation, args.policy],
+                     flag="--out")
     with step_progress("fairness") as advance:
         result = assess_fairness(args.model, args.data, policy, args.out, args.evaluation, threshold=args.threshold,
                                  ignore_waivers=args.ignore_waivers, progress=advance)

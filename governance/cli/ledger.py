@@ -1,4 +1,4 @@
-"""``governance ledger verify|append``: the append-only, hash-chained log of governance events."""
+"""``governance ledger verify|append|repair``: the append-only, hash-chained log of governance events."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("ledger", metavar="LEDGER", help="ledger.jsonl, or s3://bucket/prefix/ (Object Lock)")
     verify.add_argument("--key", metavar="PUB", help="public key PEM: also verify the signed checkpoints and head")
     verify.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    verify.add_argument("--anchor", metavar="INDEX", help="the evidence index.json that sealed the ledger (default: "
+                                                          "an index.json beside it): detects a rollback")
     verify.set_defaults(handler=verify_command)
 
     append = actions.add_parser("append", help="append one governance event (for scripts and CI steps)")
@@ -27,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     append.add_argument("--detail", action="append", default=[], metavar="KEY=VALUE", help="a detail to record")
     append.add_argument("--key", metavar="PEM", help="signing key: sign checkpoints and the head")
     append.set_defaults(handler=append_command)
+
+    repair = actions.add_parser("repair", help="move a crash's cut final line aside, recorded in the ledger")
+    repair.add_argument("ledger", metavar="LEDGER", help="ledger.jsonl")
+    repair.add_argument("--actor", default="governance ledger repair", help="who is repairing it")
+    repair.add_argument("--key", metavar="PEM", help="signing key of a signed ledger (also moves aside unsigned "
+                                                     "records after its signed head)")
+    repair.set_defaults(handler=repair_command)
 
 
 def _pairs(items: list[str], what: str) -> dict[str, str]:
@@ -48,7 +57,7 @@ def verify_command(args: argparse.Namespace) -> int:
     from governance.ledger import check_ledger
     from governance.signing import load_verifier
 
-    report = check_ledger(args.ledger, load_verifier(args.key) if args.key else None)
+    report = check_ledger(args.ledger, load_verifier(args.key) if args.key else None, anchor=args.anchor)
     if args.json:
         print_json(report.to_dict())
     elif report.passed:
@@ -77,4 +86,20 @@ def append_command(args: argparse.Namespace) -> int:
                            _pairs(args.detail, "detail"))
     stderr.print(f"record {record['seq']} appended to {ledger.location} ({record['hash'][:16]}…)",
                  soft_wrap=True)
+    return EXIT_OK
+
+
+def repair_command(args: argparse.Namespace) -> int:
+    from governance.cli.console import stderr
+    from governance.ledger import Ledger
+    from governance.signing import load_signer
+
+    ledger = Ledger(args.ledger, load_signer(args.key) if args.key else None)
+    repaired = ledger.repair(args.actor)
+    if repaired is None:
+        stderr.print(f"{ledger.location}: nothing to repair", soft_wrap=True, markup=False)
+        return EXIT_OK
+    stderr.print(f"{ledger.location}: moved {repaired['moved_bytes']:,} byte(s) ({repaired['records_moved']} complete "
+                 f"record(s)) to {repaired['moved_to']}; recorded as record {repaired['record']['seq']}",
+                 soft_wrap=True, markup=False)
     return EXIT_OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
+from governance.output_guard import guard_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,6 +66,7 @@ def show_command(args: argparse.Namespace) -> int:
     for problem in problems:
         stderr.print(f"[red]✗ {escape(problem.message)}[/]", soft_wrap=True)
     if not args.no_png:
+        guard_output(args.png, inputs=[args.key], flag="--png")
         written = refresh_lineage_png(chain, root, args.png)
         if written is None:
             stderr.print(f"[yellow]{root} is sealed (index.json): {LINEAGE_PNG} not rewritten; pass --png FILE[/]",

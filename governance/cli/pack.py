@@ -11,11 +11,12 @@ import argparse
 from pathlib import Path
 
 from governance.errors import EXIT_OK, InputError
+from governance.output_guard import guard_outputs
 
 USAGE = ("governance pack EVIDENCE_DIR [-o PDF] [--governance FILE] [--key PEM | --kms-key-id ID] "
          "[--evidence-key PUB] [--pdfa] [--ledger LEDGER] [--json]\n"
          "       governance pack verify PDF (--key PUB | --no-key) [--signature SIG] [--json]")
-_RENDER_ONLY = ("output", "governance", "kms_key_id", "evidence_key", "pdfa", "ledger")
+_RENDER_ONLY = ("output", "governance", "kms_key_id", "evidence_key", "pdfa", "ledger", "actor")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="render: public key of the evidence signer, when it is not the pack signer")
     parser.add_argument("--pdfa", action="store_true",
                         help="render: convert to PDF/A-3b with ghostscript (conformance is not validated)")
-    parser.add_argument("--ledger", metavar="LEDGER", help="render: append a 'pack' event to this ledger (signed "
-                                                           "with the same key)")
+    parser.add_argument("--ledger", metavar="LEDGER", help="render: append a 'pack' event (signed, same key) to it")
+    parser.add_argument("--actor", help="render: who renders it, in the ledger record (default: see governance.actor)")
     parser.add_argument("--no-key", action="store_true",
                         help="verify: check digests only, without authenticating the signer (say so explicitly: "
                              "without --key or --no-key, 'pack verify' refuses to run)")
@@ -97,18 +98,18 @@ def render_command(evidence_dir: Path, args: argparse.Namespace) -> int:
 
         verifier = load_verifier(args.evidence_key)
     out = Path(args.output) if args.output else evidence_dir.resolve().parent / "audit-pack.pdf"
-    if out.is_dir():
-        raise InputError("NOT_A_FILE", f"{out}: is a directory; -o names the PDF to write")
+    guard_outputs([out, f"{out}.sig"], inputs=[args.governance, args.key, args.evidence_key, args.ledger], flag="-o")
     with step_progress("pack") as advance:
         pdf = render_pack(evidence_dir, out, args.governance, signer, verifier=verifier, pdfa=args.pdfa,
                           on_step=advance)
     digest = sha256_file(pdf)
     signature = Path(f"{pdf}.sig") if signer is not None else None
     if args.ledger:
+        from governance.actor import resolve_actor
         from governance.ledger import Ledger
 
-        Ledger(args.ledger, signer).append("pack", signer.identity, subject=str(pdf),
-                                           digests={"audit-pack.pdf": digest}, details={"evidence": str(evidence_dir)})
+        Ledger(args.ledger, signer).append("pack", resolve_actor(args.actor), subject=str(pdf), digests={
+            "audit-pack.pdf": digest}, details={"evidence": str(evidence_dir), "signed_by": signer.identity})
     if not (signer or verifier):
         stderr.print("[yellow]no key given: the evidence index signature was not checked (digests only) and the "
                      "pack is not signed[/]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from governance.errors import EXIT_CHECK_FAILED, EXIT_OK
+from governance.output_guard import guard_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,6 +31,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--num-round", type=int, default=None, help="boosting rounds (default 200)")
     parser.add_argument("--seed", type=int, default=42, help="split seed (default 42)")
+    parser.add_argument("--split-column", default=None, metavar="DATE_COLUMN",
+                        help="make the test split out-of-time: the latest rows by this date column (the public "
+                             "Give Me Some Credit file has none; its test split is a stratified random draw)")
 
 
 def hyperparameters(args: argparse.Namespace) -> dict:
@@ -48,6 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
             auc_threshold=args.auc_threshold,
             decision_threshold=args.decision_threshold,
             seed=args.seed,
+            split_column=args.split_column,
             on_step=advance,
         )
     if args.json:
@@ -115,6 +120,7 @@ def definition_command(args: argparse.Namespace) -> int:
     from pipeline.sagemaker.config import load_settings
     from pipeline.sagemaker.definition import pipeline_definition
 
+    guard_output(args.out, inputs=[args.config], flag="--out")
     loaded = load_settings(args.config, require=False)
     if loaded.missing:
         stderr.print(

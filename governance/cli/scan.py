@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from governance.cli import scan_scale
 from governance.errors import EXIT_CHECK_FAILED, EXIT_INCOMPLETE, InputError
+from governance.output_guard import guard_output
 
 FORMATS = ("json", "sarif", "junit", "csv")
 
@@ -46,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=16, help="parallel API calls (default 16)")
     parser.add_argument("--ledger", metavar="LEDGER",
                         help="append a 'scan' record to this ledger (local file or s3:// prefix)")
+    parser.add_argument("--actor", help="who runs the scan, in the ledger record (default: GOVERNANCE_ACTOR, the AWS "
+                                        "principal, else user@host)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger record with this private key")
     parser.add_argument("--ledger-kms-key-id", metavar="ID", help="sign the ledger record with this KMS key")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress or summary on stderr")
@@ -54,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_parameters(items: list[str]) -> dict:
-    import yaml
+    from governance.yaml_lines import load_value
 
     values = {}
     for item in items:
@@ -62,9 +65,9 @@ def parse_parameters(items: list[str]) -> dict:
         if not sep or not name.strip():
             raise InputError("BAD_PARAMETER", f"--set {item!r}: expected NAME=VALUE")
         try:
-            values[name.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError as err:
-            raise InputError("BAD_PARAMETER", f"--set {item!r}: VALUE is not valid YAML ({err})") from None
+            values[name.strip()] = load_value(raw, f"--set {name.strip()}") if raw.strip() else ""
+        except InputError as err:  # alias bombs and deep nesting are refused like any invalid YAML
+            raise InputError("BAD_PARAMETER", f"VALUE is not acceptable YAML: {err.message}") from None
     return values
 
 
@@ -81,6 +84,7 @@ def scan_command(args: argparse.Namespace) -> int:
         raise InputError("BAD_USAGE", "--ledger-key/--ledger-kms-key-id sign a --ledger record; give --ledger too")
     if args.discover:
         args.targets = [*args.targets, DISCOVER_TARGET]
+    guard_output(args.output, inputs=[*args.targets, args.policies, args.state, args.ledger], flag="--output")
     mode = scan_scale.wanted(args)
     ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
@@ -110,7 +114,9 @@ def scan_command(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     if args.ledger:
-        record_scan(args.ledger, result, {f"policy.{args.format}": data}, actor="governance scan",
+        from governance.actor import resolve_actor
+
+        record_scan(args.ledger, result, {f"policy.{args.format}": data}, actor=resolve_actor(args.actor),
                     signer=ledger_signer)
     if not args.quiet:
         print_summary(result, stderr, args.output)

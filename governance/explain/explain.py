@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.errors import Incomplete
 from governance.explain import charts, stability
 from governance.explain.additivity import DEFAULT_TOLERANCE, additivity
 from governance.explain.decomposition import band_gap_decomposition
 from governance.explain.inputs import load_inputs, resolve_threshold
-from governance.explain.reason_codes import REASONS, describe, frequency, top_reasons
+from governance.explain.reason_codes import REASONS, describe, frequency, suppressed, top_reasons
 from governance.explain.shap_values import ShapValues, tree_shap
 
 SCHEMA = "quickloan-governance/explain/v1"
@@ -75,12 +76,24 @@ def _value_checks(shap_values: ShapValues, values: np.ndarray, margin: np.ndarra
     return checks, additive
 
 
-def _reason_codes(values, features, probability, declined, elderly_age: int, base_value: float):
-    """Reasons for every declined applicant: the JSON section, the elderly check, the csv and the waterfalls."""
+def _reason_codes(values, features, probability, declined, elderly_age: int, base_value: float,
+                  age_not_adverse_for_elderly: bool = False):
+    """Reasons for every declined applicant: the JSON section, the elderly check, the csv and the waterfalls.
+
+    With ``age_not_adverse_for_elderly`` (the per-applicant counterfactual test passed: no applicant aged
+    ``elderly_age``+ scores worse at their real age than at any younger age) age is not given as a decline reason to
+    those applicants: it is shown not to count against them, which is what a reason for decline would claim.
+    """
     from governance.grading import GradedCheck
 
     ages = features[:, FEATURES.index(PROTECTED_ATTRIBUTE)]
-    codes = top_reasons(values[declined], TOP_REASONS)
+    age_index = FEATURES.index(PROTECTED_ATTRIBUTE)
+    elderly_declined = declined[ages[declined] >= elderly_age]
+    positive_age = int((values[elderly_declined, age_index] > 0).sum())
+    if age_not_adverse_for_elderly:
+        values = values.copy()
+        values[elderly_declined, age_index] = np.minimum(values[elderly_declined, age_index], 0.0)
+    codes = top_reasons(values[declined], TOP_REASONS, features[declined])
     flagged = declined[(ages[declined] >= elderly_age) & (codes == FEATURES.index(PROTECTED_ATTRIBUTE)).any(axis=1)]
     examples = _examples(declined, probability, flagged)
     position = {int(r): i for i, r in enumerate(declined)}
@@ -88,10 +101,14 @@ def _reason_codes(values, features, probability, declined, elderly_age: int, bas
         "frequency": frequency(codes),
         "elderly_flagged": {"min_age": elderly_age, "count": len(flagged),
                             "declined_elderly": int((ages[declined] >= elderly_age).sum()),
-                            "rows": [int(r) for r in flagged]},
+                            "rows": [int(r) for r in flagged],
+                            "age_withheld_as_reason": age_not_adverse_for_elderly,
+                            "positive_age_shap_declined_elderly": positive_age},
         "examples": [{"row": r, "age": float(ages[r]), "probability_of_default": float(probability[r]),
                       "reasons": describe(codes[position[r]], values[r], features[r])} for r in examples],
         "file": "explain/reason_codes.csv",
+        # Top reasons skipped because the applicant's value is neutral for the wording (zero late payments, say).
+        "suppressed": suppressed(values[declined], features[declined], TOP_REASONS),
     }
     check = GradedCheck(
         "elderly-age-reasons", f"{elderly_age}+", "amber" if len(flagged) else "green",
@@ -192,8 +209,16 @@ def explain_model(
     stability_out = None
     if trusted:  # reasons from values that failed their checks would mislead customers
         progress(f"reason codes for {len(declined):,} declined applicants")
+        from governance.elderly_counterfactual import elderly_counterfactual
+
+        try:
+            counterfactual = elderly_counterfactual(inputs.booster, inputs.features, min_age=elderly_age)
+        except Incomplete as err:  # age is then never withheld as a reason
+            counterfactual = {"applicants": None, "failed": None, "passed": None, "error": err.message}
         section, check, files["reason_codes.csv"], reason_pictures = _reason_codes(
-            values, features, probability, declined, elderly_age, shap_values.base_value)
+            values, features, probability, declined, elderly_age, shap_values.base_value,
+            age_not_adverse_for_elderly=bool(counterfactual["passed"]))
+        section["elderly_counterfactual"] = {k: counterfactual[k] for k in ("applicants", "failed", "passed")}
         reasons.update(section)
         checks.append(check)
         pictures.update(reason_pictures)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from governance.credit_data import FEATURES, RAW_TARGET, TARGET, path_label, read_labelled
+from governance.credit_data import FEATURES, MAY_BE_MISSING, RAW_TARGET, TARGET, path_label, read_labelled
 from governance.errors import InputError
 
 # The evaluate step's default operating point; used only when neither the caller nor an evaluation names one.
@@ -126,8 +126,9 @@ def _frame_inputs(features: pd.DataFrame, target, label: str) -> tuple[pd.DataFr
         raise InputError("MALFORMED_DATA", f"{label}: {len(frame)} feature rows but {len(y)} labels")
     if len(y) == 0:
         raise InputError("EMPTY_DATA", f"{label}: no rows")
-    if frame.isna().any().any():
-        column = frame.columns[frame.isna().any()][0]
+    checked = frame[[c for c in FEATURES if c not in MAY_BE_MISSING]]
+    if checked.isna().any().any():
+        column = checked.columns[checked.isna().any()][0]
         raise InputError("MISSING_VALUES", f"{label}: column {column!r} has missing values")
     classes = set(np.unique(y))
     if not classes <= {0.0, 1.0}:

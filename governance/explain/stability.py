@@ -49,17 +49,17 @@ def reason_stability(booster, features: np.ndarray, declined: np.ndarray, refere
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(declined), size=min(applicants, len(declined)), replace=False))
     rows = declined[chosen]
-    reference = reason_sets(top_reasons(reference_values[chosen], top))
+    reference = reason_sets(top_reasons(reference_values[chosen], top, features[rows]))
     overlaps = np.zeros((resamples, len(rows)))
     first_agree = np.zeros((resamples, len(rows)))
     previous = None
     between = []
     for k in range(resamples):
         sample = features[rng.choice(len(features), size=min(background, len(features)), replace=False)]
-        codes = top_reasons(interventional_shap(booster, sample, features[rows]), top)
+        codes = top_reasons(interventional_shap(booster, sample, features[rows]), top, features[rows])
         sets = reason_sets(codes)
         overlaps[k] = [overlap(a, b) for a, b in zip(reference, sets, strict=True)]
-        first_reference = top_reasons(reference_values[chosen], 1)[:, 0]
+        first_reference = top_reasons(reference_values[chosen], 1, features[rows])[:, 0]
         first_agree[k] = codes[:, 0] == first_reference
         if previous is not None:
             between.append(np.mean([overlap(a, b) for a, b in zip(previous, sets, strict=True)]))

@@ -25,6 +25,7 @@ import pandas as pd
 
 from governance.age_bands import Banding, assign_bands
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.elderly_counterfactual import elderly_counterfactual
 from governance.errors import Incomplete, InputError
 from governance.fairness import charts
 from governance.fairness.cells import CellData, bootstrap_cells
@@ -230,6 +231,11 @@ def assess_fairness(
 
     findings = _band_findings(policy, banding, judged, bands_out, overall_out, confidence)
     elderly_out = _elderly_section(elderly_rule, elderly_positions, age_shap, shap_source, boot, confidence, findings)
+    counterfactual = None
+    if elderly_rule.enabled:
+        progress(f"per-applicant counterfactual test for applicants aged {elderly_rule.min_age}+")
+        counterfactual = elderly_counterfactual_finding(inputs, elderly_rule.min_age, policy.age.valid_range[0],
+                                                        findings)
 
     progress("threshold sweep and verdicts")
     sweep = threshold_sweep(codes, scores, y, labels, judged,
@@ -257,6 +263,7 @@ def assess_fairness(
         "bands": bands_out,
         "disparities": overall_out,
         "elderly": elderly_out,
+        "elderly_counterfactual": counterfactual,
         "sweep": sweep,
         "checks": [finding.to_dict() for finding in findings],
         "expired_waivers": expired,
@@ -293,6 +300,32 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
         metric="mean_age_shap", value=mean, interval=tuple(interval) if interval else None, limit=rule.limit,
         direction="max", details={"share_adverse": section["share_adverse"], "count": section["count"]}))
     return section
+
+
+def elderly_counterfactual_finding(inputs, min_age: int, valid_min_age: int, findings: list[GradedCheck]) -> dict:
+    """The per-applicant test (:mod:`governance.elderly_counterfactual`) as a finding: red if anyone fails."""
+    resource = f"{min_age}+"
+    try:
+        result = elderly_counterfactual(inputs.booster, inputs.features, min_age=min_age, valid_min_age=valid_min_age)
+    except Incomplete as err:  # could not run: never a pass
+        findings.append(GradedCheck("elderly-counterfactual", resource, "amber", "error",
+                                    f"the per-applicant elderly test could not run: {err.message}"))
+        return {"min_age": min_age, "passed": None, "error": err.message}
+    if result["passed"] is None:
+        findings.append(GradedCheck("elderly-counterfactual", resource, "amber", "error",
+                                f"no applicants aged {min_age} or over in the data: the per-applicant test could "
+                                "not run"))
+        return result
+    n, failed = result["applicants"], result["failed"]
+    findings.append(GradedCheck(
+        "elderly-counterfactual", resource, "green" if result["passed"] else "red",
+        "pass" if result["passed"] else "significant",
+        f"{failed} of {n} applicants aged {min_age}+ ({result['share_failed']:.1%}) get a higher predicted default "
+        f"probability with their real age than with the most favourable age under {min_age}, all else equal; "
+        "must be none (Regulation B 1002.6(b)(2))",
+        metric="failed_applicants", value=float(failed), limit=0.0, direction="max",
+        details={"applicants": n, "share_failed": result["share_failed"]}))
+    return result
 
 
 def _data_checks(target: np.ndarray, banding: Banding, bands_out: list[dict]) -> dict:

@@ -37,11 +37,44 @@ class _Strict(BaseModel):
 
 
 class Rule(_Strict):
+    """How one check judges its metric. The one rule behind every verdict (and the pack's legend):
+
+    - green only when the whole interval is within the limit: a breach or an interval crossing it never passes;
+    - red only for a *blocking* check, and a significant breach of a blocking limit is always red (until waived);
+    - a check that is not blocking is monitored: at worst amber;
+    - a disabled check is still computed and reported, and says why it is not judged.
+    """
+
     enabled: bool = True
+    blocking: bool = False
     limit: float = Field(allow_inf_nan=False)  # NaN compares false to everything: it would pass every metric
-    on_significant: Verdict
-    on_breach: Verdict
-    on_uncertain: Verdict = "green"
+    on_significant: Verdict = "amber"
+    on_breach: Verdict = "amber"
+    on_uncertain: Verdict = "amber"
+    reason: str | None = None  # why this limit, why (not) blocking, why disabled
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Rule:
+        outcomes = {"on_significant": self.on_significant, "on_breach": self.on_breach,
+                    "on_uncertain": self.on_uncertain}
+        green = [name for name, verdict in outcomes.items() if verdict == "green"]
+        if green:
+            raise ValueError(f"{green[0]}: green means the interval lies within the limit; a breach or an interval "
+                             "crossing the limit is amber or red")
+        if self.blocking and self.on_significant != "red":
+            raise ValueError("on_significant: a significant breach of a blocking limit is red (waive a finding "
+                             "instead of softening the rule)")
+        red = [name for name, verdict in outcomes.items() if verdict == "red"]
+        if red and not self.blocking:
+            raise ValueError(f"{red[0]}: only a blocking check is red; set blocking: true")
+        if not self.enabled and not self.reason:
+            raise ValueError("a disabled check says why (reason)")
+        return self
+
+    def verdicts(self) -> dict[str, str]:
+        """Status → verdict, as the pack prints it beside the policy."""
+        return {"pass": "green", "uncertain": self.on_uncertain, "breach": self.on_breach,
+                "significant": self.on_significant}
 
 
 class ElderlyRule(Rule):
@@ -50,25 +83,43 @@ class ElderlyRule(Rule):
     min_age: int = Field(default=ELDERLY_AGE, ge=0, le=150)
 
 
+_AIR_REASON = ("Internal screening threshold taken from the four-fifths rule of thumb used in US employment "
+               "selection (29 CFR 1607.4(D)); it is not a legal limit for credit. Blocking: a band approved at "
+               "significantly less than 0.80 of the best band's rate stops the release until reviewed or waived.")
+_ELDERLY_REASON = ("Regulation B (12 CFR 1002.6(b)(2)) lets a scoring system use age only if the age of an elderly "
+                   "applicant (62+) is not assigned a negative value. Blocking, and red already on a point breach.")
+_MONITORED = "Monitored, not blocking: {why} At worst amber; reviewed by the model owner and compliance."
+_DISABLED = "Not judged: {why} Computed and reported on every run."
+
+
 class Checks(_Strict):
     adverse_impact_ratio: Rule = Field(
-        default=Rule(limit=0.80, on_significant="red", on_breach="amber", on_uncertain="amber"),
+        default=Rule(limit=0.80, blocking=True, on_significant="red", reason=_AIR_REASON),
         alias="adverse-impact-ratio")
     demographic_parity_difference: Rule = Field(
-        default=Rule(limit=0.10, on_significant="amber", on_breach="amber"), alias="demographic-parity-difference")
+        default=Rule(limit=0.10, reason=_MONITORED.format(
+            why="approval-rate gaps partly reflect real differences in repayment between bands; the adverse "
+                "impact ratio is the blocking screen of the same rates.")),
+        alias="demographic-parity-difference")
     equal_opportunity_ratio: Rule = Field(
-        default=Rule(limit=0.80, on_significant="amber", on_breach="amber"), alias="equal-opportunity-ratio")
-    calibration: Rule = Field(default=Rule(limit=0.10, on_significant="amber", on_breach="amber"))
+        default=Rule(limit=0.80, reason=_MONITORED.format(
+            why="good payers' approval by band, the error that harms applicants; kept as a review signal.")),
+        alias="equal-opportunity-ratio")
+    calibration: Rule = Field(default=Rule(limit=0.10, reason=_MONITORED.format(
+        why="relative error of predicted against observed default rates per band; small bands are noisy.")))
     elderly_age_effect: ElderlyRule = Field(
-        default=ElderlyRule(limit=0.0, on_significant="red", on_breach="red", on_uncertain="amber"),
+        default=ElderlyRule(limit=0.0, blocking=True, on_significant="red", on_breach="red", reason=_ELDERLY_REASON),
         alias="elderly-age-effect")
     # Reported always; judged only when a policy enables them.
     equalized_odds_difference: Rule = Field(
-        default=Rule(enabled=False, limit=0.10, on_significant="amber", on_breach="amber"),
+        default=Rule(enabled=False, limit=0.10, reason=_DISABLED.format(
+            why="its false-positive part moves with each band's default rate, so no limit has been agreed yet.")),
         alias="equalized-odds-difference")
-    auc_gap: Rule = Field(default=Rule(enabled=False, limit=0.10, on_significant="amber", on_breach="amber"),
+    auc_gap: Rule = Field(default=Rule(enabled=False, limit=0.10, reason=_DISABLED.format(
+        why="AUC in small bands has wide intervals; ranking quality by band is shown in the performance section.")),
                           alias="auc-gap")
-    score_smd: Rule = Field(default=Rule(enabled=False, limit=0.50, on_significant="amber", on_breach="amber"),
+    score_smd: Rule = Field(default=Rule(enabled=False, limit=0.50, reason=_DISABLED.format(
+        why="score differences between bands are expected where risk differs; shown for context only.")),
                             alias="score-smd")
 
     @model_validator(mode="before")
@@ -81,7 +132,10 @@ class Checks(_Strict):
         for name, info in cls.model_fields.items():
             for key in (info.alias, name):
                 if key in merged and isinstance(merged[key], dict):
-                    merged[key] = {**info.default.model_dump(), **merged[key]}
+                    default = info.default.model_dump()
+                    if merged[key].get("enabled", default["enabled"]) != default["enabled"]:
+                        default["reason"] = None  # the default's reason explains the default state only
+                    merged[key] = {**default, **merged[key]}
         return merged
 
 

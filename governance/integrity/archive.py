@@ -1,9 +1,10 @@
 """Inspect a ``model.tar.gz`` in one streaming pass: file digest, per-member manifest, safety findings.
 
 Nothing is extracted and nothing is unpickled. The bytes flow once through three layers — SHA-256 of the file,
-gzip inflation (bounded, so a bomb stops at the limit), and a tar header walk written for this purpose (the
-standard library's reader stops quietly at a corrupt header, which would hide the members after it) — while
-each member's bytes are hashed and scanned for pickle data on the way.
+gzip inflation (bounded, so a bomb stops at the limit), and a tar header walk that reads each header exactly as
+Python's ``tarfile`` does but refuses every construct extractors disagree on (:mod:`.tar_format`) and, unlike
+the standard library's reader, does not stop quietly at a corrupt header — while each member's bytes are hashed
+and scanned for pickle data on the way. ``sign``, ``verify``, ``scan`` and the model loader all read through it.
 
 >>> import io
 >>> from governance.model_artifact import tarball_bytes
@@ -20,17 +21,18 @@ import hashlib
 import os
 import re
 import tarfile
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from governance.integrity import pickles
+from governance.integrity import pickles, tar_format
 from governance.integrity.findings import ArchiveFinding as Finding  # the parser raises dozens: a short name
 from governance.integrity.findings import Limits
 from governance.integrity.members import Member
+from governance.integrity.model_check import MAX_MODEL_BYTES, MODEL_MEMBER, check_model
 from governance.integrity.source import Progress, display_name, open_artefact, read_chunks
-from governance.model_artifact import MAX_MODEL_BYTES, MODEL_MEMBER
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
@@ -38,7 +40,6 @@ _ZERO_BLOCK = bytes(BLOCK)
 _INFLATE_STEP = 1 << 20
 _MAX_HEADER_DATA = 1 << 20  # pax / GNU long-name records are a few hundred bytes; a megabyte is plenty
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
-_XGB_LOCATION = re.compile(r"^\[[\d:]+\] \S+: ")  # "[02:49:06] /workspace/src/x.cc:42: " before the message
 
 _TYPES = {
     tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.CONTTYPE: "file",
@@ -46,7 +47,6 @@ _TYPES = {
     tarfile.CHRTYPE: "char-device", tarfile.BLKTYPE: "block-device", tarfile.FIFOTYPE: "fifo",
 }
 _NO_DATA = {"directory", "symlink", "hardlink", "char-device", "block-device", "fifo"}
-_UNREADABLE = {tarfile.GNUTYPE_SPARSE: "GNU sparse file", b"M": "GNU multi-volume continuation"}
 
 
 @dataclass
@@ -63,6 +63,8 @@ class ArchiveReport:
     complete: bool = False
     limits: Limits = field(default_factory=Limits)
     s3: dict | None = None
+    # The model member's bytes, kept only when asked for (a loader reads the model through this same walk).
+    model_bytes: bytes | None = field(default=None, repr=False)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -209,7 +211,8 @@ class _Gunzip:
         self._feed(chunk)
 
     def _next_member(self) -> None:
-        # After one gzip member: another member (concatenated gzip is valid), zero padding, or the end.
+        # One gzip member and nothing after it: stream readers (tarfile's "r|gz") stop after the first member
+        # while file readers go on, so a second member is read by some extractors and not by others.
         rest = self._d.unused_data
         self.fed -= len(rest)  # counted once already, when it was fed to the finished member
         while len(rest) < 2:
@@ -221,14 +224,9 @@ class _Gunzip:
             self._done = True
             return
         if rest.startswith(b"\x1f\x8b"):
-            self._d = zlib.decompressobj(31)
-            self._feed(rest)
-            return
-        if rest.strip(b"\0"):
-            raise _Stop(Finding("TRAILING_DATA", f"{len(rest):,}+ bytes follow the end of the gzip stream"))
-        if self._raw.drain():
-            raise _Stop(Finding("TRAILING_DATA", "non-zero bytes follow the end of the gzip stream"))
-        self._done = True
+            raise _Stop(Finding("AMBIGUOUS_ARCHIVE", "a second gzip member follows the first (stream readers stop "
+                                                     "after the first, file readers go on)"))
+        raise _Stop(Finding("TRAILING_DATA", f"{len(rest):,}+ bytes follow the end of the gzip stream"))
 
 
 def _is_code(name: str) -> bool:
@@ -240,6 +238,11 @@ def _normal(name: str) -> str:
     return "/".join(part for part in name.replace("\\", "/").split("/") if part not in ("", "."))
 
 
+def _folded(normal: str) -> str:
+    """The key under which case-insensitive, normalising file systems (macOS, Windows) store a name."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", normal).casefold())
+
+
 def _printable(name: str) -> str:
     """A member name fit for reports: undecodable bytes shown as ``\\xNN`` escapes."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -249,100 +252,54 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _pax_records(data: bytes) -> dict[str, bytes]:
-    """Parse ``"%d %s=%s\\n"`` records; malformed records make the archive corrupt (readers would disagree)."""
-    records: dict[str, bytes] = {}
-    pos = 0
-    while pos < len(data):
-        if data[pos:].strip(b"\0") == b"":
-            break
-        space = data.find(b" ", pos)
-        try:
-            length = int(data[pos:space])
-        except ValueError:
-            raise _Stop(Finding("CORRUPT_ARCHIVE", "a pax extended header record is malformed")) from None
-        record = data[space + 1 : pos + length]
-        if length <= 0 or space < 0 or not record.endswith(b"\n") or b"=" not in record:
-            raise _Stop(Finding("CORRUPT_ARCHIVE", "a pax extended header record is malformed"))
-        key, _, value = record[:-1].partition(b"=")
-        records[key.decode("utf-8", "replace")] = value
-        pos += length
-    return records
-
-
-def _xgboost_problem(raw: bytes) -> str | None:
-    """Why ``raw`` is not a loadable native XGBoost model, or ``None``. Parses in memory; never unpickles."""
-    if raw[:1] != b"{":  # both JSON and UBJSON models open with an object marker
-        return "it is neither JSON nor UBJSON (a native model starts with '{')"
-    import xgboost
-
-    try:
-        booster = xgboost.Booster()
-        booster.load_model(bytearray(raw))
-        booster.num_boosted_rounds()
-    except xgboost.core.XGBoostError as err:
-        first = (str(err).strip().splitlines() or ["unknown error"])[0]
-        return "XGBoost cannot load it: " + _XGB_LOCATION.sub("", first)[:200]
-    except UnicodeDecodeError:  # xgboost echoes the bad input in its error and fails to decode its own message
-        return "XGBoost cannot load it (it rejects bytes that are not valid UTF-8)"
-    return None
-
-
 class _TarWalk:
-    def __init__(self, source: _Gunzip, report: ArchiveReport, limits: Limits) -> None:
+    def __init__(self, source: _Gunzip, report: ArchiveReport, limits: Limits, keep_model: bool = False) -> None:
+        self.keep_model = keep_model
         self.source = source
         self.report = report
         self.limits = limits
         self.seen: dict[str, str] = {}
-        self.global_pax: dict[str, bytes] = {}
+        self.folded: dict[str, str] = {}
 
     def run(self) -> None:
-        pax: dict[str, bytes] = {}
-        long_name: bytes | None = None
-        long_link: bytes | None = None
+        pax: dict[str, bytes] | None = None
         while True:
             block = self.source.read(BLOCK)
+            where = f"after member {self.report.members[-1].name!r}" if self.report.members else "at the start"
             if len(block) < BLOCK:
-                where = f"after member {self.report.members[-1].name!r}" if self.report.members else "at the start"
                 if not block and not self.report.members:
                     raise _Stop(Finding("CORRUPT_ARCHIVE", "the gzip stream holds no tar data"))
                 raise _Stop(Finding("TRUNCATED_ARCHIVE", f"the tar stream ends {where} without its end marker"))
             if block == _ZERO_BLOCK:
+                if pax is not None:
+                    raise _Stop(Finding("AMBIGUOUS_ARCHIVE", f"a pax header {where} describes no member"))
                 if not self.source.rest_is_zero():
                     raise _Stop(Finding("TRAILING_DATA", "data follows the tar end-of-archive marker"))
                 return
             try:
-                info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+                info = tar_format.header(block)
             except tarfile.HeaderError as err:
-                where = f"after member {self.report.members[-1].name!r}" if self.report.members else "at the start"
                 raise _Stop(Finding("CORRUPT_ARCHIVE", f"a tar header {where} is invalid ({err})")) from None
-            kind = info.type
-            if kind in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE):
-                records = _pax_records(self._header_data(info.size, "a pax header"))
-                if kind == tarfile.XGLTYPE:
-                    self.global_pax.update(records)
-                else:
-                    pax = records
-                continue
-            if kind in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
-                value = self._header_data(info.size, "a GNU long-name header").split(b"\0", 1)[0]
-                if kind == tarfile.GNUTYPE_LONGNAME:
-                    long_name = value
-                else:
-                    long_link = value
-                continue
-            merged = {**self.global_pax, **pax}
-            name = _decode(merged["path"]) if "path" in merged else (
-                _decode(long_name) if long_name is not None else info.name)
-            linkname = _decode(merged["linkpath"]) if "linkpath" in merged else (
-                _decode(long_link) if long_link is not None else info.linkname)
-            size = info.size
-            if "size" in merged:
+            except tar_format.Ambiguous as err:
+                raise _Stop(Finding("AMBIGUOUS_ARCHIVE", f"{where}: {err}")) from None
+            except tar_format.UnknownType as err:
+                raise _Stop(Finding("UNSUPPORTED_MEMBER", f"{where}: {err}, which extractors read differently"))\
+                    from None
+            if info.type == tar_format.PAX_LOCAL:
+                if pax is not None:
+                    raise _Stop(Finding("AMBIGUOUS_ARCHIVE", f"two pax headers in a row {where}"))
                 try:
-                    size = int(merged["size"])
-                except ValueError:
-                    raise _Stop(Finding("CORRUPT_ARCHIVE", "a pax size record is not a number")) from None
-            pax, long_name, long_link = {}, None, None
+                    pax = tar_format.pax_records(self._header_data(info.size, "a pax header"))
+                except tar_format.Ambiguous as err:
+                    raise _Stop(Finding("AMBIGUOUS_ARCHIVE", f"{where}: {err}")) from None
+                continue
+            records, pax = pax or {}, None
+            name = _decode(records["path"]) if "path" in records else info.name
+            linkname = _decode(records["linkpath"]) if "linkpath" in records else info.linkname
+            size = int(records["size"]) if "size" in records else info.size
+            if info.type in (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE) and name.endswith("/"):
+                raise _Stop(Finding("AMBIGUOUS_ARCHIVE", f"the file {_printable(name)!r} has a directory's name "
+                                                         "(extractors disagree on what it becomes)"))
             self._member(info, name, linkname, size)
 
     def _header_data(self, size: int, what: str) -> bytes:
@@ -356,15 +313,8 @@ class _TarWalk:
         report, shown = self.report, _printable(name)
         if len(report.members) >= self.limits.max_members:
             raise _Stop(Finding("TOO_MANY_MEMBERS", f"more than {self.limits.max_members:,} members"))
-        kind = _TYPES.get(info.type)
+        kind = _TYPES[info.type]
         add = report.findings.append
-        if kind is None:
-            label = _UNREADABLE.get(info.type)
-            if label is not None:
-                raise _Stop(Finding("UNSUPPORTED_MEMBER", f"{shown} is a {label}, which this inspector cannot read",
-                                    shown))
-            kind = "other"
-            add(Finding("UNSUPPORTED_MEMBER", f"{shown} has an unknown tar type {info.type!r}", shown))
         if kind in _NO_DATA and size:
             raise _Stop(Finding("CORRUPT_ARCHIVE", f"{shown} is a {kind} but declares {size:,} bytes of data "
                                                    "(tar readers disagree on such members)", shown))
@@ -389,6 +339,12 @@ class _TarWalk:
             add(Finding("DUPLICATE_MEMBER", f"{shown} appears more than once (also as {self.seen[normal]!r})", shown))
         else:
             self.seen[normal] = shown
+            folded = _folded(normal)
+            if folded in self.folded:
+                add(Finding("TWIN_NAMES", f"{shown} and {self.folded[folded]!r} differ only in case or Unicode "
+                                          "normalisation (one overwrites the other on such file systems)", shown))
+            else:
+                self.folded[folded] = shown
         digest = None
         if kind not in _NO_DATA:
             digest = self._data(shown, size, normal == MODEL_MEMBER and kind == "file")
@@ -418,23 +374,29 @@ class _TarWalk:
             self.report.findings.append(Finding("PICKLE_DATA", f"{shown} holds {match.describe()}", shown))
         if is_model:
             if keep is None:
-                problem = f"it is {size:,} bytes, over the {MAX_MODEL_BYTES:,}-byte limit for a model"
-            else:
-                problem = _xgboost_problem(bytes(keep))
-            if problem:
-                self.report.findings.append(Finding("BAD_XGBOOST_MODEL", f"{shown}: {problem}", shown))
+                self.report.findings.append(Finding("BAD_XGBOOST_MODEL", f"{shown}: it is {size:,} bytes, over the "
+                                                    f"{MAX_MODEL_BYTES:,}-byte limit for a model", shown))
+            elif match is None and (problem := check_model(bytes(keep))) is not None:
+                self.report.findings.append(Finding(problem.code, f"{shown}: {problem.message}", shown))
+            if keep is not None and self.keep_model:
+                self.report.model_bytes = bytes(keep)
         return digest.hexdigest()
 
 
 def inspect_stream(stream: BinaryIO, *, name: str = "model.tar.gz", uri: str | None = None,
-                   limits: Limits | None = None, on_progress: Progress | None = None) -> ArchiveReport:
-    """Inspect an open ``tar.gz`` stream in one pass (see the module docstring)."""
+                   limits: Limits | None = None, on_progress: Progress | None = None,
+                   keep_model: bool = False) -> ArchiveReport:
+    """Inspect an open ``tar.gz`` stream in one pass (see the module docstring).
+
+    With ``keep_model`` the ``xgboost-model`` bytes are kept on the report, for loaders that must read exactly
+    what was inspected.
+    """
     limits = limits or Limits()
     report = ArchiveReport(uri=uri or name, name=name, limits=limits)
     raw = _Raw(stream, on_progress)
     gunzip = _Gunzip(raw, limits)
     try:
-        _TarWalk(gunzip, report, limits).run()
+        _TarWalk(gunzip, report, limits, keep_model).run()
         report.complete = True
     except _Stop as stop:
         report.findings.append(stop.finding)

@@ -27,7 +27,10 @@ CODES: dict[str, tuple[str, str]] = {
     "SETUID_SETGID": (BLOCKING, "a member has the setuid or setgid bit"),
     "DUPLICATE_MEMBER": (BLOCKING, "two members have the same name (the later one silently wins on extraction)"),
     "NON_UTF8_NAME": (BLOCKING, "a member name is not valid UTF-8"),
-    "UNSUPPORTED_MEMBER": (BLOCKING, "a member type this inspector does not read (sparse, multi-volume, ...)"),
+    "UNSUPPORTED_MEMBER": (BLOCKING, "a member of an unknown tar type (extractors fall back to different readings)"),
+    "AMBIGUOUS_ARCHIVE": (BLOCKING, "a tar or gzip construct extractors read differently (pax global header, sparse, "
+                                    "GNU long name, non-canonical number, second gzip member, ...)"),
+    "TWIN_NAMES": (BLOCKING, "two member names differ only in case or Unicode normalisation"),
     "TOO_MANY_MEMBERS": (BLOCKING, "more members than the limit (tar bomb)"),
     "TOO_LARGE": (BLOCKING, "the uncompressed size is over the limit (tar bomb)"),
     "COMPRESSION_RATIO": (BLOCKING, "the compression ratio is over the limit (gzip bomb)"),
@@ -35,7 +38,9 @@ CODES: dict[str, tuple[str, str]] = {
     "TRUNCATED_ARCHIVE": (BLOCKING, "the gzip or tar stream ends early"),
     "TRAILING_DATA": (BLOCKING, "bytes follow the end of the archive"),
     "PICKLE_DATA": (BLOCKING, "pickle data (loading it can run arbitrary code), found by its bytes"),
-    "BAD_XGBOOST_MODEL": (BLOCKING, "xgboost-model is not a parseable native XGBoost model (JSON/UBJ)"),
+    "BAD_XGBOOST_MODEL": (BLOCKING, "xgboost-model is not a parseable native XGBoost model (JSON/UBJ) alone"),
+    "MODEL_UNPARSEABLE": (BLOCKING, "xgboost-model crashed, hung or exhausted XGBoost's parser, or nests too deep "
+                                    "to hand to it"),
     "CODE_PRESENT": (WARNING, "code/ is installed and run by the serving container (code/requirements.txt via pip)"),
     "NO_MODEL_MEMBER": (WARNING, "no top-level xgboost-model member (not a SageMaker XGBoost model archive)"),
 }

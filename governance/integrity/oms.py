@@ -20,11 +20,10 @@ the file's own SHA-256, which is recorded beside it wherever we report it.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from governance.errors import CheckFailed, InputError
-from governance.jsonio import canonical, dumps
+from governance.jsonio import canonical, dumps, loads
 from governance.signing import dsse
 from governance.signing.signer import Signer, Verifier
 
@@ -108,10 +107,7 @@ class Bundle:
                                                    "(the statement or signature was altered)")
         if payload_type != dsse.IN_TOTO_PAYLOAD_TYPE:
             raise CheckFailed("SIGNATURE_INVALID", f"unexpected payload type {payload_type!r}")
-        try:
-            statement = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise CheckFailed("SIGNATURE_INVALID", "the signed payload is not JSON") from None
+        statement = loads(payload, what="the signed payload", error=CheckFailed)
         if not isinstance(statement, dict):
             raise CheckFailed("SIGNATURE_INVALID", "the signed payload is not a statement")
         return statement
@@ -126,10 +122,9 @@ def sign_bundle(statement: dict, signer: Signer) -> Bundle:
 def parse_bundle(data: bytes, label: str) -> Bundle:
     """Parse a bundle file (ours or the OMS tools'); malformed files are bad input with one clear line."""
     try:
-        document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError("MALFORMED_SIGNATURE", f"{label}: not a JSON signature bundle ({err.__class__.__name__})") \
-            from None
+        document = loads(data, what=label)
+    except InputError as err:
+        raise InputError("MALFORMED_SIGNATURE", f"not a JSON signature bundle: {err.message}") from None
     if not isinstance(document, dict) or document.get("mediaType") != BUNDLE_MEDIA_TYPE:
         media = document.get("mediaType") if isinstance(document, dict) else None
         raise InputError("MALFORMED_SIGNATURE", f"{label}: not a Sigstore bundle v0.3 (mediaType {media!r})")

@@ -21,6 +21,7 @@ from governance.integrity.findings import Limits
 from governance.integrity.manifest import PREDICATE_TYPE as MANIFEST_PREDICATE_TYPE
 from governance.integrity.manifest import manifest_path, manifest_statement
 from governance.integrity.source import Progress, check_readable
+from governance.output_guard import guard_output
 from governance.signing.signer import Signer
 
 
@@ -96,14 +97,7 @@ def sign_artefact(uri: str | os.PathLike, signer: Signer, out: str | os.PathLike
 
 
 def _check_output(target: str, artefact: str) -> None:
-    """Refuse, before anything is written, an output that is the artefact itself (however spelled) or a folder."""
-    if storage.is_s3_uri(target) or storage.is_s3_uri(artefact):
-        same = target == artefact
-    else:
-        path = Path(target)
-        if path.is_dir():
-            raise InputError("BAD_OUTPUT", f"{target}: is a directory; give a file path for the signature")
-        same = os.path.realpath(target) == os.path.realpath(artefact) or (
-            path.exists() and os.path.samefile(target, artefact))
-    if same:
-        raise InputError("BAD_OUTPUT", f"{target}: the signature files cannot overwrite the artefact")
+    """Refuse, before anything is written, a folder, the artefact itself (however spelled), evidence or a key."""
+    if not storage.is_s3_uri(target) and Path(target).is_dir():
+        raise InputError("BAD_OUTPUT", f"{target}: is a directory; give a file path for the signature")
+    guard_output(target, inputs=[artefact], flag="--out")

@@ -37,8 +37,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from governance.errors import CheckFailed, Incomplete, InputError, reading
+from governance.errors import CheckFailed, Incomplete, InputError
 from governance.signing.signer import PublicKeyVerifier, Verifier
+
+_MAX_TRUST_BYTES = 1 << 20
 
 
 class TrustedSigner(BaseModel):
@@ -145,14 +147,18 @@ class TrustPolicy:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrustPolicy:
-        import yaml
+        from governance.storage import read_bytes
+        from governance.yaml_lines import load_value
 
         file = Path(path)
         try:
-            with reading(file, "trusted-signers file"):
-                document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            raise InputError("MALFORMED_TRUST_FILE", f"{file}: not valid YAML ({err.__class__.__name__})") from None
+            document = load_value(read_bytes(file, max_bytes=_MAX_TRUST_BYTES).decode("utf-8"), str(file))
+        except InputError as err:
+            if err.reason in ("FILE_NOT_FOUND", "NOT_A_FILE", "NOT_A_REGULAR_FILE", "INPUT_TOO_LARGE"):
+                raise
+            raise InputError("MALFORMED_TRUST_FILE", f"not valid YAML: {err.message}") from None
+        except UnicodeDecodeError:
+            raise InputError("MALFORMED_TRUST_FILE", f"{file}: not UTF-8 text") from None
         if not isinstance(document, dict) or not isinstance(document.get("signers"), list):
             raise InputError("MALFORMED_TRUST_FILE", f"{file}: expected a mapping with a 'signers' list")
         if document.get("version", 1) != 1:

@@ -37,6 +37,7 @@ from governance.integrity.source import (
     digest_artefact,
     display_name,
 )
+from governance.jsonio import MAX_BYTES
 
 # Only what the first moments of a verify need is imported here: the digest thread starts before the rest
 # (cryptography, the inspector, pydantic) is imported, so their import time overlaps the hashing.
@@ -123,7 +124,7 @@ def _manifest_type() -> str:
 
 def _read(uri: str, *, required: bool) -> bytes | None:
     try:
-        return storage.read_bytes(uri)
+        return storage.read_bytes(uri, max_bytes=MAX_BYTES)  # a bundle is a few KB; /dev/zero is refused
     except NotFound:
         if not required:
             return None

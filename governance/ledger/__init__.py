@@ -12,16 +12,20 @@ With a signer, every ``checkpoint_every``-th record is followed by a signed chec
 "record N has hash H"), and a local ledger's head file is signed on every append. Those signatures are what
 stop someone who can write the file from rewriting the whole chain after an edit, or cutting off its end.
 
-Local ledgers take an exclusive ``flock`` for each append, so any number of processes can append at once.
+Local ledgers take an exclusive ``flock`` for each append, so any number of processes can append at once. An
+append first checks the tail against the (signed) head and refuses to sign over records nobody signed; a crash's
+leftovers are moved aside, on the record, by :meth:`Ledger.repair` (``governance ledger repair``). Rollback to an
+older signed head is caught by comparing the ledger with the evidence index that sealed it.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from governance.errors import InputError
 from governance.ledger._file import FileStore
-from governance.ledger._record import CHECKPOINT, EVENTS, GENESIS, checkpoint_record, new_record, sign_head
+from governance.ledger._record import CHECKPOINT, EVENTS, GENESIS, checkpoint_record, new_record
 from governance.ledger._s3 import DEFAULT_LOCK_MODE, DEFAULT_RETENTION_DAYS, S3Store
 from governance.ledger._verify import LedgerProblem, LedgerReport, check_chain
 from governance.signing import Signer, Verifier
@@ -59,9 +63,6 @@ class Ledger:
     def location(self) -> str:
         return self.store.location
 
-    def _sign_head(self, record: dict) -> dict | None:
-        return sign_head(record["seq"], record["hash"], self.signer) if self.signer is not None else None
-
     def append(
         self,
         event: str,
@@ -78,7 +79,7 @@ class Ledger:
                 return [record, checkpoint_record(record, self.signer)]
             return [record]
 
-        return self.store.append(build, self._sign_head, signed=self.signer is not None)[0]
+        return self.store.append(build, self.signer)[0]
 
     def checkpoint(self) -> dict:
         """Sign the current head now (e.g. at the end of a pipeline run)."""
@@ -90,20 +91,66 @@ class Ledger:
                 raise InputError("EMPTY_LEDGER", f"{self.location}: nothing to checkpoint yet")
             return [checkpoint_record(last, self.signer)]
 
-        return self.store.append(build, self._sign_head, signed=True)[0]
+        return self.store.append(build, self.signer)[0]
+
+    def repair(self, actor: str) -> dict | None:
+        """Move a crash's leftovers aside and record that in the ledger; ``None`` when there is nothing to repair.
+
+        Leftovers are a cut final line and, for a signed ledger, complete records after the signed head (an
+        append that died before moving the head — or a forgery: the key's holder decides, reading the side file).
+        """
+        if not isinstance(self.store, FileStore):
+            raise InputError("NOTHING_TO_REPAIR", f"{self.location}: an S3 ledger is written one locked object per "
+                                                  "record; there is no cut line to repair")
+
+        if not self.store.path.is_file():
+            raise InputError("FILE_NOT_FOUND", f"{self.location}: no such ledger")
+
+        def build(last: dict | None, summary: dict) -> list[dict]:
+            return [new_record(last, "repair", actor, self.store.path.name, {"moved": summary["moved_sha256"]},
+                               summary)]
+
+        return self.store.repair(build, self.signer)
 
 
-def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
-    """Walk the whole ledger and report every problem (``report.passed`` is true when there are none)."""
-    return check_chain(_store(location), verifier)
+def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None, *,
+                 anchor: str | os.PathLike | None = None, anchored: bool = True) -> LedgerReport:
+    """Walk the whole ledger and report every problem (``report.passed`` is true when there are none).
+
+    A local ledger is also compared with the evidence index that sealed it (``anchor``, by default an
+    ``index.json`` beside it), which is what detects a rollback to an older signed head. ``anchored=False``
+    skips that, for callers that check the index themselves.
+    """
+    return check_chain(_store(location), verifier, Path(anchor) if anchor is not None else None, anchored)
 
 
-def verify_ledger(location: str | os.PathLike, verifier: Verifier | None = None) -> LedgerReport:
+def read_records(location: str | os.PathLike) -> list[dict]:
+    """Every complete record, in order, as stored (not verified: use :func:`verify_ledger` for that).
+
+    Records are parsed strictly, so a line that readers could read two ways (a duplicate key) is left out.
+    """
+    from governance.errors import GovernanceError
+    from governance.jsonio import loads
+
+    records = []
+    for entry in _store(location).entries():
+        if entry.complete:
+            try:
+                record = loads(entry.raw, what="ledger record")
+            except GovernanceError:
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
+def verify_ledger(location: str | os.PathLike, verifier: Verifier | None = None, *,
+                  anchor: str | os.PathLike | None = None) -> LedgerReport:
     """Return the report, or raise ``CheckFailed`` whose message names the first bad record.
 
     Without a ``verifier`` only the hash chain is checked; checkpoint and head signatures are reported unchecked.
     """
-    return check_ledger(location, verifier).raise_for_problems()
+    return check_ledger(location, verifier, anchor=anchor).raise_for_problems()
 
 
 __all__ = [
@@ -115,5 +162,6 @@ __all__ = [
     "LedgerProblem",
     "LedgerReport",
     "check_ledger",
+    "read_records",
     "verify_ledger",
 ]

@@ -26,7 +26,7 @@ SUBJECT_NAME = "ledger"
 CHECKPOINT_PREDICATE_TYPE = "https://quickloan-governance.dev/ledger-checkpoint/v1"
 
 # The governance events the toolkit writes; other lower-case names are accepted for extensions.
-EVENTS = ("pipeline-run", "sign", "verify", "scan", "fairness", "explain", "approve", "pack", CHECKPOINT)
+EVENTS = ("pipeline-run", "sign", "verify", "scan", "fairness", "explain", "approve", "pack", CHECKPOINT, "repair")
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,63}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -68,17 +68,28 @@ def new_record(previous: dict | None, event: str, actor: str, subject: str, dige
     return record
 
 
-def head_statement(seq: int, head_hash: str) -> dict:
-    """What a checkpoint (or head) signs: "after ``seq`` records, the chain's head is ``head_hash``"."""
+def head_statement(seq: int, head_hash: str, size: int | None = None) -> dict:
+    """What a checkpoint (or head) signs: "after ``seq`` records, the chain's head is ``head_hash``" — and, for
+    a local ledger's head, "the file is ``size`` bytes long", so an append need not re-read the last record."""
     return dsse.statement(
         [{"name": SUBJECT_NAME, "digest": {"sha256": head_hash}}],
         CHECKPOINT_PREDICATE_TYPE,
-        {"seq": seq},
+        {"seq": seq, **({"size": size} if size is not None else {})},
     )
 
 
-def sign_head(seq: int, head_hash: str, signer: Signer) -> dict:
-    return dsse.sign_statement(head_statement(seq, head_hash), signer, keyid=signer.key_hint)
+def sign_head(seq: int, head_hash: str, signer: Signer, *, size: int | None = None) -> dict:
+    return dsse.sign_statement(head_statement(seq, head_hash, size), signer, keyid=signer.key_hint)
+
+
+def signed_head(statement: dict) -> tuple[int | None, str | None, int | None]:
+    """``(seq, hash, size)`` as a head or checkpoint statement signed them (``size`` only for heads)."""
+    subject = (statement.get("subject") or [{}])[0]
+    predicate = statement.get("predicate") or {}
+    digest = subject.get("digest") if isinstance(subject, dict) else None
+    return (predicate.get("seq") if isinstance(predicate, dict) else None,
+            digest.get("sha256") if isinstance(digest, dict) else None,
+            predicate.get("size") if isinstance(predicate, dict) else None)
 
 
 def checkpoint_record(previous: dict, signer: Signer) -> dict:

@@ -12,7 +12,6 @@ The bucket must have been created with Object Lock enabled (``ObjectLockEnabledF
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -20,8 +19,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from governance.errors import CheckFailed, Incomplete, InputError
-from governance.ledger._file import Entry
+from governance.ledger._file import Entry, parse_record
 from governance.ledger._record import encode, record_hash
+from governance.signing import Signer
 from governance.storage import aws_error, parse_s3_uri, s3_client
 
 # None: follow the bucket's Object Lock default retention (mode and period), which the stack sets from the same
@@ -106,11 +106,8 @@ class S3Store:
         if not last_key:
             return None
         body = self._call(last_key, lambda: self.client.get_object(Bucket=self.bucket, Key=last_key)["Body"].read())
-        try:
-            record = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            record = None
-        if not isinstance(record, dict) or record.get("hash") != record_hash(record):
+        record = parse_record(body)
+        if record is None or record.get("hash") != record_hash(record):
             raise CheckFailed("LEDGER_TAMPERED", f"s3://{self.bucket}/{last_key}: the last record does not match its "
                                                  "hash; nothing appended — run `governance ledger verify`")
         self._last_key = last_key
@@ -136,10 +133,9 @@ class S3Store:
         self._last_key = max(self._last_key, key)
         return True
 
-    def append(self, build: Callable[[dict | None], list[dict]],
-               sign_head: Callable[[dict], dict | None], *, signed: bool = False) -> list[dict]:
+    def append(self, build: Callable[[dict | None], list[dict]], signer: Signer | None) -> list[dict]:
         """Optimistic append: build on the newest record, write with If-None-Match, retry when another writer won."""
-        del sign_head, signed  # deletes leave markers under Object Lock: no separate head object is needed
+        del signer  # deletes leave markers under Object Lock: no separate head object is needed
         self._ensure_object_lock()
         for attempt in range(_MAX_ATTEMPTS):
             records = build(self._last())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 from governance.errors import CheckFailed, InputError
-from governance.ledger._record import CHECKPOINT, GENESIS, record_hash
+from governance.ledger._file import parse_record
+from governance.ledger._record import CHECKPOINT, GENESIS, record_hash, signed_head
 from governance.signing import Verifier
 
 _REQUIRED = {"seq": int, "prev": str, "hash": str, "event": str, "actor": str, "time": str}
@@ -17,7 +17,7 @@ _REQUIRED = {"seq": int, "prev": str, "hash": str, "event": str, "actor": str, "
 class LedgerProblem:
     """One break in the ledger. ``seq`` is the first bad record's sequence number when it can be known."""
 
-    kind: str  # edited | deleted | reordered | truncated | signature | unlocked | unexpected
+    kind: str  # edited | deleted | reordered | truncated | signature | unsigned | rolled-back | anchor | unlocked …
     seq: int | None
     position: str
     message: str
@@ -73,11 +73,9 @@ class LedgerReport:
 
 
 def _parse(raw: bytes) -> dict | None:
-    try:
-        record = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(record, dict) or any(not isinstance(record.get(k), t) for k, t in _REQUIRED.items()):
+    # Duplicate keys make a record say two things (first-wins readers see one actor, we another): tampering.
+    record = parse_record(raw)
+    if record is None or any(not isinstance(record.get(k), t) for k, t in _REQUIRED.items()):
         return None
     return record
 
@@ -93,12 +91,7 @@ def _open_signed_head(envelope: object, verifier: Verifier, what: str) -> tuple[
         return None, LedgerProblem("signature", None, what, err.message, err.reason)
 
 
-def _signed_head(statement: dict) -> tuple[int | None, str | None]:
-    subject = (statement.get("subject") or [{}])[0]
-    return statement.get("predicate", {}).get("seq"), subject.get("digest", {}).get("sha256")
-
-
-def check_chain(store, verifier: Verifier | None) -> LedgerReport:
+def check_chain(store, verifier: Verifier | None, anchor=None, anchored: bool = True) -> LedgerReport:
     """Check every record's hash and link, every checkpoint's signature and the head; collect every problem."""
     report = LedgerReport(store.location, signatures_checked=verifier is not None)
     entries = [(entry, _parse(entry.raw)) for entry in store.entries()]
@@ -110,6 +103,11 @@ def check_chain(store, verifier: Verifier | None) -> LedgerReport:
         for problem in report.problems[before:]:
             problem.order = number
     _check_head(store, report, state.hashes, verifier)
+    if anchored and getattr(store, "path", None) is not None:
+        from governance.ledger._anchor import anchor_problems
+
+        for kind, reason, message in anchor_problems(store.path, anchor, verifier):
+            report.problems.append(LedgerProblem(kind, None, "anchor", message, reason, order=-1))
     for kind, seq, position, message in store.storage_problems():
         reason = "LEDGER_NOT_LOCKED" if kind == "unlocked" else "LEDGER_TAMPERED"
         report.problems.append(LedgerProblem(kind, seq, position, message, reason, order=seq or float("inf")))
@@ -189,7 +187,7 @@ def _check_checkpoint(entry, record: dict, state: _Walk, report: LedgerReport, v
         problem.seq, problem.position = seq, entry.position
         report.problems.append(problem)
         return
-    signed_seq, signed_hash = _signed_head(statement)
+    signed_seq, signed_hash, _ = signed_head(statement)
     if not compare_head:  # the record is already reported out of place: its neighbours say nothing more
         return
     if signed_seq != seq - 1 or signed_hash != record["prev"] or state.hashes.get(seq - 1) != signed_hash:
@@ -229,7 +227,7 @@ def _check_head(store, report: LedgerReport, hashes: dict[int, str], verifier: V
             if problem:
                 report.problems.append(problem)
                 problem.position = "head"
-            elif _signed_head(statement) != (seq, digest):
+            elif signed_head(statement) != (seq, digest, head.get("size")):
                 report.problems.append(LedgerProblem("edited", None, "head", "the head file was edited after it was "
                                                                              "signed", "SIGNATURE_INVALID"))
     if seq > report.last_seq:
@@ -244,6 +242,13 @@ def _check_head(store, report: LedgerReport, hashes: dict[int, str], verifier: V
                                                                     "recorded"))
     elif seq < report.last_seq:
         report.head = "behind"
-        report.warnings.append(f"{report.last_seq - seq} record(s) after the head (an append was interrupted?)")
+        if verifier is not None and "envelope" in head:
+            # Nothing vouches for them: a forgery appended by someone without the key looks exactly like this.
+            report.problems.append(LedgerProblem(
+                "unsigned", seq + 1, "end", f"record(s) {seq + 1}–{report.last_seq} follow the signed head: nobody "
+                                            "signed them (forged, or an append that crashed; see `governance "
+                                            "ledger repair`)", "LEDGER_UNSIGNED_RECORDS", order=float("inf")))
+        else:
+            report.warnings.append(f"{report.last_seq - seq} record(s) after the head (an append was interrupted?)")
     else:
         report.head = "signed" if "envelope" in head and verifier is not None else "matches"

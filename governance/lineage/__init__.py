@@ -27,7 +27,7 @@ from governance.lineage.verify import LINEAGE_SUMMARY, LineageReport, check_line
 from governance.signing import Signer
 
 TRAINING_COPY = "training.json"
-LEDGER_DIGEST_ROLES = ("dataset", "train", "validation", "model", "evaluation")
+LEDGER_DIGEST_ROLES = ("dataset", "train", "validation", "test", "model", "evaluation")
 
 
 @dataclass

@@ -7,13 +7,13 @@ root of the chain — the raw dataset.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.errors import CheckFailed, InputError
 from governance.evidence import Problem, open_statement
+from governance.jsonio import MAX_BYTES, loads
 from governance.lineage.provenance import (
     BUILD_TYPES,
     NON_DATA_ROLES,
@@ -22,6 +22,7 @@ from governance.lineage.provenance import (
     STATEMENT_SUFFIX,
 )
 from governance.signing import Verifier, dsse
+from governance.storage import read_bytes
 
 LINEAGE_FORMAT = "quickloan-governance/lineage/v1"
 
@@ -120,10 +121,7 @@ def _decode_unverified(envelope: dict) -> dict:
     payload_type, payload, _ = dsse.decode_envelope(envelope)
     if payload_type != dsse.IN_TOTO_PAYLOAD_TYPE:
         raise InputError("MALFORMED_ENVELOPE", f"unexpected payload type {payload_type!r}")
-    try:
-        return json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("MALFORMED_ENVELOPE", "the payload is not JSON") from None
+    return loads(payload, what="the statement payload")
 
 
 def statement_files(evidence_dir: str | os.PathLike) -> list[str]:
@@ -134,9 +132,10 @@ def statement_files(evidence_dir: str | os.PathLike) -> list[str]:
 def _load_hop(root: Path, relative: str, verifier: Verifier | None) -> tuple[Hop, CheckFailed | None]:
     """The hop, and the signature failure if it did not verify (its content is then only decoded)."""
     try:
-        envelope = json.loads((root / relative).read_bytes())
-    except (ValueError, UnicodeDecodeError):
-        raise CheckFailed("MALFORMED_STATEMENT", f"{relative}: not a JSON DSSE envelope (edited?)") from None
+        envelope = loads(read_bytes(root / relative, max_bytes=MAX_BYTES), what=relative)
+    except InputError as err:
+        raise CheckFailed("MALFORMED_STATEMENT", f"{relative}: not a JSON DSSE envelope (edited?): "
+                                                 f"{err.message}") from None
     if not isinstance(envelope, dict):
         raise CheckFailed("MALFORMED_STATEMENT", f"{relative}: not a DSSE envelope")
     failure = None

@@ -1,4 +1,4 @@
-"""Show a lineage chain: as a tree in the terminal, and as a left-to-right graph picture for the audit pack.
+"""Show a lineage chain: as a tree in the terminal, and as a top-to-bottom graph picture for the audit pack.
 
 >>> from rich.console import Console
 >>> from governance.lineage import load_chain
@@ -13,7 +13,8 @@ lineage
 True
 
 The picture is drawn the same way every time (no timestamps, fixed font and size), so the same chain gives a
-byte-identical PNG — re-drawing it never disturbs a sealed evidence folder.
+byte-identical PNG — re-drawing it never disturbs a sealed evidence folder. It is drawn at print size (its DPI is
+stored in the PNG), so placed at its natural size its labels print at :data:`LABEL_POINTS`.
 """
 
 from __future__ import annotations
@@ -127,33 +128,40 @@ def _wrap(text: str, width: int = 26) -> str:
     return "\n".join(lines)
 
 
-_BOX_WIDTH, _BOX_HEIGHT = 0.8, 0.56  # in layer units: a column is 1.0 wide, a row 1.0 high
+_BOX_WIDTH, _BOX_HEIGHT = 0.86, 0.62  # in layer units: a column is 1.0 wide, a layer 1.0 high
+# Drawn at print size: a column is 1.9 in wide and a layer 0.78 in high, top to bottom, so a nine-hop chain fits an
+# A4 page at scale 1 and the labels print at LABEL_POINTS (the pack's lineage section places it unscaled).
+COLUMN_INCHES, LAYER_INCHES, HEADER_INCHES, MIN_WIDTH_INCHES = 1.9, 0.78, 0.8, 5.2
+LABEL_POINTS, TITLE_POINTS = 7, 9
+DPI = 150
 
 
 def write_lineage_png(chain: Chain, path: str | os.PathLike, title: str = "Lineage: dataset → model package") -> Path:
-    """Draw the chain left to right (files grey, steps blue, the model package green; broken links red)."""
+    """Draw the chain top to bottom (files grey, steps blue, the model package green; broken links red)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     graph = _graph(chain)
     layer = _layers(graph)
-    columns: dict[int, list[str]] = {}
+    layers: dict[int, list[str]] = {}
     for node in graph.nodes:  # insertion order: statement order, stable run to run
-        columns.setdefault(layer[node], []).append(node)
-    width = max(len(columns), 1)
-    height = max((len(c) for c in columns.values()), default=1)
-    figure = Figure(figsize=(1.75 * width, 0.95 * height + 0.9), dpi=130)
+        layers.setdefault(layer[node], []).append(node)
+    depth = max(len(layers), 1)
+    breadth = max((len(nodes) for nodes in layers.values()), default=1)
+    width_in = max(COLUMN_INCHES * breadth, MIN_WIDTH_INCHES)
+    height_in = LAYER_INCHES * depth + HEADER_INCHES
+    figure = Figure(figsize=(width_in, height_in), dpi=DPI)
     FigureCanvasAgg(figure)
-    axes = figure.add_axes((0.005, 0.01, 0.99, 0.99 - 0.75 / (0.95 * height + 0.9)))
-    axes.set_xlim(-0.5, width - 0.5)
-    axes.set_ylim(-0.5, height - 0.5)
+    axes = figure.add_axes((0.0, 0.0, 1.0, 1 - HEADER_INCHES / height_in))
+    columns = width_in / COLUMN_INCHES
+    axes.set_xlim(-columns / 2, columns / 2)
+    axes.set_ylim(-depth + 0.5, 0.5)
     axes.axis("off")
     position = {}
-    for column, nodes in sorted(columns.items()):
-        offset = (height - len(nodes)) / 2
-        for row, node in enumerate(nodes):
-            position[node] = (column, height - 1 - (offset + row))
+    for level, nodes in sorted(layers.items()):
+        for index, node in enumerate(nodes):
+            position[node] = (index - (len(nodes) - 1) / 2, -level)
     colours = {"step": _STEP_COLOUR, "file": _FILE_COLOUR, "package": _PACKAGE_COLOUR}
     for node, (label, kind) in graph.nodes.items():
         x, y = position[node]
@@ -161,25 +169,26 @@ def write_lineage_png(chain: Chain, path: str | os.PathLike, title: str = "Linea
             (x - _BOX_WIDTH / 2, y - _BOX_HEIGHT / 2), _BOX_WIDTH, _BOX_HEIGHT,
             boxstyle="round,pad=0,rounding_size=0.08" if kind == "step" else "square,pad=0",
             facecolor=colours[kind], edgecolor="#5f6b7a", linewidth=0.8))
-        axes.text(x, y, _wrap(label), ha="center", va="center", fontsize=6, family="DejaVu Sans",
-                  fontweight="bold" if kind == "step" else "normal", linespacing=1.25)
+        axes.text(x, y, _wrap(label, 28), ha="center", va="center", fontsize=LABEL_POINTS, family="DejaVu Sans",
+                  fontweight="bold" if kind == "step" else "normal", linespacing=1.15)
     for start, end, broken in graph.edges:
         (x0, y0), (x1, y1) = position[start], position[end]
-        if broken:  # produced and consumed copies sit in different columns or rows: join their nearest sides
-            tail, head = (x0, y0 - _BOX_HEIGHT / 2), (x1, y1 + _BOX_HEIGHT / 2)
+        if broken:  # produced and consumed copies sit in different layers or columns: join their nearest sides
+            tail, head = (x0 + _BOX_WIDTH / 2, y0), (x1 + _BOX_WIDTH / 2, y1)
         else:
-            tail, head = (x0 + _BOX_WIDTH / 2, y0), (x1 - _BOX_WIDTH / 2, y1)
-        span = abs(x1 - x0)
+            tail, head = (x0, y0 - _BOX_HEIGHT / 2), (x1, y1 + _BOX_HEIGHT / 2)
+        span = abs(y1 - y0)
+        outward = -0.3 if x0 > 0 else 0.3  # an edge that skips a layer bows away from the middle column
         axes.add_patch(FancyArrowPatch(
             tail, head, arrowstyle="-|>", mutation_scale=8, linewidth=1.4 if broken else 0.8,
             linestyle="--" if broken else "-", color=_BROKEN if broken else "#5f6b7a",
-            connectionstyle=f"arc3,rad={-0.18 if span > 1 and not broken else 0.0}"))
-    figure.text(0.5, 1 - 0.28 / (0.95 * height + 0.9), title, ha="center", va="center", fontsize=9,
+            connectionstyle=f"arc3,rad={outward if broken or span > 1 else 0.0}"))
+    figure.text(0.5, 1 - 0.25 / height_in, title, ha="center", va="center", fontsize=TITLE_POINTS,
                 family="DejaVu Sans", fontweight="bold")
-    figure.text(0.5, 1 - 0.55 / (0.95 * height + 0.9),
-                "Each arrow is a sha256 recorded in a signed in-toto Statement (SLSA Provenance v1); "
+    figure.text(0.5, 1 - 0.52 / height_in,
+                "Each arrow is a sha256 recorded in a signed in-toto Statement (SLSA Provenance v1);\n"
                 "a red dashed arrow joins digests that do not match.",
-                ha="center", va="center", fontsize=6, family="DejaVu Sans", color="#444444")
+                ha="center", va="center", fontsize=LABEL_POINTS, family="DejaVu Sans", color="#444444")
     target = Path(path)
     with atomic_output(target) as temporary:
         figure.savefig(temporary, format="png", metadata={"Software": None})

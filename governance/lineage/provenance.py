@@ -4,9 +4,9 @@ Each step's ``subject`` lists the files it produced; each step's ``resolvedDepen
 consumed (plus its code and the package), so a hop is linked to the one before it when a dependency's digest
 equals that step's subject digest::
 
-    process  subject: train.csv, validation.csv, profile.json
+    process  subject: train.csv, validation.csv, test.csv, profile.json
     train    resolvedDependencies: train.csv, validation.csv          subject: model.tar.gz, training.json
-    evaluate resolvedDependencies: model.tar.gz, validation.csv       subject: evaluation.json
+    evaluate resolvedDependencies: model.tar.gz, test.csv             subject: evaluation.json
     register resolvedDependencies: model.tar.gz, evaluation.json      subject: <model package id> = model digest
 
 Each statement is DSSE-signed and stored as ``evidence/provenance/<step>.intoto.json``.

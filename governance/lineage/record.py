@@ -300,7 +300,7 @@ def _claims(step: StepLineage) -> list[tuple[str, str | None, str]]:
     if step.name == "process":
         profile = _read_json_output(step.output("profile"))
         claims.append(("dataset", profile.get("source", {}).get("sha256"), "the dataset profile"))
-        for role in ("train", "validation"):
+        for role in ("train", "validation", "test"):
             claims.append((role, profile.get("outputs", {}).get(role, {}).get("sha256"), "the dataset profile"))
     elif step.name == "train":
         meta = _read_json_output(step.output("training_metadata"))
@@ -310,7 +310,10 @@ def _claims(step: StepLineage) -> list[tuple[str, str | None, str]]:
     elif step.name == "evaluate":
         evaluation = _read_json_output(step.output("evaluation"))
         claims.append(("model", evaluation.get("model", {}).get("artefact_sha256"), "evaluation.json"))
-        claims.append(("validation", evaluation.get("dataset", {}).get("sha256"), "evaluation.json"))
+        # The evaluate step scores the split its evaluation.json names: the untouched test split (the validation
+        # split on runs from before it existed). A step record without that input leaves the claim unchecked.
+        role = "test" if evaluation.get("dataset", {}).get("split") == "test" else "validation"
+        claims.append((role, evaluation.get("dataset", {}).get("sha256"), "evaluation.json"))
     return claims
 
 

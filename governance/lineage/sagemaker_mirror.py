@@ -37,7 +37,8 @@ from governance.registry import META_ARTEFACT_SHA256, META_AUDIT_PACK_URI, META_
 from governance.signing import Verifier
 from governance.storage import aws_error
 
-ARTIFACT_TYPES = {"dataset": "DataSet", "train": "DataSet", "validation": "DataSet", "profile": "DataSetProfile",
+ARTIFACT_TYPES = {"dataset": "DataSet", "train": "DataSet", "validation": "DataSet",
+                  "test": "DataSet", "profile": "DataSetProfile",
                   "model": "Model", "training_metadata": "Report", "evaluation": "Report",
                   "model_package": "ModelPackage"}
 ACTION_TYPES = {"process": "DataProcessing", "train": "Training", "evaluate": "ModelEvaluation",

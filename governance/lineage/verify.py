@@ -13,13 +13,13 @@ What is checked, in order (every problem is collected; the first one names what 
 4. the evidence copies: ``dataset.json`` is the process step's profile and names the dataset digest the chain
    starts from, ``evaluation.json`` and ``training.json`` are the files the chain recorded, ``lineage.json``
    says what the statements say;
-5. referenced files (local, or ``s3://``) that are still reachable hash to their recorded digests;
+5. referenced files (local, or ``s3://``) that are still reachable hash to their recorded digests — only for
+   statements whose signature verified (or when no key is given): a forged statement's paths are never read;
 6. ``ledger.jsonl``, when present, verifies (:func:`governance.ledger.check_ledger`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from pathlib import Path
 from governance import hashing, storage
 from governance.errors import CheckFailed, Incomplete, InputError
 from governance.evidence import IndexCheck, Problem, check_index
+from governance.jsonio import MAX_BYTES, loads
 from governance.lineage.chain import Chain, load_chain, role, sha256_of, summary
 from governance.lineage.record import location_of
 from governance.signing import Verifier
@@ -131,8 +132,8 @@ def _check_copies(root: Path, chain: Chain, report: LineageReport) -> None:
     profile_path, process = root / "dataset.json", chain.hop("process")
     if profile_path.is_file() and process is not None and process.dependency("dataset") is not None:
         try:
-            source = json.loads(profile_path.read_bytes()).get("source", {})
-        except (ValueError, AttributeError):
+            source = loads(storage.read_bytes(profile_path, max_bytes=MAX_BYTES), what="dataset.json").get("source", {})
+        except (InputError, AttributeError):
             source = {}
         dataset = process.dependency("dataset")
         notes = dataset.get("annotations") or {}
@@ -143,8 +144,8 @@ def _check_copies(root: Path, chain: Chain, report: LineageReport) -> None:
     summary_path = root / LINEAGE_SUMMARY
     if summary_path.is_file() and chain.hops:
         try:
-            recorded = json.loads(summary_path.read_bytes())
-        except ValueError:
+            recorded = loads(storage.read_bytes(summary_path, max_bytes=MAX_BYTES), what=LINEAGE_SUMMARY)
+        except InputError:
             recorded = None
         if recorded != summary(chain):
             report.problems.append(Problem("DIGEST_MISMATCH", f"{LINEAGE_SUMMARY}: does not say what the signed "
@@ -181,6 +182,10 @@ def _look_again(step: str, descriptor: dict, root: Path) -> FileCheck:
 def _check_files(root: Path, chain: Chain, report: LineageReport) -> None:
     seen: set[tuple[str, str]] = set()
     for hop in chain.hops:
+        if hop.signature == "invalid":
+            # Whoever forged it chose the paths it names: they are neither read nor echoed back.
+            report.warnings.append(f"{hop.path}: its signature does not verify, so the files it names were not read")
+            continue
         for descriptor in [*hop.subjects, *hop.dependencies]:
             if role(descriptor) in ("package", "model_package"):
                 continue
@@ -210,7 +215,7 @@ def _check_ledger(root: Path, verifier: Verifier | None, report: LineageReport) 
         return
     from governance.ledger import check_ledger
 
-    ledger = check_ledger(root / LEDGER, verifier)
+    ledger = check_ledger(root / LEDGER, verifier, anchored=False)  # the index is checked above
     report.ledger = ledger.to_dict()
     for problem in ledger.problems:
         report.problems.append(Problem(problem.reason, f"{LEDGER}: {problem.message}", LEDGER))

@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
+
 from governance.yaml_lines import Loc
 
 _PATH = re.compile(r"^(\.|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)$")
@@ -57,6 +59,30 @@ OPERATORS: dict[str, tuple[str, ...] | None] = {
     "some": ("path", "where"),
     "none": ("path", "where"),
 }
+MAX_PATTERN_LENGTH = 1000
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is reported once, as a policy error, not logged to stderr too
+_RE2_OPTIONS.max_mem = 8 << 20
+
+
+class _Pattern:
+    """A ``matches`` pattern run by RE2: time linear in the input, so no crafted name can stall a scan."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled = re2.compile(pattern, options=_RE2_OPTIONS)
+
+    def fullmatch(self, text: str):
+        return self._compiled.fullmatch(text)
+
+
+def _matchable(text: str) -> str:
+    """``text`` as RE2 can take it: undecodable file-name bytes (kept as surrogates) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class ConditionError(Exception):
@@ -228,7 +254,7 @@ _PREDICATES: dict[str, Callable[[Lookup, Any], bool]] = {
     "subset": lambda a, e: all(item in e for item in (a.value or [])) if isinstance(a.value or [], list) else False,
     "startswith": lambda a, e: isinstance(a.value, str) and any(a.value.startswith(p) for p in e),
     "prefix_overlaps": lambda a, e: any(_prefix_related(a.value, p) for p in e),
-    "matches": lambda a, e: isinstance(a.value, str) and e.fullmatch(a.value) is not None,
+    "matches": lambda a, e: isinstance(a.value, str) and e.fullmatch(_matchable(a.value)) is not None,
 }
 
 
@@ -243,7 +269,7 @@ class _Leaf(Condition):
         actual = view.get(self.path)
         trace: dict[str, Any] = {"op": self.op, "path": self.path}
         if self.op != "exists":
-            expected = self.expected.pattern if isinstance(self.expected, re.Pattern) else self.expected
+            expected = self.expected.pattern if isinstance(self.expected, _Pattern) else self.expected
             trace["expected"] = _jsonable(expected)
         if actual.error is not None:
             trace.update(result="error", error=actual.error)
@@ -361,10 +387,14 @@ def _compile(node: Any, compiler: Compiler, loc: Loc, scope: Any, *, relative: b
         pattern = compiler.value(args["pattern"], (*here, "pattern"))
         if not isinstance(pattern, str):
             raise ConditionError((*here, "pattern"), "'matches' needs a regular expression string")
+        if len(pattern) > MAX_PATTERN_LENGTH:
+            raise ConditionError((*here, "pattern"), f"the regular expression is over {MAX_PATTERN_LENGTH} characters")
         try:
-            return _Leaf(op, path, re.compile(pattern), relative=relative)
-        except re.error as err:
-            raise ConditionError((*here, "pattern"), f"invalid regular expression: {err}") from None
+            return _Leaf(op, path, _Pattern(pattern), relative=relative)
+        except re2.error as err:
+            message = err.args[0].decode("utf-8", "replace") if err.args and isinstance(err.args[0], bytes) else err
+            raise ConditionError((*here, "pattern"), f"invalid regular expression (RE2 syntax: no backreferences "
+                                                     f"or lookaround): {message}") from None
     if "values" in keys:
         values = compiler.value(args["values"], (*here, "values"))
         if not isinstance(values, list):

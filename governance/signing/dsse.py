@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from governance.errors import CheckFailed, InputError
 from governance.jsonio import canonical
@@ -72,7 +71,6 @@ def verify_envelope(envelope: dict, verifier: Verifier) -> dict:
         raise CheckFailed("SIGNATURE_INVALID", "the envelope's signature does not verify with the given key")
     if payload_type != IN_TOTO_PAYLOAD_TYPE:
         raise CheckFailed("SIGNATURE_INVALID", f"unexpected payload type {payload_type!r}")
-    try:
-        return json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CheckFailed("SIGNATURE_INVALID", "the signed payload is not JSON") from None
+    from governance.jsonio import loads
+
+    return loads(payload, what="the signed payload", error=CheckFailed)

@@ -172,6 +172,20 @@ PRIVATE_KEY_FILE = "signing-key.pem"
 PUBLIC_KEY_FILE = "signing-key.pub.pem"
 
 
+def duty_keys(folder: str | os.PathLike, duties: tuple[str, ...]) -> dict[str, Path]:
+    """One key pair per duty in ``FOLDER/DUTY/``, created once and reused (never overwritten); private key paths.
+
+    Separate keys keep duties apart: whoever signs a model cannot also seal its evidence or sign its audit pack.
+    """
+    keys = {}
+    for duty in duties:
+        private = Path(folder) / duty / PRIVATE_KEY_FILE
+        if not private.exists():
+            write_key_pair(private.parent)
+        keys[duty] = private
+    return keys
+
+
 def write_key_pair(out_dir: str | os.PathLike, passphrase: bytes | None = None) -> tuple[Path, Path]:
     """Generate an ECDSA P-256 pair into ``out_dir``: ``signing-key.pem`` (owner-only) and ``signing-key.pub.pem``.
 

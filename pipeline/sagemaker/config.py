@@ -179,7 +179,7 @@ def env_name(key: str) -> str:
 
 
 def _read_file(path: Path) -> dict:
-    import yaml
+    from governance.yaml_lines import load_value
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -188,11 +188,9 @@ def _read_file(path: Path) -> dict:
     except (IsADirectoryError, UnicodeDecodeError) as err:
         raise InputError("BAD_CONFIG", f"{path}: not a readable YAML file ({err})") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError("BAD_CONFIG", f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+        data = load_value(text, str(path))  # bounded: alias bombs and deep nesting are refused
+    except InputError as err:
+        raise InputError("BAD_CONFIG", err.message) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -41,6 +41,8 @@ from pipeline.steps.govern.contract import (
     input_path,
 )
 
+# The untouched test split: written by Process, read by Evaluate (the Govern container's inputs are its contract's).
+TEST_DIR = f"{PROCESSING}/test"
 MAX_RUNTIME_SECONDS = {"process": 3600, "train": 7200, "evaluate": 3600, "govern": 7200}
 STEP_NAMES = ("Process", "Train", "Evaluate", "Govern", "RegistrationGate", "Register", "RegistrationRefused")
 
@@ -53,7 +55,7 @@ HYPERPARAMETERS = (
     ("Subsample", "subsample", float),
     ("ColsampleBytree", "colsample_bytree", float),
 )
-FIXED_HYPERPARAMETERS = ("objective", "eval_metric", "tree_method", "seed", "nthread")
+FIXED_HYPERPARAMETERS = ("objective", "eval_metric", "tree_method", "seed", "nthread", "monotone_constraints")
 
 
 @dataclass
@@ -173,15 +175,17 @@ def _process_step(b: _Build):
     p = b.parameters
     return b.s.ProcessingStep(
         name="Process",
-        description="Validate the raw credit file, impute on the training split, split 80/20 stratified",
+        description="Validate and remediate the raw credit file, split train/validation/test, impute on train",
         step_args=b.processor("pipeline.steps.process", b.settings.processing_instance_type, isolated=True).run(
             inputs=[b.s3_input("raw", p["input_data"], f"{PROCESSING}/input")],
-            outputs=[b.s3_output(name, b.location("process", name), INPUT_DIRS[name])
-                     for name in ("train", "validation", "profile")],
+            outputs=[*(b.s3_output(name, b.location("process", name), INPUT_DIRS[name])
+                       for name in ("train", "validation", "profile")),
+                     b.s3_output("test", b.location("process", "test"), TEST_DIR)],
             arguments=[
                 "--input", f"{PROCESSING}/input",
                 "--train-dir", INPUT_DIRS["train"],
                 "--validation-dir", INPUT_DIRS["validation"],
+                "--test-dir", TEST_DIR,
                 "--profile-dir", INPUT_DIRS["profile"],
                 "--validation-fraction", p["validation_fraction"].to_string(),
                 "--seed", p["seed"].to_string(),
@@ -227,16 +231,16 @@ def _evaluate_step(b: _Build, process, train):
     evaluation_file = s.PropertyFile(name="Evaluation", output_name="evaluation", path="evaluation.json")
     step = s.ProcessingStep(
         name="Evaluate",
-        description="Score the validation split: AUC, KS, Brier, calibration (SageMaker model-quality keys)",
+        description="Score the untouched test split: AUC, KS, Brier, calibration (SageMaker model-quality keys)",
         step_args=b.processor("pipeline.steps.evaluate", b.settings.processing_instance_type, isolated=True).run(
             inputs=[
                 b.s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, INPUT_DIRS["model"]),
-                b.s3_input("validation", _output_uri(process, "validation"), INPUT_DIRS["validation"]),
+                b.s3_input("test", _output_uri(process, "test"), TEST_DIR),
             ],
             outputs=[b.s3_output("evaluation", b.location("evaluate", "evaluation"), INPUT_DIRS["evaluation"])],
             arguments=[
                 "--model", input_path("model"),
-                "--validation", input_path("validation"),
+                "--test", f"{TEST_DIR}/test.csv",
                 "--output-dir", INPUT_DIRS["evaluation"],
                 "--threshold", b.parameters["decision_threshold"].to_string(),
             ],

@@ -1,10 +1,10 @@
-"""Evaluate step: score the validation split with the booster read from ``model.tar.gz`` and write ``evaluation.json``.
+"""Evaluate step: score the untouched test split with the booster from ``model.tar.gz``; write ``evaluation.json``.
 
 Keys follow SageMaker's model-quality convention (``binary_classification_metrics.auc.value`` ...), so the
 file can be attached to a model package as ``ModelMetrics`` and read by a pipeline ``PropertyFile``. In a
 processing container the defaults apply; locally::
 
-    python -m pipeline.steps.evaluate --model w/model/model.tar.gz --validation w/validation/validation.csv \\
+    python -m pipeline.steps.evaluate --model w/model/model.tar.gz --test w/test/test.csv \\
         --output-dir w/evaluation
 
 The decision rule is a credit decision: an applicant is *declined* when the predicted default probability
@@ -28,7 +28,7 @@ from governance.jsonio import write_json
 from governance.model_artifact import load_booster
 
 DEFAULT_MODEL = "/opt/ml/processing/model/model.tar.gz"
-DEFAULT_VALIDATION = "/opt/ml/processing/validation/validation.csv"
+DEFAULT_TEST = "/opt/ml/processing/test/test.csv"
 DEFAULT_OUTPUT_DIR = "/opt/ml/processing/evaluation"
 DEFAULT_THRESHOLD = 0.2
 CURVE_POINTS = 101
@@ -72,7 +72,7 @@ def binary_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> 
 
     y_true = np.asarray(y_true, dtype=int)
     if len(np.unique(y_true)) < 2:
-        raise InputError("SINGLE_CLASS", "the validation labels have a single class: AUC is undefined")
+        raise InputError("SINGLE_CLASS", "the evaluation labels have a single class: AUC is undefined")
     declined = (scores > threshold).astype(int)
     auc = float(metrics.roc_auc_score(y_true, scores))
     fpr, tpr, _ = metrics.roc_curve(y_true, scores)
@@ -135,7 +135,7 @@ def evaluate(
     if not 0 < threshold < 1:
         raise InputError("BAD_PARAMETER", f"threshold must be between 0 and 1, got {threshold}")
     booster = load_booster(model)
-    validation_file = Path(validation) / "validation.csv" if Path(validation).is_dir() else Path(validation)
+    validation_file = Path(validation) / "test.csv" if Path(validation).is_dir() else Path(validation)
     frame = read_split(validation_file)
     if booster.num_features() != len(FEATURES):
         raise InputError(
@@ -155,6 +155,7 @@ def evaluate(
         "calibration": calibration_table(y_true, scores),
         "dataset": {
             "file": validation_file.name,
+            "split": "test" if validation_file.name.startswith("test") else "validation",
             "sha256": hashing.sha256_file(validation_file),
             "rows": len(frame),
             "positives": int(y_true.sum()),
@@ -170,7 +171,8 @@ def evaluate(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipeline.steps.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--validation", default=DEFAULT_VALIDATION)
+    parser.add_argument("--test", "--validation", dest="validation", default=DEFAULT_TEST,
+                        help="the untouched test split (test.csv or its folder)")
     parser.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     args = parser.parse_args(argv)

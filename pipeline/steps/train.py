@@ -29,6 +29,10 @@ DEFAULT_VALIDATION = "/opt/ml/input/data/validation"
 DEFAULT_MODEL_DIR = "/opt/ml/model"
 DEFAULT_HYPERPARAMETERS_FILE = "/opt/ml/input/config/hyperparameters.json"
 
+# -1: non-increasing in that feature; 0: unconstrained.
+MONOTONE_AGE = "(" + ",".join("-1" if f == "age" else "0" for f in FEATURES) + ")"
+_TEXT_PARAMETERS = {"objective", "eval_metric", "tree_method", "monotone_constraints"}
+
 DEFAULT_HYPERPARAMETERS: dict[str, float | int | str] = {
     "objective": "binary:logistic",
     "num_round": 200,
@@ -42,6 +46,9 @@ DEFAULT_HYPERPARAMETERS: dict[str, float | int | str] = {
     "seed": 42,
     # A fixed thread count keeps histogram sums in the same order on every machine: reproducible bytes.
     "nthread": 2,
+    # Predicted risk may not rise with age (Regulation B 1002.6(b)(2)): an older applicant is never scored worse
+    # because of age than a younger one with the same other inputs. One entry per feature in schema order.
+    "monotone_constraints": MONOTONE_AGE,
 }
 # Integer-valued parameters arrive as strings from SageMaker's hyperparameters.json.
 _INTEGER_PARAMETERS = {"num_round", "max_depth", "seed", "nthread", "max_bin"}
@@ -58,7 +65,7 @@ def coerce_hyperparameters(overrides: dict | None) -> dict:
     """Merge ``overrides`` into the defaults, converting SageMaker's string values to numbers."""
     params = dict(DEFAULT_HYPERPARAMETERS)
     for key, value in (overrides or {}).items():
-        if isinstance(value, str) and key not in {"objective", "eval_metric", "tree_method"}:
+        if isinstance(value, str) and key not in _TEXT_PARAMETERS:
             try:
                 value = int(value) if key in _INTEGER_PARAMETERS else float(value)
             except ValueError:
@@ -68,7 +75,27 @@ def coerce_hyperparameters(overrides: dict | None) -> dict:
         raise InputError("BAD_PARAMETER", f"objective must be binary:logistic, got {params['objective']!r}")
     if int(params["num_round"]) < 1:
         raise InputError("BAD_PARAMETER", "num_round must be at least 1")
+    constraints = str(params.get("monotone_constraints") or "")
+    if not constraints.strip("() "):
+        params.pop("monotone_constraints", None)  # an empty value turns the constraint off (reported as absent)
+    elif len(constraints.strip("()").split(",")) != len(FEATURES):
+        raise InputError("BAD_PARAMETER", f"monotone_constraints needs one entry per feature ({len(FEATURES)}), "
+                                          f"got {constraints!r}")
     return params
+
+
+def constraint_cost(booster_params: dict, dtrain, dvalid, rounds: int, constrained_auc: float) -> dict:
+    """Validation AUC with and without the monotone constraints: what the constraint costs in discrimination."""
+    import xgboost
+    from sklearn.metrics import roc_auc_score
+
+    free = {k: v for k, v in booster_params.items() if k != "monotone_constraints"}
+    # Scored once at the end: a per-round evaluation would cost more than the fit itself.
+    booster = xgboost.train(free, dtrain, num_boost_round=rounds)
+    unconstrained = float(roc_auc_score(dvalid.get_label(), booster.predict(dvalid)))
+    return {"constraints": booster_params.get("monotone_constraints"), "split": "validation",
+            "auc_with_constraint": constrained_auc, "auc_without_constraint": unconstrained,
+            "auc_cost": unconstrained - constrained_auc}
 
 
 def _split_file(path: str | os.PathLike, name: str) -> Path:
@@ -132,6 +159,9 @@ def train(
         },
         "model_sha256": hashing.sha256_file(model_path),
     }
+    if params.get("monotone_constraints") and validation_file and "auc" in history.get("validation", {}):
+        metadata["monotone_constraint"] = constraint_cost(
+            booster_params, dtrain, evals[1][0], int(params["num_round"]), float(history["validation"]["auc"][-1]))
     metadata_path = write_json(Path(model_dir) / "training.json", metadata)
     return TrainResult(model_path, Path(metadata_path), metadata)
 

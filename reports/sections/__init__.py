@@ -1,7 +1,8 @@
 """The pack's sections, one module each, in reading order.
 
-A section module has ``KEY`` (its anchor), ``TITLE``, ``REFERENCES`` (the regulation items it evidences),
-``build(ctx) -> flowables`` and, if it judges an area for the executive summary, ``assess(ctx) -> Assessment``.
+A section module has ``KEY`` (its anchor), ``TITLE``, ``REFERENCES`` (the points it relates to, keys of
+``reports.citations.CITATIONS``; how far each is met is the obligations map's job), ``build(ctx) -> flowables``
+and, if it judges an area for the executive summary, ``assess(ctx) -> Assessment``.
 A section whose input is missing still appears and says so plainly.
 """
 
@@ -26,6 +27,7 @@ from reports.sections import (
     risks,
     summary,
     training,
+    validation,
 )
 
 # (number printed in the heading, module); the cover and the contents page come before these.
@@ -45,5 +47,6 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("13", oversight),
     ("14", monitoring),
     ("15", lessons),
+    ("16", validation),
     ("Appendix A", appendix),
 )

@@ -1,7 +1,8 @@
-"""What every section shares: the render context, the per-area assessment and small, forgiving readers.
+"""What every section shares: the render context, the per-area assessment and small helpers.
 
-Evidence files are written by other parts of the toolkit and may gain or lose keys between versions, so
-sections read them with :func:`dig` (a missing key is ``None``, never an exception) and print "—" for gaps.
+Sections read evidence files through the typed readers of :mod:`reports.evidence_models`, which check the
+writer's schema version and fail loudly on a renamed key. :func:`dig` and :func:`first` remain for what has no
+fixed layout of ours: decoded in-toto statements, the lineage summary, the index and ledger records.
 """
 
 from __future__ import annotations
@@ -16,24 +17,38 @@ from reportlab.platypus import Flowable, Image, ListFlowable, ListItem, Paragrap
 
 from reports.evidence_folder import EvidenceFolder
 from reports.governance_file import GovernanceFile
+from reports.status import NO_EVIDENCE, STATED, check_verdict
 from reports.styles import FRAME_WIDTH, esc, notice, p, styles
-
-# Coverage of an area by evidence: "evidenced" (all there), "partial", "open" (nothing supplied).
-EVIDENCED, PARTIAL, OPEN = "evidenced", "partial", "open"
 
 
 @dataclass
 class Assessment:
-    """One area's verdict for the executive summary."""
+    """One area's verdict for the executive summary (vocabulary: :mod:`reports.status`).
+
+    ``verdict`` is green, amber or red only when a check ran on evidence (``ran``); an area people wrote is
+    ``stated``, and an area with nothing supplied is ``grey``.
+    """
 
     area: str
     key: str
-    verdict: str  # green | amber | red | grey (no evidence, not judged)
+    verdict: str
     headline: str
-    coverage: str = EVIDENCED
     blockers: list[str] = field(default_factory=list)
     open_items: list[str] = field(default_factory=list)
     sign_offs: list[str] = field(default_factory=list)  # people who still have to sign the model off
+    ran: bool = True
+
+    def __post_init__(self) -> None:
+        check_verdict(self.verdict, ran=self.ran)
+
+
+def stated(area: str, key: str, headline: str, **lists: list[str]) -> Assessment:
+    """The assessment of an area written by people: STATED, never a colour that suggests a test."""
+    return Assessment(area, key, STATED, headline, ran=False, **lists)
+
+
+def not_supplied(area: str, key: str, headline: str, **lists: list[str]) -> Assessment:
+    return Assessment(area, key, NO_EVIDENCE, headline, ran=False, **lists)
 
 
 @dataclass
@@ -44,6 +59,7 @@ class PackContext:
     governance_sha256: str | None = None
     generated_at: str | None = None
     signed: bool = False
+    pack_signer: str | None = None  # identity of the key signing this pack
     numbers: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     assessments: dict[str, Assessment] = field(default_factory=dict)
@@ -152,6 +168,21 @@ def png_image(data: bytes, width_mm: float, max_height_mm: float = 110) -> Image
     if height > max_height_mm * mm:
         width, height = width * max_height_mm * mm / height, max_height_mm * mm
     return Image(io.BytesIO(data), width=width, height=height, hAlign="LEFT")
+
+
+def natural_png(data: bytes, max_height_mm: float = 230) -> Image:
+    """A PNG at the physical size its DPI says (shrunk only if wider than the frame or taller than the limit).
+
+    For pictures drawn at print size, such as the lineage graph, so their text prints at the size it was drawn.
+    """
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as picture:
+        pixels_w, pixels_h = picture.size
+        dpi = float((picture.info.get("dpi") or (72, 72))[0]) or 72.0
+    width, height = pixels_w / dpi * 72, pixels_h / dpi * 72  # points
+    scale = min(1.0, FRAME_WIDTH / width, max_height_mm * mm / height)
+    return Image(io.BytesIO(data), width=width * scale, height=height * scale, hAlign="CENTER")
 
 
 def figure(ctx: PackContext, relative: str, data: bytes, width_mm: float = 140) -> Flowable:

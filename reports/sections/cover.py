@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from reports.sections._base import PackContext, dig, first
+from reports import evidence_models as em
+from reports.sections._base import PackContext
 from reports.styles import FRAME_WIDTH, VERDICT_COLOURS, esc, gap, kv_table, mono, p, styles
 
 KEY = "cover"
 TITLE = "Cover and document control"
-REFERENCES = ("Art. 11", "Art. 18", "Annex IV 1")
+REFERENCES = ("Art. 11(1)", "Annex IV 1(a)")
 
 
 def artefact_sha256(ctx: PackContext) -> str | None:
     """The model artefact's sha256 as the evidence records it (integrity manifest first)."""
-    manifest = ctx.evidence.json("manifest.json")
-    evaluation = ctx.evidence.json("evaluation.json")
-    training = ctx.evidence.json("training.json")
-    return first(manifest, "artefact_sha256", ("artefact", "sha256"), "sha256", ("subject", "sha256")) or first(
-        evaluation, ("model", "artefact_sha256")) or dig(training, "model_sha256")
+    manifest, evaluation, training = (em.manifest(ctx.evidence), em.evaluation(ctx.evidence),
+                                      em.training(ctx.evidence))
+    return ((manifest.artefact.get("sha256") if manifest else None)
+            or (evaluation.model.get("artefact_sha256") if evaluation else None)
+            or (training.model_sha256 if training else None))
 
 
 def is_synthetic(ctx: PackContext) -> bool:
-    return bool(dig(ctx.evidence.json("dataset.json"), "synthetic"))
+    dataset = em.dataset(ctx.evidence)
+    return bool(dataset and dataset.synthetic)
 
 
 def synthetic_banner() -> Table:
@@ -38,7 +40,8 @@ def build(ctx: PackContext) -> list[Flowable]:
     gov = ctx.governance
     model = gov.model if gov else None
     document = gov.document if gov else None
-    dataset = ctx.evidence.json("dataset.json")
+    dataset = em.dataset(ctx.evidence)
+    source_sha256 = dataset.source.get("sha256") if dataset else None
     story: list[Flowable] = [gap(18), p('<a name="cover"/>Audit pack', "subtitle"),
                              p(esc(model.name if model else "Model audit pack"), "title")]
     subtitle = "Technical documentation and evidence for one model version"
@@ -64,7 +67,7 @@ def build(ctx: PackContext) -> list[Flowable]:
         ("Generated at", f"{ctx.generated_at} (the evidence's sealing time: the same evidence always renders the "
                          "same PDF)" if ctx.generated_at else "— (the evidence index records no date)"),
         ("Training data", f"{origin}; source sha256 below"),
-        ("Data source sha256", mono(dig(dataset, "source", "sha256")) if dig(dataset, "source", "sha256") else "—"),
+        ("Data source sha256", mono(source_sha256) if source_sha256 else "—"),
         ("Model governance file",
          ctx.governance_name if gov else "none supplied: the human-written parts are open items"),
     ]
@@ -83,7 +86,8 @@ def build(ctx: PackContext) -> list[Flowable]:
         "This pack is rendered only from the evidence folder whose index digest is printed above; every figure "
         "names the evidence file it comes from. The evidence files are embedded in this PDF as attachments"
         + (", and the PDF is signed. To check both, run: <font name='PackMono'>governance pack verify "
-           "audit-pack.pdf --key signing-key.pub.pem</font>." if ctx.signed else
+           "audit-pack.pdf --key PACK_KEY.pub.pem</font> (the pack signer's public key; the keys and their duties "
+           "are in the integrity section)." if ctx.signed else
            ". <b>This copy of the PDF is not signed.</b>")
         + " The same evidence always renders to the same bytes.", "small"))
     return story

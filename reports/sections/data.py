@@ -5,40 +5,36 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from reports import evidence_models as em
 from reports.sections import fairness as fairness_section
-from reports.sections._base import OPEN, PARTIAL, Assessment, PackContext, count, dig, missing, num, pct
-from reports.styles import data_table, gap, kv_table, mono, p
+from reports.sections._base import Assessment, PackContext, count, missing, not_supplied, num, pct
+from reports.styles import data_table, esc, gap, kv_table, mono, p
 
 KEY = "data"
 TITLE = "Data governance"
-REFERENCES = ("Art. 10(2)(a)–(h)", "Art. 10(3)", "Art. 10(4)", "Annex IV 2(d)")
+REFERENCES = ("Art. 10(2)(a)–(h)", "Art. 10(3)", "Annex IV 2(d)")
+
+
+SOURCE = "dataset.json"
 
 
 def assess(ctx: PackContext) -> Assessment:
-    dataset = ctx.evidence.json("dataset.json")
+    dataset = em.dataset(ctx.evidence)
     if dataset is None:
-        return Assessment("Data governance", KEY, "grey", "No dataset profile in the evidence.", OPEN,
-                          blockers=["No dataset profile (dataset.json): data provenance is not evidenced."])
-    findings = dig(dataset, "data_quality", default=[]) or []
-    warnings = [f for f in findings
-                if isinstance(f, dict) and str(f.get("severity", "")).lower() in {"warning", "error"}]
-    rows = dig(dataset, "rows", "total")
-    headline = f"{count(rows)} rows profiled; {len(warnings)} data-quality warning(s) reported for review."
-    if dig(dataset, "synthetic"):
-        headline += " Data is SYNTHETIC."
-    coverage = PARTIAL if ctx.evidence.json("fairness.json") is None else "evidenced"
-    return Assessment("Data governance", KEY, "amber" if warnings else "green", headline, coverage)
+        return not_supplied("Data governance", KEY, "No dataset profile in the evidence.",
+                            blockers=["No dataset profile (dataset.json): data provenance is not evidenced."])
+    warnings = [f for f in dataset.data_quality if f.severity.lower() in {"warning", "error"}]
+    headline = (f"{count(dataset.rows.get('total'))} rows profiled; {len(warnings)} data-quality warning(s) reported "
+                "for review." + (" Data is SYNTHETIC." if dataset.synthetic else ""))
+    review = [f"Data quality (AMBER, {esc(f.code)}): {esc(f.message)}" for f in warnings]
+    return Assessment("Data governance", KEY, "amber" if warnings else "green", headline, open_items=review)
 
 
-def build(ctx: PackContext) -> list[Flowable]:
-    dataset = ctx.evidence.json("dataset.json")
-    if dataset is None:
-        return [missing("dataset profile (dataset.json)")]
-    story: list[Flowable] = [p("Provenance", "h2")]
-    source = dig(dataset, "source", default={}) or {}
+def _provenance(ctx: PackContext, dataset: em.DatasetProfile) -> list[Flowable]:
+    source, split, schema = dataset.source, dataset.split, dataset.schema_
     pairs = [
-        ("Data set", dig(dataset, "dataset")),
-        ("Origin", "SYNTHETIC: generated with the same schema, not real applicants" if dig(dataset, "synthetic")
+        ("Data set", dataset.dataset),
+        ("Origin", "SYNTHETIC: generated with the same schema, not real applicants" if dataset.synthetic
          else "supplied file (real data)"),
         ("Source as given", source.get("uri")),
         ("Source sha256 (bytes as given)", mono(source.get("sha256"))),
@@ -47,58 +43,60 @@ def build(ctx: PackContext) -> list[Flowable]:
     if source.get("content_sha256"):
         pairs += [("Decompressed content sha256", mono(source.get("content_sha256"))),
                   ("Decompressed size", f"{count(source.get('content_bytes'))} bytes")]
-    split = dig(dataset, "split", default={}) or {}
     pairs += [
-        ("Target", f"{dig(dataset, 'schema', 'raw_target')} (written as {dig(dataset, 'schema', 'target')})"),
+        ("Target", f"{schema.get('raw_target')} (written as {schema.get('target')})"),
         ("Split", f"{pct(split.get('validation_fraction'), 0)} validation, stratified on "
                   f"{split.get('stratified_on')}, seed {split.get('seed')}"),
     ]
-    for name, output in sorted((dig(dataset, "outputs", default={}) or {}).items()):
-        pairs.append((f"{name.capitalize()} split sha256", mono(dig(output, "sha256"))))
-    story += [kv_table(pairs), ctx.source("dataset.json")]
+    pairs += [(f"{name.capitalize()} split sha256", mono(output.get("sha256")))
+              for name, output in sorted(dataset.outputs.items())]
+    return [p("Provenance", "h2"), kv_table(pairs), ctx.source(SOURCE)]
 
-    story += [p("Size and target rate", "h2")]
-    rows, rates = dig(dataset, "rows", default={}) or {}, dig(dataset, "target_rate", default={}) or {}
-    story += [data_table(["Part", "Rows", "Default rate"],
-                         [[part, count(rows.get(part)), pct(rates.get(part), 2)]
-                          for part in ("total", "train", "validation")],
-                         [40 * mm, 40 * mm, 40 * mm], align_right=(1, 2)), gap()]
 
-    findings = dig(dataset, "data_quality", default=[]) or []
-    story += [p("Data-quality findings", "h2"),
-              p(f"Known problems in the whole source file ({count(dig(dataset, 'rows', 'total'))} rows), reported by "
-                "the processing step rather than silently corrected (Art. 10(2)(c), 10(3)).")]
-    if findings:
-        story.append(data_table(
-            ["Severity", "Code", "Count", "Finding"],
-            [[f.get("severity"), f.get("code"), count(f.get("count")), f.get("message")]
-             for f in findings if isinstance(f, dict)],
-            [16 * mm, 36 * mm, 14 * mm, None], align_right=(2,)))
+def _size(dataset: em.DatasetProfile) -> list[Flowable]:
+    return [p("Size and target rate", "h2"),
+            data_table(["Part", "Rows", "Default rate"],
+                       [[part, count(dataset.rows.get(part)), pct(dataset.target_rate.get(part), 2)]
+                        for part in ("total", "train", "validation")],
+                       [40 * mm, 40 * mm, 40 * mm], align_right=(1, 2)), gap()]
+
+
+def _quality(ctx: PackContext, dataset: em.DatasetProfile) -> list[Flowable]:
+    story: list[Flowable] = [p("Data-quality findings", "h2"), p(
+        f"Known problems in the whole source file ({count(dataset.rows.get('total'))} rows), reported by the "
+        "processing step rather than silently corrected (Art. 10(2)(c), 10(3)).")]
+    if dataset.data_quality:
+        story.append(data_table(["Severity", "Code", "Count", "Finding"],
+                                [[f.severity, f.code, count(f.count), f.message] for f in dataset.data_quality],
+                                [16 * mm, 36 * mm, 14 * mm, None], align_right=(2,)))
     else:
         story.append(p("The processing step reported no data-quality findings."))
-    story.append(ctx.source("dataset.json"))
+    return [*story, ctx.source(SOURCE)]
 
-    imputation = dig(dataset, "imputation", default={}) or {}
-    if imputation:
+
+def _imputation_and_columns(ctx: PackContext, dataset: em.DatasetProfile) -> list[Flowable]:
+    story: list[Flowable] = []
+    if dataset.imputation:
         story += [p("Missing values and imputation", "h2"),
                   data_table(["Column", "Strategy", "Value", "Learnt on", "Filled (train)", "Filled (validation)"],
-                             [[column, spec.get("strategy"), num(spec.get("value"), 2), spec.get("learnt_on"),
-                               count(spec.get("filled_train")), count(spec.get("filled_validation"))]
-                              for column, spec in sorted(imputation.items())],
+                             [[column, spec.strategy, num(spec.value, 2), spec.learnt_on, count(spec.filled_train),
+                               count(spec.filled_validation)] for column, spec in sorted(dataset.imputation.items())],
                              [44 * mm, 18 * mm, 20 * mm, 20 * mm, None, None], align_right=(2, 4, 5))]
-
-    columns = dig(dataset, "columns", default={}) or {}
-    if columns:
+    if dataset.columns:
         story += [p("Column profile (raw data, before imputation)", "h2"),
                   data_table(["Column", "Missing", "Min", "Median", "Mean", "Max"],
-                             [[column, count(spec.get("missing")), num(spec.get("min"), 2), num(spec.get("median"), 2),
-                               num(spec.get("mean"), 2), num(spec.get("max"), 2)]
-                              for column, spec in columns.items() if isinstance(spec, dict)],
+                             [[column, count(c.missing), num(c.min, 2), num(c.median, 2), num(c.mean, 2),
+                               num(c.max, 2)] for column, c in dataset.columns.items()],
                              [66 * mm, None, None, None, None, None], align_right=(1, 2, 3, 4, 5)),
-                  ctx.source("dataset.json")]
-
-    story += [p("Coverage of age bands", "h2")]
-    story += fairness_section.band_coverage(ctx) or [
-        missing("fairness assessment (fairness.json), which records how many applicants fall in each age band")]
+                  ctx.source(SOURCE)]
     return story
 
+
+def build(ctx: PackContext) -> list[Flowable]:
+    dataset = em.dataset(ctx.evidence)
+    if dataset is None:
+        return [missing("dataset profile (dataset.json)")]
+    story = [*_provenance(ctx, dataset), *_size(dataset), *_quality(ctx, dataset),
+             *_imputation_and_columns(ctx, dataset), p("Coverage of age bands", "h2")]
+    return story + (fairness_section.band_coverage(ctx) or [
+        missing("fairness assessment (fairness.json), which records how many applicants fall in each age band")])

@@ -7,53 +7,46 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph
 
+from reports import evidence_models as em
 from reports.sections._base import (
-    EVIDENCED,
-    OPEN,
     Assessment,
     PackContext,
     checks_table,
     count,
-    dig,
     figure,
     missing,
+    not_supplied,
     num,
     pct,
-    verdict_of,
 )
-from reports.styles import data_table, esc, kv_table, p, styles, verdict_text
+from reports.styles import data_table, esc, kv_table, mono, p, styles, verdict_text
 
 KEY = "explainability"
 TITLE = "Explainability"
-REFERENCES = ("Art. 13(1)", "Art. 13(3)(b)(iv)", "Art. 14(4)(c)", "Art. 86", "Annex IV 2(b)", "Annex IV 3")
+REFERENCES = ("Art. 13(1)", "Art. 13(3)(b)(iv)", "Art. 14(4)(c)", "Art. 86(1)", "Annex IV 2(b)", "Annex IV 3",
+              "Reg B 12 CFR 1002.9(a)(2), (b)(2)", "CFPB Circular 2023-03")
 SOURCE = "explain.json"
 # Charts the explain step writes, in the order a reader needs them (others follow by name).
 CHART_ORDER = ("importance", "beeswarm", "dependence", "age_gap_decomposition", "reason_codes", "waterfall",
                "reason_stability")
 
 
-def _explain(ctx: PackContext) -> dict | None:
-    document = ctx.evidence.json(SOURCE)
-    return document if isinstance(document, dict) else None
-
-
 def assess(ctx: PackContext) -> Assessment:
-    explain = _explain(ctx)
+    explain = em.explain(ctx.evidence)
     if explain is None:
-        return Assessment("Explainability", KEY, "grey", "No explainability assessment in the evidence.", OPEN,
-                          open_items=["No explainability evidence (explain.json) was supplied: reasons for declines "
-                                      "and the age decomposition are not evidenced."])
-    verdict = verdict_of(explain.get("verdict"))
-    checks = [c for c in explain.get("checks") or [] if isinstance(c, dict)]
-    effective = [verdict_of(c.get("effective_verdict", c.get("verdict"))) for c in checks]
-    additive = "holds" if dig(explain, "additivity", "passed") else "FAILS"
-    headline = (f"{effective.count('red')} red, {effective.count('amber')} amber of {len(checks)} check(s); "
-                f"SHAP additivity {additive}; reason-code overlap {pct(dig(explain, 'stability', 'mean_overlap'))}.")
-    blockers = [f"Explainability: {esc(c.get('message'))}"
-                for c, v in zip(checks, effective, strict=True) if v == "red"]
-    if verdict == "red" and not blockers:
+        return not_supplied("Explainability", KEY, "No explainability assessment in the evidence.",
+                            open_items=["No explainability evidence (explain.json) was supplied: reasons for "
+                                        "declines and the age decomposition are not evidenced."])
+    effective = [c.effective_verdict for c in explain.checks]
+    additive = "holds" if explain.additivity.passed else "FAILS"
+    headline = (f"{effective.count('red')} red, {effective.count('amber')} amber of {len(explain.checks)} check(s); "
+                f"SHAP additivity {additive}; reason-code overlap {pct(explain.stability.mean_overlap)}.")
+    blockers = [f"Explainability: {esc(c.message)}" for c in explain.checks if c.effective_verdict == "red"]
+    if explain.verdict == "red" and not blockers:
         blockers = ["The explainability verdict is red."]
-    return Assessment("Explainability", KEY, verdict, headline, EVIDENCED, blockers=blockers)
+    review = [f"Explainability (AMBER, {esc(c.check)}, {esc(c.resource)}): {esc(c.message)}"
+              for c in explain.checks if c.effective_verdict == "amber"]
+    return Assessment("Explainability", KEY, explain.verdict, headline, blockers=blockers, open_items=review)
 
 
 def _charts(ctx: PackContext, stem: str) -> list[Flowable]:
@@ -65,109 +58,109 @@ def _charts(ctx: PackContext, stem: str) -> list[Flowable]:
     return story
 
 
-def build(ctx: PackContext) -> list[Flowable]:
-    explain = _explain(ctx)
-    if explain is None:
-        return [missing("explainability assessment (explain.json)")]
-    settings, shap = explain.get("settings") or {}, explain.get("shap") or {}
-    crosscheck = shap.get("crosscheck") or {}
+def _method(ctx: PackContext, explain: em.Explain) -> list[Flowable]:
+    cross = explain.shap.crosscheck
     story: list[Flowable] = [kv_table([
-        ("Overall verdict", Paragraph(verdict_text(verdict_of(explain.get("verdict"))), styles()["cell"])),
-        ("Method", shap.get("method")),
-        ("Score explained", settings.get("score_space")),
-        ("Rows explained", count(shap.get("rows"))),
-        ("Cross-check", f"against {crosscheck.get('reference')}: largest difference "
-                        f"{num(crosscheck.get('max_abs_difference'), 6)} "
-                        f"(tolerance {num(crosscheck.get('tolerance'), 4)})"
-                        f", {'passed' if crosscheck.get('passed') else 'FAILED'}"),
-        ("Additivity", dig(explain, "additivity", "message")),
-        ("Data sha256", dig(explain, "data", "sha256")),
-        ("Model sha256", dig(explain, "model", "sha256")),
+        ("Overall verdict", Paragraph(verdict_text(explain.verdict), styles()["cell"])),
+        ("Method", explain.shap.method),
+        ("Score explained", explain.settings.score_space),
+        ("Rows explained", count(explain.shap.rows)),
+        ("Cross-check", f"against {cross.reference}: largest difference {num(cross.max_abs_difference, 6)} "
+                        f"(tolerance {num(cross.tolerance, 4)}), {'passed' if cross.passed else 'FAILED'}"),
+        ("Additivity", explain.additivity.message),
+        ("Data sha256", mono(explain.data.sha256)),
+        ("Model sha256", mono(explain.model.sha256)),
     ]), ctx.source(SOURCE)]
-    checks = [c for c in explain.get("checks") or [] if isinstance(c, dict)]
-    if checks:
-        story += [p("Checks and verdicts", "h2"), checks_table(checks), ctx.source(SOURCE)]
-
-    importance = dig(explain, "global", "importance", default=[]) or []
-    story += [p("Global importance", "h2")]
-    if importance:
-        story += [p("Mean absolute SHAP value per feature, in log-odds of default: how much each feature moves the "
-                    "score on average. The mean signed value shows the usual direction."),
-                  data_table(["Feature", "Mean |SHAP|", "Mean SHAP"],
-                             [[i.get("feature"), num(i.get("mean_abs_shap")), num(i.get("mean_shap"))]
-                              for i in importance if isinstance(i, dict)],
-                             [80 * mm, 30 * mm, 30 * mm], align_right=(1, 2)), ctx.source(SOURCE)]
-    story += _charts(ctx, "importance") + _charts(ctx, "beeswarm") + _charts(ctx, "dependence")
-
-    decomposition = explain.get("decomposition") or {}
-    bands = [b for b in decomposition.get("bands") or [] if isinstance(b, dict)]
-    story += [p("Age-band decomposition", "h2")]
-    if bands:
-        story += [p(f"The gap in mean {esc(decomposition.get('score'))} between each band and the reference band "
-                    f"<b>{esc(decomposition.get('reference'))}</b>, split exactly into the direct part of age and the "
-                    "part carried by other features (possible proxies). "
-                    f"Identity: {esc(decomposition.get('identity'))}."),
-                  data_table(["Band", "Applicants", "Mean probability", "Gap (log-odds)", "Age directly",
-                              "Other features", "Residual"],
-                             [[b.get("label"), count(b.get("count")), pct(b.get("mean_probability")), num(b.get("gap")),
-                               num(b.get("direct_age")), num(b.get("indirect")), num(b.get("residual"), 6)]
-                              for b in bands],
-                             [18 * mm, 20 * mm, 26 * mm, 26 * mm, 24 * mm, 26 * mm, None],
-                             align_right=(1, 2, 3, 4, 5, 6)),
+    if explain.checks:
+        story += [p("Checks and verdicts", "h2"), checks_table([c.model_dump() for c in explain.checks]),
                   ctx.source(SOURCE)]
-    else:
-        story.append(missing("age-band decomposition"))
-    story += _charts(ctx, "age_gap_decomposition")
+    return story
 
-    reasons = explain.get("reason_codes") or {}
-    story += [p("Reason codes for declined applicants", "h2")]
-    if reasons.get("withheld"):
+
+def _importance(ctx: PackContext, explain: em.Explain) -> list[Flowable]:
+    story: list[Flowable] = [p("Global importance", "h2"), p(
+        "Mean absolute SHAP value per feature, in log-odds of default: how much each feature moves the score on "
+        "average. The mean signed value shows the usual direction."),
+        data_table(["Feature", "Mean |SHAP|", "Mean SHAP"],
+                   [[i.feature, num(i.mean_abs_shap), num(i.mean_shap)] for i in explain.global_.importance],
+                   [80 * mm, 30 * mm, 30 * mm], align_right=(1, 2)), ctx.source(SOURCE)]
+    return story + _charts(ctx, "importance") + _charts(ctx, "beeswarm") + _charts(ctx, "dependence")
+
+
+def _decomposition(ctx: PackContext, explain: em.Explain) -> list[Flowable]:
+    d = explain.decomposition
+    story: list[Flowable] = [p("Age-band decomposition", "h2")]
+    if not d.bands:
+        return [*story, missing("age-band decomposition")]
+    story += [p(f"The gap in mean {esc(d.score)} between each band and the reference band <b>{esc(d.reference)}</b>, "
+                "split exactly into the direct part of age and the part carried by other features (possible "
+                f"proxies). Identity: {esc(d.identity)}."),
+              data_table(["Band", "Applicants", "Mean probability", "Gap (log-odds)", "Age directly",
+                          "Other features", "Residual"],
+                         [[b.label, count(b.count), pct(b.mean_probability), num(b.gap), num(b.direct_age),
+                           num(b.indirect), num(b.residual, 6)] for b in d.bands],
+                         [18 * mm, 20 * mm, 26 * mm, 26 * mm, 24 * mm, 26 * mm, None],
+                         align_right=(1, 2, 3, 4, 5, 6)),
+              ctx.source(SOURCE)]
+    return story + _charts(ctx, "age_gap_decomposition")
+
+
+def _reason_codes(ctx: PackContext, explain: em.Explain) -> list[Flowable]:
+    reasons = explain.reason_codes
+    story: list[Flowable] = [p("Reason codes for declined applicants", "h2")]
+    if reasons.withheld:
         story.append(p("<b>Reason codes were withheld</b>: the SHAP values did not pass their checks, so no reasons "
                        "are given to applicants from them."))
-    frequency = [f for f in reasons.get("frequency") or [] if isinstance(f, dict)]
-    if frequency:
-        flagged = reasons.get("elderly_flagged") or {}
-        story += [p(f"The top {esc(reasons.get('top'))} features pushing each of the {count(reasons.get('declined'))} "
-                    "declined applicants towards decline, in the words a customer reads. "
-                    f"Declined applicants aged {esc(flagged.get('min_age'))}+: "
-                    f"{count(flagged.get('declined_elderly'))}; "
-                    f"with age among their reasons (flagged for review): {count(flagged.get('count'))}."),
-                  data_table(["Code", "Reason shown to the applicant", "Declines citing it", "Share",
-                              "As first reason"],
-                             [[f.get("code"), f.get("label"), count(f.get("count")), pct(f.get("share")),
-                               count(f.get("first"))] for f in frequency],
+    if reasons.frequency:
+        flagged = reasons.elderly_flagged
+        story += [p(f"The top {esc(reasons.top)} features pushing each of the {count(reasons.declined)} declined "
+                    "applicants towards decline, in the words a customer reads. A factor is never given as a reason "
+                    "where the applicant's value is neutral for its wording (no late payments, no dependants), "
+                    "past-due codes 96 and 98 are worded as codes, not counts, and age is named as age with the "
+                    f"applicant's age. Declined applicants aged {esc(flagged.min_age)}+: "
+                    f"{count(flagged.declined_elderly)}; with age among their reasons (flagged for review under "
+                    f"Reg B 12 CFR 1002.6(b)(2)): {count(flagged.count)}."),
+                  data_table(["Code", "Reason", "Declines citing it", "Share", "As first reason"],
+                             [[f.code, f.label, count(f.count), pct(f.share), count(f.first)]
+                              for f in reasons.frequency],
                              [28 * mm, None, 28 * mm, 18 * mm, 26 * mm], align_right=(2, 3, 4)),
                   ctx.source(SOURCE)]
-    examples = [e for e in reasons.get("examples") or [] if isinstance(e, dict)]
-    for number, example in enumerate(examples, start=1):
-        rows = [[r.get("code"), r.get("text"), num(r.get("value"), 2), num(r.get("shap"), 3)]
-                for r in example.get("reasons") or [] if isinstance(r, dict)]
+        if reasons.suppressed:
+            story.append(p("Skipped because the value was neutral for the wording (times a factor would otherwise "
+                           "have been a top reason): " + ", ".join(f"{esc(k)} {count(v)}" for k, v in
+                                                                  reasons.suppressed.items()) + ".", "small"))
+    for number, example in enumerate(reasons.examples, start=1):
+        rows = [[r.code, r.text, r.shown_value or num(r.value, 2), num(r.shap, 3)] for r in example.reasons]
         story.append(KeepTogether([
-            p(f"Example {number}: applicant aged {num(example.get('age'), 0)}, predicted default probability "
-              f"{pct(example.get('probability_of_default'))}", "h2"),
+            p(f"Example {number}: applicant aged {num(example.age, 0)}, predicted default probability "
+              f"{pct(example.probability_of_default)}", "h2"),
             data_table(["Code", "What the applicant is told", "Value", "SHAP"], rows,
-                       [28 * mm, None, 22 * mm, 18 * mm], align_right=(2, 3))]))
-    story += _charts(ctx, "reason_codes") + _charts(ctx, "waterfall")
+                       [28 * mm, None, 30 * mm, 16 * mm], align_right=(3,))]))
+    return story + _charts(ctx, "reason_codes") + _charts(ctx, "waterfall")
 
-    stability = explain.get("stability") or {}
-    story += [p("Stability of the reasons", "h2")]
-    if stability:
-        story += [kv_table([
-            ("Method", stability.get("method")),
-            ("Applicants × resamples", f"{count(stability.get('applicants'))} × {count(stability.get('resamples'))} "
-                                       f"(background of {count(stability.get('background_rows'))} rows)"),
-            ("Mean overlap of top reasons", f"{pct(stability.get('mean_overlap'))} (threshold "
-                                            f"{pct(stability.get('threshold'))}): "
-                                            f"{'passed' if stability.get('passed') else 'FAILED'}"),
-            ("Same first reason", pct(stability.get("first_reason_agreement"))),
-            ("Lowest overlap for one applicant", pct(stability.get("min_applicant_overlap"))),
-        ]), ctx.source(SOURCE)]
-    else:
-        story.append(missing("reason-code stability results"))
+
+def _stability(ctx: PackContext, explain: em.Explain) -> list[Flowable]:
+    s = explain.stability
+    story: list[Flowable] = [p("Stability of the reasons", "h2"), kv_table([
+        ("Method", s.method),
+        ("Applicants × resamples", f"{count(s.applicants)} × {count(s.resamples)} (background of "
+                                   f"{count(s.background_rows)} rows)"),
+        ("Mean overlap of top reasons", f"{pct(s.mean_overlap)} (threshold {pct(s.threshold)}): "
+                                        f"{'passed' if s.passed else 'FAILED'}"),
+        ("Same first reason", pct(s.first_reason_agreement)),
+        ("Lowest overlap for one applicant", pct(s.min_applicant_overlap)),
+    ]), ctx.source(SOURCE)]
     story += _charts(ctx, "reason_stability")
-    known = {stem for stem in CHART_ORDER}
     for relative in ctx.evidence.paths("explain/*.png"):
         stem = relative.rsplit("/", 1)[-1].removesuffix(".png")
-        if not any(stem.startswith(k) for k in known):
+        if not any(stem.startswith(k) for k in CHART_ORDER):
             story += _charts(ctx, stem)
     return story
+
+
+def build(ctx: PackContext) -> list[Flowable]:
+    explain = em.explain(ctx.evidence)
+    if explain is None:
+        return [missing("explainability assessment (explain.json)")]
+    return [*_method(ctx, explain), *_importance(ctx, explain), *_decomposition(ctx, explain),
+            *_reason_codes(ctx, explain), *_stability(ctx, explain)]

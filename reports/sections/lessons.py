@@ -5,25 +5,24 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import EVIDENCED, OPEN, PARTIAL, Assessment, PackContext, missing
+from reports.sections._base import Assessment, PackContext, missing, not_supplied, stated
 from reports.styles import data_table, p
 
 KEY = "lessons"
 TITLE = "Lessons learned and changes"
-REFERENCES = ("Art. 17(1)", "Annex IV 6", "Annex IV 2(f)")
+REFERENCES = ("Art. 17(1)", "Annex IV 6")
 
 
 def assess(ctx: PackContext) -> Assessment:
     gov = ctx.governance
     lessons, changes = (gov.lessons_learned, gov.changes) if gov else (None, None)
     if not lessons and not changes:
-        return Assessment("Lessons and changes", KEY, "grey", "No lessons learned or change record.", OPEN,
-                          open_items=["Lessons learned and record of changes (model governance file)."])
+        return not_supplied("Lessons and changes", KEY, "No lessons learned or change record.",
+                            open_items=["Lessons learned and record of changes (model governance file)."])
     items = [] if lessons else ["Lessons learned (model governance file)."]
     items += [] if changes else ["Record of changes (Annex IV 6)."]
-    return Assessment("Lessons and changes", KEY, "green" if not items else "amber",
-                      f"{len(lessons or [])} lesson(s), {len(changes or [])} recorded change(s).",
-                      PARTIAL if items else EVIDENCED, open_items=items)
+    return stated("Lessons and changes", KEY,
+                  f"{len(lessons or [])} lesson(s), {len(changes or [])} recorded change(s).", open_items=items)
 
 
 def build(ctx: PackContext) -> list[Flowable]:

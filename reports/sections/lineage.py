@@ -14,24 +14,22 @@ import json
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph
 
+from reports import evidence_models as em
 from reports.sections._base import (
-    EVIDENCED,
-    OPEN,
-    PARTIAL,
     Assessment,
     PackContext,
     dig,
     evidence_pngs,
     first,
     missing,
-    png_image,
+    natural_png,
 )
 from reports.sections.oversight import ledger_path
 from reports.styles import data_table, esc, p, styles
 
 KEY = "lineage"
 TITLE = "Lineage and records"
-REFERENCES = ("Art. 12", "Art. 19", "Art. 10(2)(b)", "Annex IV 2(d)", "Annex IV 2(g)")
+REFERENCES = ("Art. 10(2)(b)", "Annex IV 2(d)", "Annex IV 2(g)")
 SUMMARY = "lineage.json"
 
 
@@ -74,17 +72,16 @@ def _digest(item: dict) -> str | None:
     return dig(item, "digest", "sha256")
 
 
-def summary(ctx: PackContext) -> dict | None:
+def summary(ctx: PackContext) -> em.Lineage | None:
     """``lineage.json``: the chain as plain data, with each input's producing step (``from``)."""
-    document = ctx.evidence.json(SUMMARY)
-    return document if isinstance(document, dict) and isinstance(document.get("hops"), list) else None
+    return em.lineage(ctx.evidence)
 
 
 def assess(ctx: PackContext) -> Assessment:
     found = statements(ctx)
     ledger = ledger_path(ctx)
     if not found:
-        return Assessment("Lineage and records", KEY, "grey", "No provenance statements in the evidence.", OPEN,
+        return Assessment("Lineage and records", KEY, "grey", "No provenance statements in the evidence.",
                           blockers=["No lineage (provenance/): which data produced the model is not evidenced."])
     chain = summary(ctx)
     headline = f"{len(found)} signed provenance statement(s), sealed in the evidence index"
@@ -92,8 +89,7 @@ def assess(ctx: PackContext) -> Assessment:
     if not ledger:
         headline += " No governance ledger."
     return Assessment("Lineage and records", KEY, "green" if ledger else "amber", headline,
-                      EVIDENCED if ledger else PARTIAL,
-                      open_items=[] if ledger else ["Governance ledger (ledger.jsonl) for Art. 12 record-keeping."])
+                      open_items=[] if ledger else ["Governance ledger (ledger.jsonl) of the governance events."])
 
 
 def _resource(item: dict, sheet, origin: str | None = None) -> str:
@@ -103,26 +99,26 @@ def _resource(item: dict, sheet, origin: str | None = None) -> str:
     return f"{name}{came}<br/><font name='PackMono' size='6.3'>{esc(digest)}</font>"
 
 
-def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
-    """Table rows from lineage.json when present, else from the decoded statements."""
+def _summary_rows(ctx: PackContext, chain: em.Lineage) -> tuple[list[list], list[str]]:
+    """Table rows from lineage.json: each hop's step, what it consumed (with the step that produced it), and made."""
     sheet = styles()
-    chain = summary(ctx)
     rows = []
-    if chain:
-        for hop in chain["hops"]:
-            if not isinstance(hop, dict):
-                continue
-            code = hop.get("code") or {}
-            step = (f"<b>{esc(hop.get('step'))}</b><br/>{esc(hop.get('started_at') or '')}"
-                    + (f"<br/>code: {esc(code.get('path'))}" if code.get("path") else ""))
-            inputs = [_resource(i, sheet, i.get("from")) for i in hop.get("inputs") or [] if isinstance(i, dict)]
-            outputs = [_resource(o, sheet) for o in hop.get("outputs") or [] if isinstance(o, dict)]
-            rows.append([Paragraph(step, sheet["cell"]), Paragraph("<br/>".join(inputs) or "—", sheet["cell"]),
-                         Paragraph("<br/>".join(outputs) or "—", sheet["cell"])])
-        return rows, [SUMMARY, *[str(h.get("statement")) for h in chain["hops"]
-                                 if isinstance(h, dict) and ctx.evidence.has(str(h.get("statement")))]]
+    for hop in chain.hops:
+        step = (f"<b>{esc(hop.step)}</b><br/>{esc(hop.started_at or '')}"
+                + (f"<br/>code: {esc(hop.code.get('path'))}" if hop.code.get("path") else ""))
+        inputs = [_resource(i, sheet, i.get("from")) for i in hop.inputs]
+        outputs = [_resource(o, sheet) for o in hop.outputs]
+        rows.append([Paragraph(step, sheet["cell"]), Paragraph("<br/>".join(inputs) or "—", sheet["cell"]),
+                     Paragraph("<br/>".join(outputs) or "—", sheet["cell"])])
+    return rows, [SUMMARY, *[h.statement for h in chain.hops if ctx.evidence.has(h.statement)]]
+
+
+def _statement_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
+    """Table rows decoded from the provenance statements, when there is no lineage.json."""
+    sheet = styles()
     produced: dict[str, str] = {}
     found = statements(ctx)
+    rows = []
     for path, statement in found:
         step = _step_name(path, statement)
         deps = dig(statement, "predicate", "buildDefinition", "resolvedDependencies", default=[]) or []
@@ -137,13 +133,18 @@ def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
     return rows, [path for path, _ in found]
 
 
+def _hop_rows(ctx: PackContext) -> tuple[list[list], list[str]]:
+    chain = summary(ctx)
+    return _summary_rows(ctx, chain) if chain else _statement_rows(ctx)
+
+
 def build(ctx: PackContext) -> list[Flowable]:
     found = statements(ctx)
     story: list[Flowable] = []
     pictures = [(rel, data) for rel, data in evidence_pngs(ctx, "lineage")] + (
         [("lineage.png", ctx.evidence.read_bytes("lineage.png"))] if ctx.evidence.has("lineage.png") else [])
     for relative, data in pictures:
-        story += [png_image(data, 170), ctx.source(relative)]
+        story += [natural_png(data), ctx.source(relative)]
     if not found:
         story.append(missing("provenance statements (provenance/*.intoto.json)"))
     else:
@@ -159,18 +160,21 @@ def build(ctx: PackContext) -> list[Flowable]:
         if builders:
             story.append(p("Built by: " + ", ".join(esc(b) for b in builders), "small"))
 
+    story.append(p("These are build-time records: where the data came from, how the model was trained and "
+                   "registered, and the governance events. They are not the automatic event logs of the running "
+                   "system (Art. 12(1)–(2)); those remain an open item in the obligations map until the governance "
+                   "file states them.", "small"))
     story += [p("Governance ledger", "h2")]
     path = ledger_path(ctx)
-    records = ctx.evidence.jsonl(path) if path else None
+    records = em.ledger(ctx.evidence, path) if path else None
     if not records:
         story.append(missing("governance ledger (ledger.jsonl)"))
     else:
         story += [p(f"An append-only, hash-chained log of governance events; {len(records)} record(s) were sealed "
-                    "into the evidence index. Each record holds the hash of the one before it."),
+                    "into the evidence index. Each record holds the hash of the one before it and names who acted "
+                    "(a checkpoint names the key that signed it)."),
                   data_table(["#", "Time", "Event", "Actor", "Subject", "Record hash"],
-                             [[r.get("seq"), r.get("time"), r.get("event"), r.get("actor"), r.get("subject"),
-                               (str(r.get("hash") or "")[:16] + "…") if r.get("hash") else "—"]
-                              for r in records if isinstance(r, dict)],
+                             [[r.seq, r.time, r.event, r.actor, r.subject, r.hash[:16] + "…"] for r in records],
                              [8 * mm, 38 * mm, 20 * mm, 28 * mm, None, 30 * mm], mono_columns=(5,)),
                   ctx.source(path)]
     return story

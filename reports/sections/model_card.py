@@ -5,22 +5,21 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import EVIDENCED, OPEN, Assessment, PackContext, bullets, dig, missing, num
+from reports.sections._base import Assessment, PackContext, bullets, dig, missing, not_supplied, num, stated
 from reports.styles import data_table, esc, kv_table, p
 
 KEY = "model_card"
 TITLE = "Intended use, users and limits"
-REFERENCES = ("Art. 13(3)(b)", "Annex IV 1(a)", "Annex IV 1(h)", "Annex IV 3")
+REFERENCES = ("Art. 13(3)(b)", "Annex IV 1(a)", "Annex IV 1(h)")
 
 
 def assess(ctx: PackContext) -> Assessment:
     use = ctx.governance.intended_use if ctx.governance else None
     if use is None:
-        return Assessment("Intended use", KEY, "grey", "Intended use is not stated.", OPEN,
-                          open_items=["Intended use, users and out-of-scope uses (model governance file)."])
-    return Assessment("Intended use", KEY, "green",
-                      f"Stated: {len(use.users)} user group(s), {len(use.out_of_scope)} out-of-scope use(s), "
-                      f"{len(use.limitations)} known limitation(s).", EVIDENCED)
+        return not_supplied("Intended use", KEY, "Intended use is not stated.",
+                            open_items=["Intended use, users and out-of-scope uses (model governance file)."])
+    return stated("Intended use", KEY, f"{len(use.users)} user group(s), {len(use.out_of_scope)} out-of-scope "
+                                       f"use(s), {len(use.limitations)} known limitation(s).")
 
 
 def build(ctx: PackContext) -> list[Flowable]:

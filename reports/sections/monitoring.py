@@ -5,21 +5,21 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import EVIDENCED, OPEN, Assessment, PackContext, missing
+from reports.sections._base import Assessment, PackContext, missing, not_supplied, stated
 from reports.styles import data_table, gap, kv_table
 
 KEY = "monitoring"
 TITLE = "Post-market monitoring plan"
-REFERENCES = ("Art. 72", "Art. 73", "Art. 19", "Annex IV 9")
+REFERENCES = ("Art. 72(1)–(3)", "Art. 73(2)–(4)", "Annex IV 9")
 
 
 def assess(ctx: PackContext) -> Assessment:
     plan = ctx.governance.monitoring if ctx.governance else None
     if plan is None:
-        return Assessment("Monitoring plan", KEY, "grey", "No post-market monitoring plan.", OPEN,
-                          open_items=["Post-market monitoring plan (Art. 72; model governance file)."])
-    return Assessment("Monitoring plan", KEY, "green",
-                      f"{len(plan.metrics)} monitored measure(s) with triggers; owner: {plan.owner}.", EVIDENCED)
+        return not_supplied("Monitoring plan", KEY, "No post-market monitoring plan.",
+                            open_items=["Post-market monitoring plan (Art. 72; model governance file)."])
+    return stated("Monitoring plan", KEY, f"{len(plan.metrics)} monitored measure(s) with triggers; owner: "
+                                          f"{plan.owner}. Not yet running: no monitoring results in the evidence.")
 
 
 def build(ctx: PackContext) -> list[Flowable]:

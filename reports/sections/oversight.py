@@ -5,12 +5,13 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Table, TableStyle
 
-from reports.sections._base import EVIDENCED, OPEN, PARTIAL, Assessment, PackContext, missing
+from reports import evidence_models as em
+from reports.sections._base import Assessment, PackContext, missing, not_supplied, stated
 from reports.styles import FRAME_WIDTH, HEADER_FILL, RULE, cell, data_table, esc, gap, kv_table, p
 
 KEY = "oversight"
 TITLE = "Human oversight and sign-off"
-REFERENCES = ("Art. 14", "Art. 26(2)", "Annex IV 2(e)", "Annex IV 3")
+REFERENCES = ("Art. 14(4)", "Art. 26(2)", "Annex IV 2(e)")
 
 
 def ledger_path(ctx: PackContext) -> str | None:
@@ -18,11 +19,11 @@ def ledger_path(ctx: PackContext) -> str | None:
     return "ledger.jsonl" if "ledger.jsonl" in candidates else (candidates[0] if candidates else None)
 
 
-def approval_events(ctx: PackContext) -> list[dict]:
+def approval_events(ctx: PackContext) -> list[em.LedgerRecord]:
     """``approve`` records from the evidence ledger (as sealed in the index)."""
     path = ledger_path(ctx)
-    records = ctx.evidence.jsonl(path) if path else None
-    return [r for r in records or [] if isinstance(r, dict) and r.get("event") == "approve"]
+    records = em.ledger(ctx.evidence, path) if path else None
+    return [r for r in records or [] if r.event == "approve"]
 
 
 def _pending_roles(ctx: PackContext) -> tuple[list[str], list[str]]:
@@ -38,17 +39,17 @@ def _pending_roles(ctx: PackContext) -> tuple[list[str], list[str]]:
 def assess(ctx: PackContext) -> Assessment:
     oversight = ctx.governance.oversight if ctx.governance else None
     if oversight is None:
-        return Assessment("Human oversight", KEY, "grey", "Oversight measures and sign-off are not stated.", OPEN,
-                          open_items=["Human oversight measures and required sign-offs (model governance file)."])
+        return not_supplied("Human oversight", KEY, "Oversight measures and sign-off are not stated.",
+                            open_items=["Human oversight measures and required sign-offs (model governance file)."])
     pending, rejected = _pending_roles(ctx)
     if rejected:
-        return Assessment("Human oversight", KEY, "red", "Rejected by: " + ", ".join(rejected) + ".", EVIDENCED,
-                          blockers=[f"Rejected at sign-off by {esc(role)}." for role in rejected])
+        # A recorded rejection blocks, though it is a human decision rather than a check (so: STATED).
+        return stated("Human oversight", KEY, "Rejected by: " + ", ".join(rejected) + ".",
+                      blockers=[f"Rejected at sign-off by {esc(role)}." for role in rejected])
     if pending:
-        return Assessment("Human oversight", KEY, "amber",
-                          f"Oversight measures stated; awaiting sign-off from {len(pending)} role(s).", PARTIAL,
-                          sign_offs=[esc(role) for role in pending])
-    return Assessment("Human oversight", KEY, "green", "Oversight measures stated; every required sign-off recorded.")
+        return stated("Human oversight", KEY, f"Oversight measures stated; awaiting sign-off from {len(pending)} "
+                                              "role(s).", sign_offs=[esc(role) for role in pending])
+    return stated("Human oversight", KEY, "Oversight measures stated; every required sign-off recorded.")
 
 
 def build(ctx: PackContext) -> list[Flowable]:
@@ -67,8 +68,7 @@ def build(ctx: PackContext) -> list[Flowable]:
     story += [p("Approval events in the governance ledger", "h2")]
     if events:
         story += [data_table(["Time", "Actor", "Subject", "Details"],
-                             [[e.get("time"), e.get("actor"), e.get("subject"),
-                               ", ".join(f"{k}: {v}" for k, v in sorted((e.get("details") or {}).items()))]
+                             [[e.time, e.actor, e.subject, ", ".join(f"{k}: {v}" for k, v in sorted(e.details.items()))]
                               for e in events], [38 * mm, 30 * mm, 45 * mm, None]),
                   ctx.source(ledger_path(ctx))]
     else:

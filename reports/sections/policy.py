@@ -8,94 +8,107 @@ from collections import Counter
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import EVIDENCED, OPEN, Assessment, PackContext, count, missing
+from reports import evidence_models as em
+from reports.sections._base import Assessment, PackContext, count, missing, not_supplied
 from reports.styles import data_table, esc, kv_table, p
 
 KEY = "policy"
 TITLE = "Policy scan"
-REFERENCES = ("Art. 17(1)", "Art. 18", "Art. 19", "Art. 15(5)")
+REFERENCES = ("Art. 17(1)", "Art. 15(5)")
 SOURCE = "policy.json"
 STATUSES = ("PASS", "FAIL", "WAIVED", "N/A", "ERROR")
-
-
-def _findings(result: dict) -> list[dict]:
-    return [f for f in result.get("findings") or [] if isinstance(f, dict)]
+FAMILIES = ("encryption", "access", "retention", "artefact")
 
 
 def assess(ctx: PackContext) -> Assessment:
-    result = ctx.evidence.json(SOURCE)
-    if not isinstance(result, dict):
-        return Assessment("Policy scan", KEY, "grey", "No policy scan in the evidence.", OPEN,
-                          blockers=["No policy scan (policy.json): storage encryption, access and retention are "
-                                    "not evidenced."])
-    findings = _findings(result)
-    counts = Counter(str(f.get("status")) for f in findings)
-    blockers = [f"Policy {esc(f.get('check'))} failed on {esc(f.get('resource'))}: {esc(f.get('message'))}"
-                for f in findings if f.get("status") == "FAIL"]
-    blockers += [f"Policy {esc(f.get('check'))} could not be decided on {esc(f.get('resource'))} (ERROR): "
-                 f"{esc(f.get('message'))}" for f in findings if f.get("status") == "ERROR"]
+    scan = em.policy(ctx.evidence)
+    if scan is None:
+        return not_supplied("Policy scan", KEY, "No policy scan in the evidence.",
+                            blockers=["No policy scan (policy.json): storage encryption, access and retention are "
+                                      "not evidenced."])
+    counts = Counter(f.status for f in scan.findings)
+    blockers = [f"Policy {esc(f.check)} failed on {esc(f.resource)}: {esc(f.message)}"
+                for f in scan.findings if f.status == "FAIL"]
+    blockers += [f"Policy {esc(f.check)} could not be decided on {esc(f.resource)} (ERROR): {esc(f.message)}"
+                 for f in scan.findings if f.status == "ERROR"]
+    ran = {f.policy for f in scan.findings if f.status in ("PASS", "FAIL", "WAIVED")}
+    idle = [family for family in FAMILIES if family not in ran]
+    review = [f"Policy family {family}: no check applied to the stores scanned (nothing was evidenced)."
+              for family in idle]
     verdict = "red" if blockers else "amber" if counts["WAIVED"] else "green"
     headline = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) or "no findings"
-    return Assessment("Policy scan", KEY, verdict, f"{len(findings)} finding(s): {headline}.", EVIDENCED,
-                      blockers=blockers)
+    if idle:
+        headline += f"; not applicable to these stores: {', '.join(idle)}"
+    return Assessment("Policy scan", KEY, verdict, f"{len(scan.findings)} finding(s): {headline}.",
+                      blockers=blockers, open_items=review)
+
+
+def _overview(ctx: PackContext, scan: em.PolicyScan) -> list[Flowable]:
+    return [kv_table([
+        ("Verdict", scan.verdict.upper() + (f" ({scan.reason})" if scan.reason else "")),
+        ("Targets scanned", ", ".join(scan.targets) or "—"),
+        ("Policy files", ", ".join(scan.policy_files) or "—"),
+        ("Waivers", "ignored: the unwaived truth" if scan.ignore_waivers else "applied where unexpired"),
+        ("Scanned", f"{scan.started_at or '—'} to {scan.finished_at or '—'}"),
+    ]), ctx.source(SOURCE)]
+
+
+def _families(scan: em.PolicyScan) -> list[Flowable]:
+    families: dict[str, Counter] = {family: Counter() for family in FAMILIES}
+    for finding in scan.findings:
+        families.setdefault(finding.policy, Counter())[finding.status] += 1
+    rows = [[family, *(count(c[s]) for s in STATUSES),
+             "checked" if c["PASS"] + c["FAIL"] + c["WAIVED"] else "not evidenced: no check applied"]
+            for family, c in sorted(families.items())]
+    return [p("Findings by family", "h2"),
+            p("A family with no PASS, FAIL or WAIVED finding did not check anything on the stores scanned (a local "
+              "folder has no bucket encryption or retention settings, for example): it evidences nothing, and the "
+              "obligations map does not count it."),
+            data_table(["Family", *STATUSES, "What it shows"], rows,
+                       [24 * mm, 12 * mm, 12 * mm, 15 * mm, 11 * mm, 14 * mm, None], align_right=(1, 2, 3, 4, 5))]
+
+
+def _failing(scan: em.PolicyScan) -> list[Flowable]:
+    failing = [f for f in scan.findings if f.status in ("FAIL", "ERROR")]
+    story: list[Flowable] = [p("Failed or undecided checks", "h2")]
+    if not failing:
+        return [*story, p("None: every applicable check passed or is waived.")]
+    return [*story, data_table(
+        ["Status", "Severity", "Check", "Resource", "Finding and remediation"],
+        [[f.status, f.severity, f"{f.check}: {f.title}", f.resource,
+          f.message + (f" Remediation: {f.remediation}" if f.remediation else "")] for f in failing],
+        [14 * mm, 15 * mm, 40 * mm, 35 * mm, None])]
+
+
+def _waivers(scan: em.PolicyScan) -> list[Flowable]:
+    waived = [f for f in scan.findings if f.status == "WAIVED"]
+    story: list[Flowable] = [p("Waivers", "h2")]
+    if not waived:
+        return [*story, p("No finding is waived.")]
+    return [*story, data_table(
+        ["Check", "Resource", "Approver", "Expires", "Reason"],
+        [[f.check, f.resource, f.waiver.approver if f.waiver else None, f.waiver.expires if f.waiver else None,
+          f.waiver.reason if f.waiver else None] for f in waived],
+        [35 * mm, 40 * mm, 28 * mm, 20 * mm, None])]
+
+
+def _every_check(scan: em.PolicyScan) -> list[Flowable]:
+    by_check: dict[str, tuple[em.PolicyFinding, Counter]] = {}
+    for finding in scan.findings:
+        by_check.setdefault(finding.check, (finding, Counter()))[1][finding.status] += 1
+    if not by_check:
+        return []
+    rows = [[f"{check}: {finding.title}", ", ".join(finding.regulations) or "—",
+             *(count(counts[s]) if counts[s] else "" for s in STATUSES)]
+            for check, (finding, counts) in sorted(by_check.items())]
+    return [p("Every check, by resource count", "h2"),
+            data_table(["Check", "Regulations", *STATUSES], rows,
+                       [None, 38 * mm, 11 * mm, 11 * mm, 14 * mm, 10 * mm, 13 * mm], align_right=(2, 3, 4, 5, 6))]
 
 
 def build(ctx: PackContext) -> list[Flowable]:
-    result = ctx.evidence.json(SOURCE)
-    if not isinstance(result, dict):
+    scan = em.policy(ctx.evidence)
+    if scan is None:
         return [missing("policy scan (policy.json): encryption, access and retention checks of the stores")]
-    findings = _findings(result)
-    story: list[Flowable] = [kv_table([
-        ("Verdict", f"{str(result.get('verdict', '—')).upper()}" + (f" ({result.get('reason')})"
-                                                                     if result.get("reason") else "")),
-        ("Targets scanned", ", ".join(str(t) for t in result.get("targets") or []) or "—"),
-        ("Policy files", ", ".join(str(f) for f in result.get("policy_files") or []) or "—"),
-        ("Waivers", "ignored: the unwaived truth" if result.get("ignore_waivers") else "applied where unexpired"),
-        ("Scanned", f"{result.get('started_at') or '—'} to {result.get('finished_at') or '—'}"),
-    ]), ctx.source(SOURCE)]
-
-    families: dict[str, Counter] = {}
-    for finding in findings:
-        families.setdefault(str(finding.get("policy") or "—"), Counter())[str(finding.get("status"))] += 1
-    story += [p("Findings by family", "h2"),
-              data_table(["Family", *STATUSES], [[family, *(count(c[s]) for s in STATUSES)]
-                                                 for family, c in sorted(families.items())],
-                         [50 * mm, None, None, None, None, None], align_right=(1, 2, 3, 4, 5))]
-
-    failing = [f for f in findings if f.get("status") in ("FAIL", "ERROR")]
-    story += [p("Failed or undecided checks", "h2")]
-    if failing:
-        story.append(data_table(
-            ["Status", "Severity", "Check", "Resource", "Finding and remediation"],
-            [[f.get("status"), f.get("severity"), f"{f.get('check')}: {f.get('title')}", f.get("resource"),
-              f"{f.get('message')}" + (f" Remediation: {f.get('remediation')}" if f.get("remediation") else "")]
-             for f in failing], [14 * mm, 15 * mm, 40 * mm, 35 * mm, None]))
-    else:
-        story.append(p("None: every applicable check passed or is waived."))
-
-    waived = [f for f in findings if f.get("status") == "WAIVED"]
-    story += [p("Waivers", "h2")]
-    if waived:
-        story.append(data_table(
-            ["Check", "Resource", "Approver", "Expires", "Reason"],
-            [[f.get("check"), f.get("resource"), (f.get("waiver") or {}).get("approver"),
-              (f.get("waiver") or {}).get("expires"), (f.get("waiver") or {}).get("reason")] for f in waived],
-            [35 * mm, 40 * mm, 28 * mm, 20 * mm, None]))
-    else:
-        story.append(p("No finding is waived."))
-
-    by_check: dict[str, dict] = {}
-    for finding in findings:
-        entry = by_check.setdefault(str(finding.get("check")), {"finding": finding, "counts": Counter()})
-        entry["counts"][str(finding.get("status"))] += 1
-    if by_check:
-        story += [p("Every check, by resource count", "h2"),
-                  data_table(["Check", "Regulations", *STATUSES],
-                             [[f"{check}: {entry['finding'].get('title')}",
-                               ", ".join(str(r) for r in entry["finding"].get("regulations") or []) or "—",
-                               *(count(entry["counts"][s]) if entry["counts"][s] else "" for s in STATUSES)]
-                              for check, entry in sorted(by_check.items())],
-                             [None, 38 * mm, 11 * mm, 11 * mm, 14 * mm, 10 * mm, 13 * mm],
-                             align_right=(2, 3, 4, 5, 6))]
-    story.append(ctx.source(SOURCE))
-    return story
+    return [*_overview(ctx, scan), *_families(scan), *_failing(scan), *_waivers(scan), *_every_check(scan),
+            ctx.source(SOURCE)]

@@ -6,12 +6,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph
 
 from reports import charts
-from reports.sections._base import EVIDENCED, OPEN, Assessment, PackContext, missing, png_image
+from reports.sections._base import Assessment, PackContext, missing, not_supplied, png_image, stated
 from reports.styles import data_table, esc, p, styles
 
 KEY = "risks"
 TITLE = "Risk register"
-REFERENCES = ("Art. 9(2)", "Art. 9(5)", "Annex IV 5", "Annex IV 3")
+REFERENCES = ("Art. 9(1)–(2)", "Annex IV 5")
 SEVERE = 15  # likelihood × impact at or above this is shown red on the grid
 _ACTIVE = {"open", "mitigating"}
 
@@ -19,15 +19,18 @@ _ACTIVE = {"open", "mitigating"}
 def assess(ctx: PackContext) -> Assessment:
     risks = ctx.governance.risks if ctx.governance else None
     if not risks:
-        return Assessment("Risk management", KEY, "grey", "No risk register.", OPEN,
-                          open_items=["Risk register (model governance file)."])
+        return not_supplied("Risk management", KEY, "No risk register.",
+                            open_items=["Risk register (model governance file)."])
     severe_open = [r for r in risks if r.status in _ACTIVE and r.likelihood * r.impact >= SEVERE]
     active = [r for r in risks if r.status in _ACTIVE]
     headline = f"{len(risks)} risk(s) registered; {len(active)} still open or being mitigated."
     if severe_open:
-        return Assessment("Risk management", KEY, "red", headline, EVIDENCED,
-                          blockers=[f"Severe risk {esc(r.id)} ({esc(r.title)}) is {r.status}." for r in severe_open])
-    return Assessment("Risk management", KEY, "amber" if active else "green", headline, EVIDENCED)
+        # A stated severe risk still open blocks, though no check measured it (so the verdict stays STATED).
+        return stated("Risk management", KEY, headline,
+                      blockers=[f"Severe risk {esc(r.id)} ({esc(r.title)}) is {r.status}." for r in severe_open])
+    return stated("Risk management", KEY, headline,
+                  open_items=[f"Risk {esc(r.id)} ({esc(r.title)}) is {r.status}; owner: {esc(r.owner)}."
+                              for r in active])
 
 
 def build(ctx: PackContext) -> list[Flowable]:

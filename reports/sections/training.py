@@ -5,7 +5,8 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from reports.sections._base import OPEN, Assessment, PackContext, count, dig, missing, num
+from reports import evidence_models as em
+from reports.sections._base import Assessment, PackContext, count, missing, num
 from reports.styles import data_table, esc, kv_table, mono, p
 
 KEY = "training"
@@ -13,45 +14,62 @@ TITLE = "Model design and training"
 REFERENCES = ("Annex IV 2(a)", "Annex IV 2(b)", "Annex IV 2(c)", "Art. 15(1)")
 
 
+SOURCE = "training.json"
+
+
 def assess(ctx: PackContext) -> Assessment:
-    training = ctx.evidence.json("training.json")
+    training = em.training(ctx.evidence)
     if training is None:
-        return Assessment("Model design and training", KEY, "grey", "No training record in the evidence.", OPEN,
+        return Assessment("Model design and training", KEY, "grey", "No training record in the evidence.",
                           open_items=["No training record (training.json)."])
+    described = (f"{training.algorithm} {training.xgboost_version or ''} trained on "
+                 f"{count(training.rows.get('train'))} rows; hyperparameters recorded")
+    # The check: the training record names the very artefact that was evaluated (and signed).
+    evaluation = em.evaluation(ctx.evidence)
+    if evaluation is None:
+        return Assessment("Model design and training", KEY, "grey", described + "; no evaluation to match it to.")
+    if training.model_sha256 != evaluation.model.get("artefact_sha256"):
+        return Assessment("Model design and training", KEY, "red", described + ".",
+                          blockers=["The training record names another artefact than the one evaluated."])
     return Assessment("Model design and training", KEY, "green",
-                      f"{training.get('algorithm', 'model')} {training.get('xgboost_version', '')} trained on "
-                      f"{count(dig(training, 'rows', 'train'))} rows; hyperparameters recorded.")
+                      described + "; it names the artefact that was evaluated.")
+
+
+def _run(ctx: PackContext, training: em.Training) -> list[Flowable]:
+    final = training.final_metrics
+    return [p("Training run", "h2"), kv_table([
+        ("Algorithm", f"{training.algorithm} {training.xgboost_version or ''}".strip()),
+        ("Objective", training.hyperparameters.get("objective")),
+        ("Model format", f"{training.model_format} (native, member '{training.member}'; never pickled)"),
+        ("Training rows", count(training.rows.get("train"))),
+        ("Validation rows", count(training.rows.get("validation"))),
+        ("Features", ", ".join(training.features) or "—"),
+        ("Final AUC (train / validation)", f"{num(final.get('train_auc'))} / {num(final.get('validation_auc'))}"),
+        ("Model artefact sha256", mono(training.model_sha256)),
+    ]), ctx.source(SOURCE)]
+
+
+def _parameters_and_inputs(ctx: PackContext, training: em.Training) -> list[Flowable]:
+    story: list[Flowable] = []
+    if training.hyperparameters:
+        story += [p("Hyperparameters", "h2"),
+                  data_table(["Parameter", "Value"], [[k, v] for k, v in sorted(training.hyperparameters.items())],
+                             [60 * mm, 60 * mm]), ctx.source(SOURCE)]
+    if training.inputs:
+        story += [p("Inputs", "h2"),
+                  data_table(["Input", "File", "sha256"],
+                             [[name, spec.get("file"), spec.get("sha256")] for name, spec in
+                              sorted(training.inputs.items())], [25 * mm, 30 * mm, None], mono_columns=(2,)),
+                  ctx.source(SOURCE)]
+    return story
 
 
 def build(ctx: PackContext) -> list[Flowable]:
-    training = ctx.evidence.json("training.json")
+    training = em.training(ctx.evidence)
     story: list[Flowable] = []
     gov = ctx.governance
     if gov and gov.model.description:
         story += [p("Design", "h2"), p(esc(gov.model.description)), ctx.governance_source()]
     if training is None:
         return [*story, missing("training record (training.json)")]
-    final = dig(training, "final_metrics", default={}) or {}
-    story += [p("Training run", "h2"), kv_table([
-        ("Algorithm", f"{training.get('algorithm')} {training.get('xgboost_version', '')}".strip()),
-        ("Objective", dig(training, "hyperparameters", "objective")),
-        ("Model format", f"{training.get('model_format')} (native, member '{training.get('member')}'; never pickled)"),
-        ("Training rows", count(dig(training, "rows", "train"))),
-        ("Validation rows", count(dig(training, "rows", "validation"))),
-        ("Features", ", ".join(training.get("features") or []) or "—"),
-        ("Final AUC (train / validation)", f"{num(final.get('train_auc'))} / {num(final.get('validation_auc'))}"),
-        ("Model artefact sha256", mono(training.get("model_sha256"))),
-    ]), ctx.source("training.json")]
-    params = training.get("hyperparameters") or {}
-    if params:
-        story += [p("Hyperparameters", "h2"),
-                  data_table(["Parameter", "Value"], [[k, v] for k, v in sorted(params.items())], [60 * mm, 60 * mm]),
-                  ctx.source("training.json")]
-    inputs = training.get("inputs") or {}
-    if inputs:
-        story += [p("Inputs", "h2"),
-                  data_table(["Input", "File", "sha256"],
-                             [[name, dig(spec, "file"), dig(spec, "sha256")] for name, spec in sorted(inputs.items())],
-                             [25 * mm, 30 * mm, None], mono_columns=(2,)),
-                  ctx.source("training.json")]
-    return story
+    return [*story, *_run(ctx, training), *_parameters_and_inputs(ctx, training)]

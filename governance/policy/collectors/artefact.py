@@ -225,6 +225,9 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
         raise EvidenceUnavailable(f"the lineage package is not available ({err})") from None
     pems = [k for k in _trusted(parameters) if not k.endswith(_TRUST_FILE_SUFFIXES)]
     key = key if key and not key.endswith(_TRUST_FILE_SUFFIXES) else (pems[0] if pems else None)
+    sealers = _trusted({"trusted_signer_keys": parameters.get("lineage_signer_keys")})
+    if sealers:  # provenance sealed by its own key (segregation of duties): check it with that key
+        key = sealers[0]
     if key is None:
         raise EvidenceUnavailable("no trusted public key to check the lineage signatures with (trusted_signer_keys)")
     verifier = _kms_verifier(key) if is_kms_key_reference(key) else load_verifier(key)

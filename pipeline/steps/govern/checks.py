@@ -118,10 +118,14 @@ def _policy_summary(result, named: int = 5) -> str:
 class GovernChecks:
     """The checks in order, sharing what each one learnt (the signer's public key, the ledger, the SHAP values)."""
 
-    def __init__(self, inputs: GovernInputs, signer: Signer, context: GovernContext, run, scratch: Path) -> None:
+    def __init__(self, inputs: GovernInputs, signer: Signer, context: GovernContext, run, scratch: Path,
+                 model_signer: Signer | None = None) -> None:
         from governance.integrity.paths import signature_path
 
+        # Two duties, two keys when given: ``model_signer`` signs the artefact; ``signer`` seals the evidence
+        # (provenance, index, ledger, verdict). One key for both is allowed, and the audit pack then says so.
         self.inputs, self.signer, self.context, self.run = inputs, signer, context, run
+        self.model_signer = model_signer or signer
         self.evidence = inputs.evidence
         self.artefact_uri = context.artefact_uri or str(inputs.model.resolve())
         # The signature lives beside the artefact (ARTEFACT.sig, on S3 too), where `governance verify`, scheduled
@@ -129,8 +133,11 @@ class GovernChecks:
         self.signature = signature_path(self.artefact_uri)
         self.sha256 = hashing.sha256_file(inputs.model)
         self.verifier = PublicKeyVerifier(signer.public_key_pem())
+        self.model_verifier = PublicKeyVerifier(self.model_signer.public_key_pem())
         self.public_key = scratch / "signer.pub.pem"
         self.public_key.write_bytes(signer.public_key_pem())
+        self.model_public_key = scratch / "model-signer.pub.pem"
+        self.model_public_key.write_bytes(self.model_signer.public_key_pem())
         self._ledger = None
         self._shap_values = None
 
@@ -178,12 +185,13 @@ class GovernChecks:
         from governance.integrity import sign_artefact, verify_artefact, write_manifest_evidence
 
         model = str(self.inputs.model)
-        sign_artefact(model, self.signer, out=self.signature)  # refuses an unsafe archive
-        verified = verify_artefact(model, signature=self.signature, verifier=self.verifier, raise_on_failure=False)
+        sign_artefact(model, self.model_signer, out=self.signature)  # refuses an unsafe archive
+        verified = verify_artefact(model, signature=self.signature, verifier=self.model_verifier,
+                                   raise_on_failure=False)
         write_manifest_evidence(self.evidence, verified)
         if not verified.passed:
             raise CheckFailed(verified.reason or "SIGNATURE_INVALID", verified.message)
-        return CheckOutcome("integrity", PASS, f"archive safe; signed by {self.signer.identity} and verified",
+        return CheckOutcome("integrity", PASS, f"archive safe; signed by {self.model_signer.identity} and verified",
                             evidence=["manifest.json"])
 
     def lineage(self) -> CheckOutcome:
@@ -251,14 +259,15 @@ class GovernChecks:
             targets.append(self.context.data_uri)
         if self.context.training_job:
             targets.append(self.context.training_job)
-        # The deployment's own settings (its key, its account) and the signer just used are what this scan
-        # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder.
-        # (An alias in the allow-list is resolved to its key ARN by the scan itself.)
+        # The deployment's own settings (its key, its account) and the model signer just used are what this scan
+        # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder, signed by the
+        # evidence key. (An alias in the allow-list is resolved to its key ARN by the scan itself.)
         parameters = {
             **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
                                     account_ids=[self.context.trusted_account or ""],
-                                    signing_keys=[str(self.public_key)]),
+                                    signing_keys=[str(self.model_public_key)]),
             "evidence_dir": str(self.evidence),
+            "lineage_signer_keys": [str(self.public_key)],
         }
         result = scan(targets, self.inputs.policies_dir, parameters=parameters)
         written = write_outputs(result, self.evidence)

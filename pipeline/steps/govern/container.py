@@ -55,7 +55,11 @@ def dataset_object(uri: str | None) -> str | None:
 
 
 def context_for(args: GovernArgs) -> GovernContext:
+    from governance.actor import resolve_actor
+
     return GovernContext(
+        # In SageMaker the job's role is the actor (its ARN from STS); GOVERNANCE_ACTOR overrides it.
+        actor=resolve_actor(None, aws=True if args.kms_key_id else None),
         artefact_uri=args.artefact_uri, data_uri=dataset_object(args.data_uri), evidence_uri=args.evidence_uri,
         publish_uri=args.publish_uri, auc_threshold=args.auc_threshold, decision_threshold=args.decision_threshold,
         training_job=args.training_job, execution=args.execution, image_uri=args.image_uri,

@@ -28,13 +28,18 @@ def local_govern(
     governance_file: str | os.PathLike | None = None,
     skip: Iterable[str] = (),
     on_check: Callable[[str], None] = lambda name: None,
+    model_key: str | os.PathLike | None = None,
+    actor: str | None = None,
 ):
     """:func:`govern` on a local :class:`~pipeline.runner.PipelineRun`.
 
     Lays out the work folder as ``governance demo`` shows it: ``model/model.tar.gz.sig``, ``evidence/``,
     ``governance.json`` (+ ``.sig``) and, with ``audit_pack=True``, ``audit-pack.pdf`` (+ ``.sig``) at the top.
-    Sign with ``key`` (a private key PEM path; needed to sign the audit pack) or a ``signer``.
+    Sign with ``key`` (a private key PEM path; needed to sign the audit pack) or a ``signer``; with ``model_key``
+    the artefact is signed by that key instead, keeping model signing and evidence sealing apart. ``actor`` names
+    who runs it in every ledger record (default: :func:`governance.actor.resolve_actor`).
     """
+    from governance.actor import resolve_actor
     from pipeline.runner import GovernVerdict
 
     if signer is None:
@@ -43,13 +48,20 @@ def local_govern(
         from governance.signing import load_signer
 
         signer = load_signer(key)
+    model_signer = None
+    if model_key is not None:
+        from governance.signing import load_signer
+
+        model_signer = load_signer(model_key)
 
     training_metadata = Path(run.model_path).parent / "training.json"
     verdict = govern(
-        run.model_path, run.validation_path, run.evaluation_path, run.evidence_dir, signer,
+        # Fairness and explanations are measured on the untouched test split, as the evaluation is.
+        run.model_path, run.test_path or run.validation_path, run.evaluation_path, run.evidence_dir, signer,
         out_dir=run.workdir, train=run.train_path, profile=run.evidence_dir / "dataset.json",
         training_metadata=training_metadata if training_metadata.is_file() else None, run=run,
-        context=GovernContext(data_uri=str(run.data), auc_threshold=run.auc_threshold, actor="governance-demo"),
+        context=GovernContext(data_uri=str(run.data), auc_threshold=run.auc_threshold, actor=resolve_actor(actor)),
+        model_signer=model_signer,
         key_path=key, policies_dir=policies_dir, governance_file=governance_file,
         skip=tuple(skip) + (() if audit_pack else ("audit_pack",)), on_check=on_check,
     )

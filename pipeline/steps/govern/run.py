@@ -61,6 +61,7 @@ def govern(
     ledger_path: str | os.PathLike | None = None,
     skip: Iterable[str] = (),
     on_check: Callable[[str], None] = lambda name: None,
+    model_signer: Signer | None = None,
 ) -> Verdict:
     """Run every governance check on one trained model and write the signed verdict ``OUT_DIR/governance.json``.
 
@@ -69,7 +70,8 @@ def govern(
     ``skip`` names checks (from :data:`~governance.verdict.CHECKS`) not to run; they are reported as SKIPPED. The
     signature is written beside the artefact (``context.artefact_uri``, else ``model``) as ``ARTEFACT.sig``;
     ``ledger_path`` defaults to ``EVIDENCE_DIR/ledger.jsonl``. ``key_path`` (the signer's PEM file) signs the audit
-    pack; a KMS signer needs none.
+    pack; a KMS signer needs none. ``model_signer`` signs the artefact when its duty is kept apart from sealing the
+    evidence (``signer``: provenance, index, ledger, verdict).
     """
     unknown = sorted(set(skip) - set(CHECKS))
     if unknown:
@@ -91,7 +93,7 @@ def govern(
         key_path=key_path, policies_dir=policies_dir, governance_file=governance_file,
     )
     with tempfile.TemporaryDirectory(prefix="govern-") as scratch:
-        state = GovernChecks(inputs, signer, context, run, Path(scratch))
+        state = GovernChecks(inputs, signer, context, run, Path(scratch), model_signer=model_signer)
         actions = state.actions()
         checks: list[CheckOutcome] = []
         for name in CHECKS:
@@ -122,7 +124,7 @@ def govern(
         status=status,
         summary=summarise(checks, status),
         artefact={"uri": state.artefact_uri, "sha256": state.sha256, "signature_uri": metadata["signature_uri"],
-                  "signer": signer.identity},
+                  "signer": (model_signer or signer).identity},
         checks=checks,
         customer_metadata=metadata,
         digests=digests,

@@ -1,0 +1,344 @@
+"""``validate``: the validator's independent assessment of one trained model, signed with the validator's own key.
+
+    result = validate("work/model/model.tar.gz", "work/evidence", load_signer("validator.pem"))
+    result.passed, result.path.name          # (True, 'validation.json')
+
+Everything is judged on the untouched test split the process step recorded (train and validation serve only to
+fit the challenger and the retrains, and as the attacker's pool). Writes ``validation.json`` and
+``validation.json.sig`` (a DSSE envelope over an in-toto statement naming ``validation.json`` and the model) into
+``out_dir`` (default: the evidence folder); in the evidence folder it also appends a ``validate`` ledger record and
+re-seals the index with the validator's key.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
+
+from governance import hashing
+from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.errors import CheckFailed, InputError
+from governance.jsonio import dumps, read_json
+from governance.signing import Signer, dsse
+from governance.storage import write_bytes_atomic
+from governance.validation.challenger import BinnedLogistic
+from governance.validation.data import load_splits, predict
+from governance.validation.delong import delong_test
+from governance.validation.policy import ValidationPolicy, load_validation_policy
+from governance.validation.robustness import robustness
+from governance.validation.security import extraction, label_flip, membership_inference
+from governance.validation.sensitivity import sensitivity
+
+SCHEMA = "quickloan-governance/validation/v1"
+VALIDATION_FILE = "validation.json"
+VALIDATION_SIGNATURE = "validation.json.sig"
+PREDICATE_TYPE = "https://quickloan-governance.dev/validation/v1"
+PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+
+
+@dataclass
+class ValidationResult:
+    document: dict
+    path: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.document["status"] == PASS
+
+    @property
+    def blocking_failures(self) -> list[dict]:
+        return [c for c in self.document["checks"] if c["blocking"] and c["status"] != PASS]
+
+
+def _discrimination(y: np.ndarray, scores: np.ndarray) -> dict:
+    fpr, tpr, _ = roc_curve(y, scores)
+    return {"auc": float(roc_auc_score(y, scores)), "ks": float(np.max(tpr - fpr)),
+            "brier": float(brier_score_loss(y, scores))}
+
+
+def _fairness_side_by_side(x: np.ndarray, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
+                           threshold: float) -> dict:
+    from governance.age_bands import assign_bands
+    from governance.fairness.policy import load_policy
+
+    policy = load_policy(None)
+    banding = assign_bands(x[:, FEATURES.index(PROTECTED_ATTRIBUTE)], policy.age.age_bands(), policy.age.valid_range)
+    rows, rates = [], {"champion": [], "challenger": []}
+    for code, label in enumerate(banding.labels):
+        members = banding.codes == code
+        good = members & (y == 0)
+        row = {"band": label, "count": int(members.sum())}
+        for name, scores in (("champion", champion), ("challenger", challenger)):
+            approved = scores <= threshold
+            rate = float(approved[members].mean()) if members.any() else None
+            row[name] = {"approval_rate": rate,
+                         "good_payer_approval_rate": float(approved[good].mean()) if good.any() else None}
+            if members.sum() >= policy.age.min_count and rate is not None:
+                rates[name].append(rate)
+        rows.append(row)
+    return {"threshold": threshold, "split": "test", "bands": rows,
+            "adverse_impact_ratio": {name: (min(v) / max(v) if v and max(v) > 0 else None)
+                                     for name, v in rates.items()},
+            "min_count": policy.age.min_count}
+
+
+def _judge(policy: ValidationPolicy, check: str, value, detail: str) -> dict:
+    rule = policy.checks[check]
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        status = ERROR
+    else:
+        ok = value >= rule.limit if rule.direction == "min" else value <= rule.limit
+        status = PASS if ok else FAIL
+    return {"id": check, "status": status, "value": None if status == ERROR else float(value), "limit": rule.limit,
+            "direction": rule.direction, "blocking": rule.blocking, "description": rule.description,
+            "detail": detail}
+
+
+def _model_signer_hint(model: str | os.PathLike, evidence: Path) -> str | None:
+    """The key hint of the model's signer: from the OMS bundle beside the artefact, else the verdict's signer."""
+    candidates = [(Path(f"{model}.sig"), lambda d: d["verificationMaterial"]["publicKey"]["hint"]),
+                  (evidence.parent / "governance.json",
+                   lambda d: d["artefact"]["signer"].removeprefix("key:sha256:"))]
+    for path, pick in candidates:
+        if path.is_file():
+            try:
+                return str(pick(read_json(path))) or None
+            except (InputError, KeyError, TypeError, AttributeError):
+                continue
+    return None
+
+
+def _previous_model_signer(evidence: Path) -> str | None:
+    """A re-validation keeps the model signer recorded by the first (the index is then the validator's)."""
+    path = evidence / VALIDATION_FILE
+    if path.is_file():
+        try:
+            return read_json(path).get("independence", {}).get("model_signer_key_hint")
+        except (InputError, AttributeError):
+            return None
+    return None
+
+
+def validate(
+    model: str | os.PathLike,
+    evidence_dir: str | os.PathLike,
+    signer: Signer,
+    *,
+    policy=None,
+    out_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    actor: str = "model-validator",
+    ledger_signer: Signer | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> ValidationResult:
+    """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``.
+
+    ``ledger_signer`` signs the evidence ledger's head for the ``validate`` record (default: the validator's key; give
+    the ledger's own key to keep its head verifiable with one key, as ``governance approve --ledger-key`` does).
+    """
+    started = time.perf_counter()
+    policy = policy if isinstance(policy, ValidationPolicy) else load_validation_policy(policy)
+    evidence = Path(evidence_dir)
+    if not evidence.is_dir():
+        raise InputError("NOT_A_DIRECTORY", f"{evidence}: no such evidence folder")
+    for name in ("evaluation.json", "training.json"):
+        if not (evidence / name).is_file():
+            raise InputError("FILE_NOT_FOUND", f"{evidence / name}: the evidence folder has no {name}")
+    evaluation, training = read_json(evidence / "evaluation.json"), read_json(evidence / "training.json")
+    from governance.model_artifact import load_booster
+
+    sha256 = hashing.sha256_file(model)
+    recorded = evaluation.get("model", {}).get("artefact_sha256")
+    if sha256 != recorded:
+        raise CheckFailed("DIGEST_MISMATCH", f"{model} hashes to {sha256[:16]}…, the evidence evaluated "
+                                             f"{str(recorded)[:16]}…: not the model this evidence is about")
+    booster = load_booster(model)
+    threshold = float(evaluation.get("decision", {}).get("threshold", 0.2))
+    params = dict(training.get("hyperparameters") or {})
+    if not params:
+        raise InputError("NO_HYPERPARAMETERS", f"{evidence / 'training.json'}: no hyperparameters recorded")
+    progress("reading the recorded splits")
+    data = load_splits(evidence, data_dir)
+    model_signer = _model_signer_hint(model, evidence) or _previous_model_signer(evidence)
+
+    timings: dict[str, float] = {}
+    mark = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - mark[0], 3)
+        mark[0] = now
+
+    lap("load")
+    progress("champion and challenger on the test split")
+    champion = predict(booster, data.test.x)
+    challenger_model = BinnedLogistic().fit(data.train.x, data.train.y)
+    challenger = challenger_model.predict_proba(data.test.x)
+    delong = delong_test(data.test.y, champion, challenger)
+    z = delong["z"]
+    p_challenger_better = float(norm.cdf(z)) if np.isfinite(z) else (0.0 if z < 0 else 1.0)
+    comparison = {"split": "test", "rows": len(data.test.y), "champion": _discrimination(data.test.y, champion),
+                  "challenger": {**_discrimination(data.test.y, challenger), **challenger_model.describe()},
+                  "delong": {**delong, "a": "champion", "b": "challenger",
+                             "p_value_challenger_better": p_challenger_better},
+                  "fairness": _fairness_side_by_side(data.test.x, data.test.y, champion, challenger, threshold)}
+
+    progress("per-applicant elderly test")
+    from governance.elderly_counterfactual import elderly_counterfactual
+
+    features = __import__("pandas").DataFrame(data.test.x, columns=list(FEATURES))
+    elderly = elderly_counterfactual(booster, features)
+    elderly["split"] = "test"
+    lap("challenger_and_elderly")
+
+    sens = sensitivity(params, data, threshold, seeds=policy.sensitivity.seeds, rows=policy.retrain.rows,
+                       rounds=policy.retrain.num_round, progress=progress)
+    lap("sensitivity")
+    progress("robustness: missing, perturbed and out-of-range inputs")
+    robust = robustness(booster, data.test.x, threshold, policy.robustness.perturbation)
+    lap("robustness")
+    progress("security: membership inference")
+    security = {"membership_inference": membership_inference(booster, data, policy.security.membership_rows,
+                                                             policy.security.bootstrap)}
+    progress("security: extraction")
+    security["extraction"] = extraction(booster, data, threshold, policy.security.extraction_budgets,
+                                        policy.security.extraction_repeats, policy.security.extraction_agreement)
+    security["label_flip"] = label_flip(params, data, policy.security.label_flip_rates, policy.retrain.rows,
+                                        policy.retrain.num_round, progress=progress)
+    lap("security")
+
+    checks = _checks(policy, comparison, elderly, sens, robust, security)
+    blocking_failed = [c for c in checks if c["blocking"] and c["status"] != PASS]
+    status = FAIL if blocking_failed else PASS
+    document = {
+        "schema": SCHEMA,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "status": status,
+        "summary": (f"{len(blocking_failed)} blocking check(s) failed: "
+                    + ", ".join(c["id"] for c in blocking_failed)) if blocking_failed
+        else f"all {sum(c['blocking'] for c in checks)} blocking checks passed",
+        "model": {"artefact": str(model), "sha256": sha256},
+        "validator": {"identity": signer.identity, "key_hint": signer.key_hint, "actor": actor,
+                      "public_key_pem": signer.public_key_pem().decode("ascii")},
+        "independence": {"model_signer_key_hint": model_signer,
+                         "independent": model_signer is not None and model_signer != signer.key_hint},
+        "splits": {name: {"file": data.split(name).path.name, "sha256": data.split(name).sha256,
+                          "rows": len(data.split(name).y)} for name in ("train", "validation", "test")},
+        "figures_from": "test split unless a section says otherwise",
+        "decision_threshold": threshold,
+        "policy": policy.model_dump(mode="json", exclude={"checks"}),
+        "challenger": comparison,
+        "elderly_counterfactual": elderly,
+        "sensitivity": sens,
+        "robustness": robust,
+        "security": security,
+        "checks": checks,
+        "seconds": round(time.perf_counter() - started, 2),
+        "seconds_by_part": timings,
+    }
+    out = Path(out_dir) if out_dir is not None else evidence
+    path = write_signed(document, out, signer)
+    if out.resolve() == evidence.resolve():
+        progress("ledger record and index re-seal")
+        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor)
+    return ValidationResult(document, path)
+
+
+def _checks(policy, comparison, elderly, sens, robust, security) -> list[dict]:
+    delong = comparison["delong"]
+    mi = security["membership_inference"]
+    ext = security["extraction"]
+    flips = security["label_flip"]["flips"]
+    largest = max(flips, key=lambda r: r["rate"])
+    queries = ext["queries_needed"] if ext["reached_in_all_repeats"] else max(ext["budgets"])
+    out_of_range = robust["out_of_range"]
+    return [
+        _judge(policy, "challenger-not-better", delong["p_value_challenger_better"],
+               f"champion AUC {delong['auc_a']:.4f}, challenger {delong['auc_b']:.4f}, DeLong two-sided p "
+               f"{delong['p_value']:.3g}"),
+        _judge(policy, "champion-auc-min", comparison["champion"]["auc"], "test AUC"),
+        _judge(policy, "seed-auc-range", sens["seed_auc_range"], f"{len(sens['seeds'])} seeds"),
+        _judge(policy, "seed-decision-flip", sens["seed_max_flip_rate"], "largest share of decisions changed"),
+        _judge(policy, "hyperparameter-auc-change", sens["hyperparameter_max_auc_change"],
+               f"{len(sens['hyperparameters'])} one-step variants"),
+        _judge(policy, "perturbation-flip-rate", robust["perturbation_max_flip_rate"],
+               f"±{robust['perturbation']:.0%} per feature and all together"),
+        _judge(policy, "missing-feature-flip-rate", robust["missing_feature_max_flip_rate"],
+               f"worst: {robust['missing_feature'][0]['feature']}"),
+        _judge(policy, "out-of-range-bounded", out_of_range["bounded_share"],
+               f"{out_of_range['bounded']} of {out_of_range['tried']} scored in [0, 1], "
+               f"{len(out_of_range['errors'])} error(s)"),
+        _judge(policy, "membership-inference-auc", (mi["interval"] or [mi["auc"], mi["auc"]])[1],
+               f"attack AUC {mi['auc']:.3f}"),
+        _judge(policy, "extraction-queries", queries,
+               "queries to 95 % agreement" if ext["reached_in_all_repeats"]
+               else f"95 % agreement not reached within {max(ext['budgets'])} queries in every repeat"),
+        _judge(policy, "label-flip-auc-drop", largest["auc_drop"], f"{largest['rate']:.0%} of labels flipped"),
+        _judge(policy, "elderly-counterfactual", elderly["failed"] if elderly["passed"] is not None else None,
+               f"{elderly['failed']} of {elderly['applicants']} applicants aged {elderly['min_age']}+"),
+    ]
+
+
+def validation_statement(document_bytes: bytes, document: dict) -> dict:
+    return dsse.statement(
+        [{"name": VALIDATION_FILE, "digest": {"sha256": hashing.sha256_bytes(document_bytes)}},
+         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}}],
+        PREDICATE_TYPE, {"status": document["status"], "validator": document["validator"]["identity"]})
+
+
+def write_signed(document: dict, out: Path, signer: Signer) -> Path:
+    """``validation.json`` then its signature, each atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = dumps(document)
+    envelope = dsse.sign_statement(validation_statement(data, document), signer, keyid=signer.key_hint)
+    write_bytes_atomic(out / VALIDATION_FILE, data)
+    write_bytes_atomic(out / VALIDATION_SIGNATURE, dumps(envelope))
+    return out / VALIDATION_FILE
+
+
+def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str) -> None:
+    from governance.evidence import write_index
+    from governance.ledger import Ledger
+
+    digests = {"model.tar.gz": document["model"]["sha256"],
+               VALIDATION_FILE: hashing.sha256_file(evidence / VALIDATION_FILE)}
+    Ledger(evidence / "ledger.jsonl", ledger_signer).append(
+        "validate", actor=actor, subject=document["model"]["artefact"], digests=digests,
+        details={"status": document["status"], "summary": document["summary"][:500],
+                 "validator": document["validator"]["identity"]})
+    write_index(evidence, signer)
+
+
+def read_validation(folder: str | os.PathLike, model_sha256: str) -> dict:
+    """The validation in ``folder``, its signature verified with the key it names; raises if absent or bad."""
+    from governance.signing import PublicKeyVerifier
+
+    path, signature = Path(folder) / VALIDATION_FILE, Path(folder) / VALIDATION_SIGNATURE
+    if not path.is_file() or not signature.is_file():
+        raise CheckFailed("NO_VALIDATION", f"{path}: no signed independent validation")
+    data = path.read_bytes()
+    document = read_json(path)
+    pem = document.get("validator", {}).get("public_key_pem", "").encode("ascii")
+    try:
+        verifier = PublicKeyVerifier(pem)
+        statement = dsse.verify_envelope(read_json(signature), verifier)
+    except Exception as err:  # any failure to verify is a refusal, never a pass
+        raise CheckFailed("VALIDATION_SIGNATURE_INVALID", f"{signature}: does not verify ({err})") from None
+    digests = {s.get("name"): s.get("digest", {}).get("sha256") for s in statement.get("subject", [])}
+    if digests.get(VALIDATION_FILE) != hashing.sha256_bytes(data):
+        raise CheckFailed("DIGEST_MISMATCH", f"{path}: changed since the validator signed it")
+    if digests.get("model.tar.gz") != model_sha256 or document.get("model", {}).get("sha256") != model_sha256:
+        raise CheckFailed("DIGEST_MISMATCH", f"{path}: validates another model")
+    return document
+
+
+__all__ = ["VALIDATION_FILE", "VALIDATION_SIGNATURE", "ValidationResult", "read_validation", "validate",
+           "write_signed"]
