@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from governance.errors import CheckFailed, InputError
@@ -20,6 +21,27 @@ PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):model-package/"
     r"(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>\d+)$"
 )
+
+
+# CustomerMetadataProperties values: letters, separators, numbers and _ . : / = + - @ only, at most 256 characters.
+METADATA_VALUE_MAX = 256
+_METADATA_PUNCTUATION = set("_.:/=+-@")
+
+
+def metadata_value_allowed(char: str) -> bool:
+    """Whether SageMaker accepts ``char`` in a CustomerMetadataProperties value (``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]``)."""
+    return unicodedata.category(char)[0] in "LZN" or char in _METADATA_PUNCTUATION
+
+
+def metadata_value(text: str) -> str:
+    """``text`` as SageMaker accepts it: every other character becomes ``-``, cut to 256 characters.
+
+    >>> metadata_value("O'Brien"), metadata_value("Doe, Jane"), metadata_value("Zoë Ørsted")
+    ('O-Brien', 'Doe- Jane', 'Zoë Ørsted')
+
+    The exact text stays in the ledger and in the approval description, which take any characters.
+    """
+    return "".join(c if metadata_value_allowed(c) else "-" for c in str(text))[:METADATA_VALUE_MAX]
 
 
 def is_package_arn(value: str) -> bool:
@@ -102,7 +124,7 @@ def set_approval(
     if expected_status is not None and current.approval_status != expected_status:
         raise CheckFailed("STATUS_CHANGED", f"{package.arn} is {current.approval_status} now, not {expected_status}: "
                                             "it was decided in the meantime")
-    merged = {**current.customer_metadata, **(metadata or {})}
+    merged = {**current.customer_metadata, **{key: metadata_value(value) for key, value in (metadata or {}).items()}}
     try:
         client.update_model_package(
             ModelPackageArn=package.arn,

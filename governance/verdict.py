@@ -111,7 +111,16 @@ def summarise(checks: list[CheckOutcome], status: str) -> str:
         skipped = [c.name for c in checks if c.status == SKIPPED]
         extra = (f"; {', '.join(graded)}" if graded else "") + (f"; skipped: {', '.join(skipped)}" if skipped else "")
         return f"every blocking check passed{extra}"
-    return "; ".join(f"{c.name} {c.status} ({c.reason})" for c in checks if c.blocking)
+    # The Fail step quotes this line: say what each blocking check found, not only that it failed.
+    return "; ".join(f"{c.name} {c.status} ({c.reason}): {_shorten(c.message, SUMMARY_MESSAGE_CHARS)}"
+                     for c in checks if c.blocking)
+
+
+SUMMARY_MESSAGE_CHARS = 400
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def verdict_statement(verdict: dict) -> dict:

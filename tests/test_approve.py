@@ -301,6 +301,9 @@ def test_sagemaker_registration_and_approval(aws, governed, tmp_path, capsys):
     )
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=settings.bucket, ObjectLockEnabledForBucket=True)
+    # As the stack sets it: the S3 ledger follows the bucket's default retention.
+    s3.put_object_lock_configuration(Bucket=settings.bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 3650}}})
     root = f"{settings.root_uri}/executions/{EXECUTION}"
     artefact = f"{root}/train/pipelines-abc-Train/output/model.tar.gz"
     s3.put_object(Bucket=settings.bucket, Key=artefact.split("/", 3)[3], Body=governed.run.model_path.read_bytes())
@@ -398,6 +401,17 @@ def test_approving_into_a_signed_ledger_without_its_key_is_refused(governed, wor
     assert "LEDGER_SIGNED" in capsys.readouterr().err
     assert ledger.read_bytes() == before
     assert package(work).approval_status == "PendingManualApproval"
+
+
+def test_approver_names_fit_the_sagemaker_metadata_pattern():
+    """Defect: `approve --by "O'Brien"` (or "Doe, Jane") broke CustomerMetadataProperties' value pattern after the
+    ledger already said approved."""
+    from governance.sagemaker_registry import METADATA_VALUE_MAX, metadata_value, metadata_value_allowed
+
+    for name in ("O'Brien", "Doe, Jane", "Zoë (risk) <zoe@example.com>", "x" * 300):
+        value = metadata_value(name)
+        assert value and all(metadata_value_allowed(c) for c in value) and len(value) <= METADATA_VALUE_MAX
+    assert metadata_value("J. Doe") == "J. Doe"
 
 
 def test_a_sagemaker_approval_never_overrides_a_decision_taken_since_the_package_was_read(aws):

@@ -5,6 +5,7 @@ Parsed with cfn-lint's own decoder (intrinsic functions become ``{"Ref": ...}``,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,13 @@ def test_keys(template):
     for name in ("ArtefactKey", "SigningKey"):
         assert template["Resources"][name]["DeletionPolicy"] == "Retain"
         for statement in statements(template["Resources"][name]["Properties"]["KeyPolicy"]):
-            # Only the account (IAM-delegated) administers a key; no wildcard principal.
+            # Only the account (IAM-delegated) administers a key; no wildcard principal. CloudWatch Logs may use
+            # the artefact key for the scan's log group only (pinned by the encryption context).
+            if statement.get("Sid") == "CloudWatchLogsEncryptsTheScanLogs":
+                assert name == "ArtefactKey"
+                assert statement["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+                assert "kms:EncryptionContext:aws:logs:arn" in statement["Condition"]["ArnLike"]
+                continue
             assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
 
@@ -110,6 +117,7 @@ UNSCOPED = {
     "EcrLoginHasNoResourceScope": "ecr:GetAuthorizationToken has no resource-level permissions",
     "JobMetrics": "cloudwatch:PutMetricData has no resource-level permissions (namespace-conditioned instead)",
     "JobNetworkInterfaces": "ec2 network-interface calls for VPC jobs take no resource scope at creation",
+    "ReadAccountPublicAccessBlockForPolicyScans": "s3:GetAccountPublicAccessBlock has no resource-level permissions",
 }
 
 
@@ -172,3 +180,41 @@ def test_scan_schedule_is_referenced_not_duplicated(template):
     declared = set(child["Parameters"])
     required = {name for name, p in child["Parameters"].items() if "Default" not in p}
     assert passed <= declared and required <= passed
+
+
+# --- day-one defects: each test fails on the template as it was before its fix ----------------------------------------
+
+def test_object_lock_defaults_to_governance_mode(template):
+    """Defect: COMPLIANCE for ten years on the whole bucket made trial data, personal data and failed runs
+    undeletable by anyone. GOVERNANCE is the default; COMPLIANCE stays one parameter away (documented)."""
+    assert template["Parameters"]["ObjectLockMode"]["Default"] == "GOVERNANCE"
+    assert "COMPLIANCE" in template["Parameters"]["ObjectLockMode"]["AllowedValues"]
+
+
+def test_nested_scan_template_is_packaged_by_the_cli(template):
+    """Defect: `aws cloudformation package` uploads a nested TemplateURL only when it is a plain string."""
+    url = template["Resources"]["ScanSchedule"]["Properties"]["TemplateURL"]
+    assert isinstance(url, str) and (TEMPLATE.parent / url).is_file()
+
+
+def test_scan_code_comes_from_a_bucket_that_exists_before_the_stack(template):
+    """Defect: the function's code was read from the artefact bucket, which the same stack creates."""
+    parameters = template["Resources"]["ScanSchedule"]["Properties"]["Parameters"]
+    assert parameters["CodeS3Bucket"] == {"Ref": "ScanCodeS3Bucket"}
+    assert parameters["CodeS3Key"] == {"Ref": "ScanCodeS3Key"}
+    assert "ArtefactBucket" not in str(parameters["CodeS3Bucket"])
+
+
+def test_nightly_scan_gets_the_deployments_settings_from_one_place(template):
+    """Defect: the nested stack passed only allowed_kms_keys; no trusted signer, account or retention. Its
+    PolicyParameters must be exactly what the Govern step derives (governance.policy.deployment)."""
+    from governance.policy.deployment import deployment_parameters
+    from tests.stack_support import ACCOUNT, offline_stack
+
+    stack = offline_stack(template, "quickloan")
+    nested = stack.resolve(template["Resources"]["ScanSchedule"]["Properties"]["Parameters"])
+    expected = deployment_parameters(
+        kms_key_arns=[stack.get_att("ArtefactKey", "Arn")], account_ids=[ACCOUNT],
+        signing_keys=[stack.get_att("SigningKey", "Arn")], object_lock_mode="GOVERNANCE", retention_days=3650)
+    assert json.loads(nested["PolicyParameters"]) == expected
+    assert nested["SigningKeyArn"] == stack.get_att("SigningKey", "Arn")

@@ -45,9 +45,35 @@ def test_records_are_locked_objects_and_verify(s3):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="governance/ledger/")["Contents"]]
     assert keys == [f"governance/ledger/{n:012d}.json" for n in range(1, 8)]  # 5 records + 2 checkpoints
     head = s3.head_object(Bucket=bucket, Key=keys[0])
-    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"]
+    # An explicit period on a bucket with no default rule: GOVERNANCE mode, the stack's default.
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"]
     report = verify_ledger(f"s3://{bucket}/governance/ledger/", verifier)
     assert (report.records, report.checkpoints_verified) == (7, 2)
+
+
+def test_retention_follows_the_bucket_so_the_retention_policy_accepts_ledger_records(aws):
+    """The ledger used to lock each record for its own 2,557 days, overriding a 3,650-day bucket default: RET-S3-003
+    then failed on every record the nightly scan wrote."""
+    from governance.policy import scan
+
+    client = s3_client()
+    bucket = locked_bucket(client)
+    client.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 3650}}})
+    Ledger(f"s3://{bucket}/quickloan/ledger/").append("scan", "nightly", "s3://b/quickloan/")
+    head = client.head_object(Bucket=bucket, Key="quickloan/ledger/000000000001.json")
+    assert head["ObjectLockMode"] == "GOVERNANCE"
+    result = scan([f"s3://{bucket}/quickloan/ledger/000000000001.json"],
+                  parameters={"object_lock_mode": "GOVERNANCE", "artefact_retention_days": 3650})
+    retention = [f for f in result.findings if f.check.id == "RET-S3-003"]
+    assert [str(f.status) for f in retention] == ["PASS"], [f.message for f in retention]
+
+
+def test_a_ledger_with_nothing_to_follow_is_refused(aws):
+    bucket = locked_bucket(s3_client())
+    with pytest.raises(InputError) as caught:
+        Ledger(f"s3://{bucket}/l/").append("scan", "ci", "x")
+    assert caught.value.reason == "NO_RETENTION"
 
 
 def test_a_rewritten_or_deleted_record_is_named(s3):

@@ -33,7 +33,7 @@ def test_file_settings_load_and_environment_wins(tmp_path):
     assert loaded.values.subnets == ("subnet-1", "subnet-2")
     assert loaded.values.govern_instance_type == "ml.m5.4xlarge"
     assert loaded.values.account == "111122223333"
-    assert loaded.values.default_input_data_uri == "s3://other-bucket/quickloan/data/cs-training.csv.gz"
+    assert loaded.values.default_input_data_uri == "s3://other-bucket/quickloan/data/"
 
 
 def test_region_falls_back_to_the_aws_environment(tmp_path):

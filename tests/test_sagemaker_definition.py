@@ -105,7 +105,7 @@ def test_training_image_matches_the_local_xgboost(definition):
 def test_parameters(definition):
     parameters = {p["Name"]: (p["Type"], p["DefaultValue"]) for p in definition["Parameters"]}
     assert parameters["AucThreshold"] == ("Float", 0.75)
-    assert parameters["InputData"] == ("String", f"s3://{SETTINGS.bucket}/quickloan/data/cs-training.csv.gz")
+    assert parameters["InputData"] == ("String", f"s3://{SETTINGS.bucket}/quickloan/data/")
     assert parameters["DecisionThreshold"] == ("Float", 0.2)
     assert parameters["SplitSeed"] == ("Integer", 42)
     defaults = train_step.DEFAULT_HYPERPARAMETERS
@@ -247,3 +247,38 @@ def test_definition_command_bad_settings(tmp_path, capsys):
     assert main(["pipeline", "definition", "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("governance pipeline: BAD_CONFIG:") and "role_arn" in err and len(err.splitlines()) == 1
+
+
+# --- day-one defects: each test fails on the definition as it was before its fix --------------------------------------
+
+def test_govern_scans_with_the_deployments_own_key_and_account(definition):
+    """Defect: the Govern step passed no allowed KMS key, so ENC-S3-001/003 failed on objects encrypted with the
+    stack's own key and every run ended in the Fail step."""
+    args = steps_by_name(definition)["Govern"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    flags = {args[i]: args[i + 1] for i in range(0, len(args), 2)}
+    assert flags["--allowed-kms-key"] == SETTINGS.kms_key_id
+    assert flags["--trusted-account"] == SETTINGS.account
+
+
+def test_registered_container_serves_in_algorithm_mode(definition):
+    """Defect: the Register step put SAGEMAKER_PROGRAM="" on the XGBoost container, which then imports a module
+    named "" and fails every request."""
+    from pipeline.sagemaker.serving import serving_problems
+
+    specification = steps_by_name(definition)["Register"]["Arguments"]["InferenceSpecification"]
+    container = dict(specification["Containers"][0], ModelDataUrl="s3://b/k/output/model.tar.gz")  # resolved
+    assert "SAGEMAKER_PROGRAM" not in container.get("Environment", {})
+    assert "SAGEMAKER_SUBMIT_DIRECTORY" not in container.get("Environment", {})
+    assert serving_problems(container, specification) == []
+
+
+def test_no_experiment_tracking_the_role_cannot_do(definition):
+    """Defect: the SDK's default PipelineExperimentConfig creates experiments and trials on every execution,
+    which the stack's role is not allowed to do."""
+    assert definition.get("PipelineExperimentConfig") is None
+
+
+def test_input_data_is_the_data_prefix(definition):
+    """Defect: the default InputData named one file (cs-training.csv.gz) that a user's upload need not match."""
+    parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    assert parameters["InputData"].endswith("/data/")

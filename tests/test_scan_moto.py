@@ -204,7 +204,8 @@ def scenario(moto_env, tmp_path_factory, synthetic_csv):
     built = build_scenario(tmp_path_factory.mktemp("moto-scenario"), synthetic_csv)
     # The allow-list names the key by alias, as deployment settings do; evidence holds key ARNs.
     parameters = {"allowed_kms_keys": ["alias/models"], "trusted_accounts": [ACCOUNT, TRUSTED_ACCOUNT],
-                  "log_buckets": ["gov-good-models", "gov-bad"], "trusted_signer_keys": [built["public_key"]]}
+                  "log_buckets": ["gov-good-models", "gov-bad"], "trusted_signer_keys": [built["public_key"]],
+                  "object_lock_mode": "COMPLIANCE"}  # these buckets hold the stricter of the two modes
     built["parameters"] = parameters
     built["result"] = scan(built["targets"], parameters=parameters)
     return built

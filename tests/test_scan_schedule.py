@@ -112,3 +112,43 @@ def test_scheduled_module_is_a_command_for_cron_and_pipeline_steps(tmp_path, cap
     assert main([str(target), "--output-uri", str(tmp_path / "out")]) == 1
     assert "FAIL" in capsys.readouterr().err
     assert main([str(target), "--output-uri", str(tmp_path / "out"), "--parameters", "{not json"]) == 2
+
+
+# --- day-one defects: each test fails on the template as it was before its fix ----------------------------------------
+
+def test_no_reserved_concurrency(template):
+    """Defect: ReservedConcurrentExecutions rolls the stack back on accounts at the default quota of 10."""
+    assert "ReservedConcurrentExecutions" not in template["Resources"]["ScanFunction"]["Properties"]
+
+
+def test_names_fit_when_nested_under_a_long_parent_name(template):
+    """Defect: names built from the stack name passed 64 characters once the parent's name passed 25."""
+    from tests.stack_support import offline_stack
+
+    stack = offline_stack(template, f"{'p' * 60}-ScanSchedule-1A2B3C4D5E6F7", ScanTargets="s3://b/",
+                          ResultsBucket="results", KmsKeyArn="arn:aws:kms:eu-west-1:1:key/k")
+    for logical, field, limit in (("ScanFunction", "FunctionName", 64), ("ScanScheduleRule", "Name", 64),
+                                  ("ScanLogGroup", "LogGroupName", 512)):
+        value = stack.resolve(template["Resources"][logical]["Properties"][field])
+        assert len(value) <= limit, (logical, value)
+    condition = stack.resolve(template["Resources"]["FailureQueuePolicy"]["Properties"]["PolicyDocument"])
+    scheduler = condition["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert scheduler.endswith("/" + stack.resolve(template["Resources"]["ScanScheduleRule"]["Properties"]["Name"]))
+
+
+def test_the_function_can_write_its_encrypted_logs(template):
+    """Defect: the role had no logs:CreateLogStream/PutLogEvents (the alarm pointed at logs never written), and
+    the log group was not KMS-encrypted."""
+    statements = {s["Sid"]: s for s in template["Resources"]["ScanRole"]["Properties"]["Policies"][0]
+                  ["PolicyDocument"]["Statement"]}
+    logs = statements["WriteItsLogs"]
+    assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert "ScanLogGroup.Arn" in str(logs["Resource"])
+    assert template["Resources"]["ScanLogGroup"]["Properties"]["KmsKeyId"] == {"Ref": "KmsKeyArn"}
+
+
+def test_the_function_may_read_the_trusted_signing_key(template):
+    """Defect: with the KMS signing key as the trusted signer, the scan must be allowed kms:GetPublicKey on it."""
+    policies = template["Resources"]["ScanRole"]["Properties"]["Policies"]
+    text = json.dumps(policies)
+    assert "kms:GetPublicKey" in text and '"Ref": "SigningKeyArn"' in text

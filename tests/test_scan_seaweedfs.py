@@ -51,7 +51,8 @@ def locked(store):
     s3.create_bucket(Bucket=plain)
     s3.put_object(Bucket=plain, Key="models/unlocked.bin", Body=b"u")
     s3.put_object(Bucket=plain, Key="tmp/scratch.bin", Body=b"t")
-    parameters = {"artefact_retention_days": RETENTION_DAYS}
+    # This store is checked against COMPLIANCE-mode retention (the stricter of the two modes).
+    parameters = {"artefact_retention_days": RETENTION_DAYS, "object_lock_mode": "COMPLIANCE"}
     result = scan([f"s3://{locked}/", f"s3://{plain}/"], parameters=parameters)
     return {"client": s3, "locked": locked, "plain": plain, "versions": versions, "result": result}
 

@@ -1,4 +1,4 @@
-"""``governance pipeline run|definition|deploy``: the local pipeline, and the same pipeline on SageMaker."""
+"""``governance pipeline run|definition|deploy|rehearse``: the local pipeline, and the same pipeline on SageMaker."""
 
 from __future__ import annotations
 
@@ -98,6 +98,20 @@ def add_sagemaker_actions(actions: argparse._SubParsersAction) -> None:
     deploy.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     deploy.set_defaults(handler=deploy_command)
 
+    rehearse = actions.add_parser(
+        "rehearse", help="run the definition as SageMaker would, against S3/SageMaker (or --endpoint-url), "
+                         "before paying for it; exit 0 when it registers, 1 when it ends in the Fail step")
+    rehearse.add_argument("--definition", help="definition JSON (default: built from the settings first)")
+    rehearse.add_argument("--config", help=SETTINGS_HELP)
+    rehearse.add_argument("--endpoint-url", help="AWS endpoint for every call, e.g. a local moto server")
+    rehearse.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
+                          help="pipeline parameter for this rehearsal, e.g. NumRound=20 (repeatable)")
+    rehearse.add_argument("--as-role", action="store_true",
+                          help="run each step with credentials of the role the definition names (sts:AssumeRole)")
+    rehearse.add_argument("--workdir", help="keep the steps' folders and logs here (default: a temporary folder)")
+    rehearse.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    rehearse.set_defaults(handler=rehearse_command)
+
 
 def definition_command(args: argparse.Namespace) -> int:
     from governance.cli.console import stderr
@@ -147,3 +161,50 @@ def deploy_command(args: argparse.Namespace) -> int:
     if result.execution_arn:
         stderr.print(f"execution   {result.execution_arn} [{result.execution_status}]")
     return EXIT_OK
+
+
+def _read_definition(path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    from governance.errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("FILE_NOT_FOUND", f"{path}: no such definition file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputError("BAD_DEFINITION", f"{path}: not a readable definition JSON ({err})") from None
+    return data
+
+
+def rehearse_command(args: argparse.Namespace) -> int:
+    import os
+
+    from governance.cli.console import name_value_pairs, print_json, stderr
+    from pipeline.sagemaker.rehearse import rehearse
+
+    parameters = name_value_pairs(args.parameter, "--parameter")
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # the step containers inherit it
+    region = None
+    if args.definition:
+        definition = _read_definition(args.definition)
+        name = "rehearsal"
+    else:
+        from pipeline.sagemaker.config import load_settings
+        from pipeline.sagemaker.definition import pipeline_definition
+
+        settings = load_settings(args.config).values
+        region, name = settings.region, settings.pipeline_name
+        with stderr.status("building the SageMaker pipeline definition"):
+            definition = pipeline_definition(settings)
+    result = rehearse(definition, parameters=parameters, region=region, workdir=args.workdir, pipeline_name=name,
+                      as_role=args.as_role,
+                      on_event=lambda message: stderr.print(message, markup=False, highlight=False))
+    if args.json:
+        print_json(result.to_dict())
+    colour = "green" if result.exit_code == 0 else "red"
+    stderr.print(f"[{colour}]{result.outcome}[/]: ", end="")
+    stderr.print(result.message, markup=False, highlight=False)
+    return result.exit_code

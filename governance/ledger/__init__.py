@@ -49,8 +49,8 @@ class Ledger:
         signer: Signer | None = None,
         *,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
-        lock_mode: str = DEFAULT_LOCK_MODE,
-        retention_days: int = DEFAULT_RETENTION_DAYS,
+        lock_mode: str | None = DEFAULT_LOCK_MODE,
+        retention_days: int | None = DEFAULT_RETENTION_DAYS,
     ) -> None:
         if checkpoint_every < 1:
             raise InputError("BAD_PARAMETER", "checkpoint_every must be at least 1")

@@ -24,9 +24,10 @@ from governance.ledger._record import encode, record_hash
 from governance.signing import Signer
 from governance.storage import aws_error, parse_s3_uri, s3_client
 
-DEFAULT_LOCK_MODE = "COMPLIANCE"
-# Seven years: a common record-keeping period for credit decisions; set it from your retention policy.
-DEFAULT_RETENTION_DAYS = 2557
+# None: follow the bucket's Object Lock default retention (mode and period), which the stack sets from the same
+# value as the retention policy, so a ledger record is kept exactly as long as every other governed object.
+DEFAULT_LOCK_MODE: str | None = None
+DEFAULT_RETENTION_DAYS: int | None = None
 _KEY = re.compile(r"^(\d{12})\.json$")
 _MAX_ATTEMPTS = 50
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -35,12 +36,12 @@ _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "4
 class S3Store:
     has_head = False
 
-    def __init__(self, uri: str, *, lock_mode: str = DEFAULT_LOCK_MODE,
-                 retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+    def __init__(self, uri: str, *, lock_mode: str | None = DEFAULT_LOCK_MODE,
+                 retention_days: int | None = DEFAULT_RETENTION_DAYS) -> None:
         location = parse_s3_uri(uri)
-        if lock_mode not in ("COMPLIANCE", "GOVERNANCE"):
+        if lock_mode is not None and lock_mode not in ("COMPLIANCE", "GOVERNANCE"):
             raise InputError("BAD_PARAMETER", f"Object Lock mode must be COMPLIANCE or GOVERNANCE, got {lock_mode!r}")
-        if retention_days < 1:
+        if retention_days is not None and retention_days < 1:
             raise InputError("BAD_PARAMETER", "the ledger's retention must be at least one day")
         self.bucket = location.bucket
         self.prefix = location.key if not location.key or location.key.endswith("/") else location.key + "/"
@@ -80,9 +81,18 @@ class S3Store:
                 config = {}
             else:
                 raise aws_error(err, f"s3://{self.bucket}") from None
-        if config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
+        lock = config.get("ObjectLockConfiguration", {})
+        if lock.get("ObjectLockEnabled") != "Enabled":
             raise InputError("OBJECT_LOCK_DISABLED", f"s3://{self.bucket}: Object Lock is not enabled on the bucket; "
                                                      "create it with Object Lock to hold a ledger")
+        default = lock.get("Rule", {}).get("DefaultRetention", {})
+        days = default.get("Days") or (365 * default["Years"] if default.get("Years") else None)
+        self.retention_days = self.retention_days or days
+        # An explicit period on a bucket without a default rule is locked in GOVERNANCE mode, the stack's default.
+        self.lock_mode = self.lock_mode or default.get("Mode") or ("GOVERNANCE" if self.retention_days else None)
+        if not self.lock_mode or not self.retention_days:
+            raise InputError("NO_RETENTION", f"s3://{self.bucket}: the bucket has no Object Lock default retention "
+                                             "to follow; give the ledger's lock mode and retention days")
         self._lock_checked = True
 
     def _last(self) -> dict | None:

@@ -60,7 +60,8 @@ class PipelineSettings(BaseModel):
     image_uri: str = Field(description="container image holding this package (process, evaluate, govern steps)")
     pipeline_name: str = "QuickLoanCreditDefault"
     model_package_group: str = "quickloan-credit-default"
-    input_data_uri: str | None = Field(default=None, description="default raw CSV; a pipeline parameter at start")
+    input_data_uri: str | None = Field(default=None, description="default raw CSV, or a prefix holding one; a "
+                                                                 "pipeline parameter at start")
     governance_file_uri: str | None = Field(default=None, description="model governance YAML for the audit pack")
     processing_instance_type: str = "ml.m5.xlarge"
     training_instance_type: str = "ml.m5.xlarge"
@@ -145,7 +146,8 @@ class PipelineSettings(BaseModel):
 
     @property
     def default_input_data_uri(self) -> str:
-        return self.input_data_uri or f"{self.root_uri}/data/cs-training.csv.gz"
+        """The data prefix: the process step reads the one CSV (plain or .gz) found there, whatever its name."""
+        return self.input_data_uri or f"{self.root_uri}/data/"
 
 
 def example_values(region: str = EXAMPLE_REGION) -> dict[str, str]:

@@ -259,7 +259,8 @@ def _govern_step(b: _Build, process, train, evaluate, xgboost_image: str):
                "evaluation": _output_uri(evaluate, "evaluation")}
     inputs = [b.s3_input(name, sources[name], INPUT_DIRS[name]) for name in INPUT_DIRS]
     args = GovernArgs(
-        kms_key_id=settings.signing_key_id, artefact_uri=artefact, data_uri=p["input_data"],
+        kms_key_id=settings.signing_key_id, allowed_kms_key=settings.kms_key_id, trusted_account=settings.account,
+        artefact_uri=artefact, data_uri=p["input_data"],
         evidence_uri=published["evidence"], publish_uri=published["governance"],
         auc_threshold=p["auc_threshold"].to_string(), decision_threshold=p["decision_threshold"].to_string(),
         training_job=train.properties.TrainingJobArn, image_uri=settings.image_uri,
@@ -294,6 +295,7 @@ def _register_step(b: _Build, train, verdict, evidence_uri, inference_image: str
 
     builder = s.ModelBuilder(s3_model_data_url=artefact, image_uri=inference_image, role_arn=settings.role_arn,
                              sagemaker_session=b.session)
+    _algorithm_mode(builder)
     return s.ModelStep(
         name="Register",
         description="Register for manual approval: `governance approve` verifies before it approves",
@@ -312,6 +314,20 @@ def _register_step(b: _Build, train, verdict, evidence_uri, inference_image: str
             customer_metadata_properties={key: verdict(f"customer_metadata.{key}") for key in CUSTOMER_METADATA_KEYS},
         ),
     )
+
+
+def _algorithm_mode(builder) -> None:
+    """Serve in the XGBoost container's algorithm mode: no ``SAGEMAKER_PROGRAM``/``SAGEMAKER_SUBMIT_DIRECTORY``.
+
+    The SDK always adds its script-mode variables, empty when there is no user script; the container reads an
+    empty ``SAGEMAKER_PROGRAM`` as a user module named "" and every request fails. Absent means algorithm mode.
+    """
+    script_mode = builder._script_mode_env_vars
+
+    def without_empty() -> dict:
+        return {key: value for key, value in script_mode().items() if value not in ("", None)}
+
+    object.__setattr__(builder, "_script_mode_env_vars", without_empty)
 
 
 def _gate_step(b: _Build, auc, verdict, register):
@@ -355,6 +371,9 @@ def _build(settings: PipelineSettings, session) -> BuiltPipeline:
                     json_path="binary_classification_metrics.auc.value")
     register = _register_step(b, train, verdict, evidence_uri, inference_image)
     gate = _gate_step(b, auc, verdict, register)
+    # No experiment tracking: the default config makes every execution create experiments and trials, which the
+    # stack's least-privilege role is not granted (and the ledger and lineage already record each run).
     pipeline = s.Pipeline(name=settings.pipeline_name, parameters=parameters,
-                          steps=[process, train, evaluate, govern, gate], sagemaker_session=session)
+                          steps=[process, train, evaluate, govern, gate], sagemaker_session=session,
+                          pipeline_experiment_config=None)
     return BuiltPipeline(pipeline, session, settings)

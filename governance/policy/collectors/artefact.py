@@ -6,16 +6,20 @@ only arranges their answers as evidence:
 
 * ``archive``/``pickle``: one inspection of the bytes (nothing extracted, nothing unpickled);
 * ``signature``/``digest``: verification against the trusted signers (policy parameter ``trusted_signer_keys``:
-  PEM public keys, or a trusted-signers YAML file with validity windows and revocations). With no trusted
+  PEM public keys, KMS key ARNs (their public key, read once through ``kms:GetPublicKey``), or a
+  trusted-signers YAML file with validity windows and revocations). With no trusted
   signer configured the signature cannot be checked: ``signature.trusted`` is false and the digest is
   undecided (ERROR), never assumed;
-* ``lineage``: the signed provenance statements of the run's evidence folder (parameter ``evidence_dir``, or
-  ``../evidence`` beside the artefact's folder) must hold every step and every link, and the trained model's
-  digest must be this artefact's.
+* ``lineage``: the signed provenance statements of the run's evidence folder must hold every step and every
+  link, and the trained model's digest must be this artefact's. The folder is the parameter ``evidence_dir``,
+  else found where the pipeline writes it: ``../evidence`` beside a local artefact's folder; for an ``s3://``
+  artefact the nearest ancestor prefix holding ``govern/evidence/provenance/`` (the SageMaker pipeline's
+  ``executions/<id>/`` layout) or ``evidence/provenance/`` (read into a temporary folder, nothing executed).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +33,7 @@ from governance.policy.collectors.base import (
     ScanContext,
     register,
 )
+from governance.policy.deployment import is_kms_key_reference
 from governance.storage import is_s3_uri
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".npy")
@@ -49,6 +54,25 @@ def _integrity():
     return integrity
 
 
+def _verifier_option(entry: str) -> dict[str, Any]:
+    """How :func:`verify_artefact` takes one trusted signer: a trust file, a KMS key, or a PEM public key."""
+    if entry.endswith(_TRUST_FILE_SUFFIXES):
+        return {"trusted": entry}
+    if is_kms_key_reference(entry):
+        return {"verifier": _kms_verifier(entry)}
+    return {"verifier": entry}
+
+
+def _kms_verifier(key: str):
+    from governance.signing.kms import KmsVerifier
+
+    try:
+        return KmsVerifier(key)
+    except GovernanceError as err:
+        raise EvidenceUnavailable(f"the public key of trusted signer {key} could not be read: {err.reason}: "
+                                  f"{err.message}") from None
+
+
 def _trusted(parameters: Mapping[str, Any]) -> list[str]:
     value = parameters.get("trusted_signer_keys") or []
     return [str(v) for v in ([value] if isinstance(value, str) else value)]
@@ -59,8 +83,8 @@ def _verify_with_trusted(uri: str, signature: str | None, trusted: Sequence[str]
     integrity = _integrity()
     results = []
     for entry in trusted:
-        option = {"trusted": entry} if entry.endswith(_TRUST_FILE_SUFFIXES) else {"verifier": entry}
         try:
+            option = _verifier_option(entry)
             result = integrity.verify_artefact(uri, signature, raise_on_failure=False, **option)
         except GovernanceError as err:
             if err.reason == "SIGNATURE_NOT_FOUND":
@@ -127,15 +151,67 @@ def _inspection(uri: str) -> tuple[dict, dict, str]:
     return archive, {"present": bool(pickled), "members": pickled}, report.sha256
 
 
-def _evidence_dir(uri: str, parameters: Mapping[str, Any]) -> Path:
+# Where the pipeline publishes a run's evidence, relative to an ancestor of the artefact's key, nearest first.
+S3_EVIDENCE_LAYOUTS = ("govern/evidence/", "evidence/")
+
+
+def s3_evidence_prefix(uri: str) -> str | None:
+    """The ``s3://`` evidence folder of an ``s3://`` artefact, found the way the pipeline laid it out, or None."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from governance.storage import aws_error, parse_s3_uri, s3_client
+
+    location = parse_s3_uri(uri)
+    client = s3_client()
+    parts = location.key.split("/")[:-1]
+    for depth in range(len(parts), -1, -1):
+        base = "".join(f"{part}/" for part in parts[:depth])
+        for layout in S3_EVIDENCE_LAYOUTS:
+            prefix = f"{base}{layout}"
+            try:
+                listed = client.list_objects_v2(Bucket=location.bucket, Prefix=f"{prefix}provenance/", MaxKeys=1)
+            except (BotoCoreError, ClientError) as err:
+                raise EvidenceUnavailable(f"s3://{location.bucket}/{prefix}: {aws_error(err, 'ListObjectsV2')}") \
+                    from None
+            if listed.get("KeyCount", 0):
+                return f"s3://{location.bucket}/{prefix}"
+    return None
+
+
+def _download_evidence(prefix_uri: str, into: Path) -> Path:
+    """Copy an ``s3://`` evidence folder to ``into`` (keys are checked to stay inside it)."""
+    from governance.storage import parse_s3_uri, s3_client, write_bytes_atomic
+
+    location = parse_s3_uri(prefix_uri)
+    client = s3_client()
+    root = into.resolve()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key):
+        for item in page.get("Contents", []):
+            relative = item["Key"][len(location.key):]
+            target = (root / relative).resolve()
+            if not relative or relative.endswith("/") or not target.is_relative_to(root):
+                continue
+            body = client.get_object(Bucket=location.bucket, Key=item["Key"])["Body"].read()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic(target, body)
+    return root
+
+
+def _evidence_dir(uri: str, parameters: Mapping[str, Any], scratch: Path) -> tuple[Path, str]:
+    """``(local folder to check, where the evidence is, as shown in findings)``."""
     configured = parameters.get("evidence_dir")
     if configured:
-        return Path(configured)
+        return Path(configured), str(configured)
     if is_s3_uri(uri):
-        raise EvidenceUnavailable("no evidence folder for an s3:// artefact (set the policy parameter evidence_dir)")
+        prefix = s3_evidence_prefix(uri)
+        if prefix is None:
+            raise EvidenceUnavailable(f"no evidence folder found for {uri} (looked for govern/evidence/provenance/ "
+                                      "and evidence/provenance/ under each parent prefix; set the policy parameter "
+                                      "evidence_dir)")
+        return _download_evidence(prefix, scratch), prefix
     beside = Path(uri).absolute().parent.parent / "evidence"
     if (beside / "provenance").is_dir():
-        return beside
+        return beside, str(beside)
     raise EvidenceUnavailable(f"no lineage evidence found for {uri} (looked in {beside}/provenance; set the "
                               "policy parameter evidence_dir)")
 
@@ -147,7 +223,6 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
         from governance.signing import load_verifier
     except ImportError as err:
         raise EvidenceUnavailable(f"the lineage package is not available ({err})") from None
-    root = _evidence_dir(uri, parameters)
     pems = [k for k in _trusted(parameters) if not k.endswith(_TRUST_FILE_SUFFIXES)]
     key = key if key and not key.endswith(_TRUST_FILE_SUFFIXES) else (pems[0] if pems else None)
     sealers = _trusted({"trusted_signer_keys": parameters.get("lineage_signer_keys")})
@@ -155,12 +230,16 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
         key = sealers[0]
     if key is None:
         raise EvidenceUnavailable("no trusted public key to check the lineage signatures with (trusted_signer_keys)")
-    try:
-        report = check_lineage(root, load_verifier(key), check_files=False)
-    except GovernanceError as err:
-        raise EvidenceUnavailable(f"lineage could not be read from {root}: {err.reason}: {err.message}") from None
+    verifier = _kms_verifier(key) if is_kms_key_reference(key) else load_verifier(key)
+    with tempfile.TemporaryDirectory(prefix="scan-evidence-") as scratch:
+        root, shown = _evidence_dir(uri, parameters, Path(scratch))
+        try:
+            report = check_lineage(root, verifier, check_files=False)
+        except GovernanceError as err:
+            raise EvidenceUnavailable(f"lineage could not be read from {shown}: {err.reason}: {err.message}") \
+                from None
+        unsealed = not (root / "index.json").exists()
     # The scan runs before the evidence folder is sealed: an index that does not exist yet is not a gap.
-    unsealed = not (root / "index.json").exists()
     missing = [f"{p.reason}: {p.message}" for p in report.problems
                if not (unsealed and p.path in ("index.json", "index.json.sig"))]
     trainer = report.chain.producer_of("model")
@@ -168,7 +247,7 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
     if trainer is not None and sha256 and model_digest != sha256:
         missing.append(f"MODEL_NOT_IN_CHAIN: the trained model's digest {model_digest} is not this artefact's")
     return {"complete": not missing, "missing": missing,
-            "reason": None if not missing else missing[0], "evidence_dir": str(root)}
+            "reason": None if not missing else missing[0], "evidence_dir": shown}
 
 
 @register

@@ -42,6 +42,8 @@ class GovernContext:
     execution: str | None = None
     image_uri: str | None = None
     training_image_uri: str | None = None
+    allowed_kms_key: str | None = None  # the deployment's artefact key: what ENC-S3-00x accept
+    trusted_account: str | None = None  # the deployment's account: what ACC-S3-005 accepts
     actor: str = "governance-pipeline"
 
 
@@ -101,9 +103,16 @@ def _relative(paths: Iterable[str | os.PathLike], evidence: Path) -> list[str]:
     return found
 
 
-def _policy_summary(result) -> str:
-    counts = Counter(getattr(f, "status", "?") for f in getattr(result, "findings", []))
-    return "policy scan: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings")
+def _policy_summary(result, named: int = 5) -> str:
+    """Counts by status, then the checks that failed or could not run (the Fail step quotes this line)."""
+    findings = list(getattr(result, "findings", []))
+    counts = Counter(str(getattr(f, "status", "?")) for f in findings)
+    text = "policy scan: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings")
+    blocking = [f"{f.check.id} {f.status} on {f.resource.id}" for f in findings if str(f.status) in (FAIL, ERROR)]
+    if blocking:
+        more = f" and {len(blocking) - named} more" if len(blocking) > named else ""
+        text += "; " + "; ".join(blocking[:named]) + more
+    return text
 
 
 class GovernChecks:
@@ -242,13 +251,24 @@ class GovernChecks:
 
     def policy(self) -> CheckOutcome:
         from governance.policy import scan, write_outputs
+        from governance.policy.deployment import deployment_parameters
 
         targets = [self.artefact_uri, str(self.evidence)]
+        # The data the model was trained on is governed too: an unencrypted input object is a finding.
+        if self.context.data_uri and storage.is_s3_uri(self.context.data_uri):
+            targets.append(self.context.data_uri)
         if self.context.training_job:
             targets.append(self.context.training_job)
-        # The model signer just used is the trusted one for this scan; the lineage is in this run's evidence folder.
-        parameters = {"trusted_signer_keys": [str(self.model_public_key)], "evidence_dir": str(self.evidence),
-                      "lineage_signer_keys": [str(self.public_key)]}
+        # The deployment's own settings (its key, its account) and the model signer just used are what this scan
+        # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder, signed by the
+        # evidence key. (An alias in the allow-list is resolved to its key ARN by the scan itself.)
+        parameters = {
+            **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
+                                    account_ids=[self.context.trusted_account or ""],
+                                    signing_keys=[str(self.model_public_key)]),
+            "evidence_dir": str(self.evidence),
+            "lineage_signer_keys": [str(self.public_key)],
+        }
         result = scan(targets, self.inputs.policies_dir, parameters=parameters)
         written = write_outputs(result, self.evidence)
         code = int(result.exit_code)

@@ -33,16 +33,38 @@ def signer_for(args: GovernArgs) -> Signer:
     raise InputError("NO_SIGNER", "give --kms-key-id (in SageMaker) or --key PEM (locally) to sign with")
 
 
+def dataset_object(uri: str | None) -> str | None:
+    """The raw data file behind ``uri``: itself, or the one object under an ``s3://…/`` prefix (as the process
+    step reads the one file its input folder holds), so the lineage records the digest of the bytes it read."""
+    if not uri or not uri.startswith("s3://") or not uri.endswith("/"):
+        return uri
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from governance.storage import aws_error, parse_s3_uri, s3_client
+
+    location = parse_s3_uri(uri)
+    try:
+        listed = s3_client().list_objects_v2(Bucket=location.bucket, Prefix=location.key, MaxKeys=3)
+    except (BotoCoreError, ClientError) as err:
+        raise aws_error(err, uri) from None
+    keys = [item["Key"] for item in listed.get("Contents", []) if not item["Key"].endswith("/")]
+    if len(keys) != 1:
+        raise InputError("DATASET_AMBIGUOUS", f"{uri}: expected exactly one data file under the prefix, found "
+                                              f"{len(keys)}{'+' if listed.get('IsTruncated') else ''}")
+    return f"s3://{location.bucket}/{keys[0]}"
+
+
 def context_for(args: GovernArgs) -> GovernContext:
     from governance.actor import resolve_actor
 
     return GovernContext(
         # In SageMaker the job's role is the actor (its ARN from STS); GOVERNANCE_ACTOR overrides it.
         actor=resolve_actor(None, aws=True if args.kms_key_id else None),
-        artefact_uri=args.artefact_uri, data_uri=args.data_uri, evidence_uri=args.evidence_uri,
+        artefact_uri=args.artefact_uri, data_uri=dataset_object(args.data_uri), evidence_uri=args.evidence_uri,
         publish_uri=args.publish_uri, auc_threshold=args.auc_threshold, decision_threshold=args.decision_threshold,
         training_job=args.training_job, execution=args.execution, image_uri=args.image_uri,
-        training_image_uri=args.training_image_uri,
+        training_image_uri=args.training_image_uri, allowed_kms_key=args.allowed_kms_key,
+        trusted_account=args.trusted_account,
     )
 
 
@@ -127,4 +149,4 @@ def main(argv: list[str] | None = None) -> int:
     return outcome["verdict"].exit_code
 
 
-__all__ = ["container_run", "main", "signer_for", "training_job"]
+__all__ = ["container_run", "dataset_object", "main", "signer_for", "training_job"]

@@ -52,6 +52,8 @@ class GovernArgs:
     kms_key_id: Any = field(default=None, metadata={"help": "KMS key (ECC_NIST_P256, SIGN_VERIFY): id, ARN or alias",
                                                     "group": "signer"})
     key: Any = field(default=None, metadata={"help": "local ECDSA P-256 private key PEM", "group": "signer"})
+    allowed_kms_key: Any = field(default=None, metadata={"help": "the stack's artefact key (policy allowed_kms_keys)"})
+    trusted_account: Any = field(default=None, metadata={"help": "the stack's account (policy trusted_accounts)"})
     artefact_uri: Any = field(default=None, metadata={"help": "the artefact as it will be registered"})
     data_uri: Any = field(default=None, metadata={"help": "the raw data the process step read"})
     evidence_uri: Any = field(default=None, metadata={"help": "where the evidence folder is published"})

@@ -1,0 +1,1 @@
+"""The CloudFormation templates (``*.yaml``) and the tools that ship them: the scan function's zip, the deployment."""

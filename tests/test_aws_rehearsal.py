@@ -1,0 +1,233 @@
+"""The AWS paths on day one, rehearsed in moto: the stack from its templates, the pipeline definition run as SageMaker
+would run it with the full shipped policies, the approved package, and the nightly scan with the nested stack's
+environment.
+
+Only what a user gives is set: the stack's defaults, its outputs as the pipeline settings, and the data uploaded
+under the default InputData prefix. moto stands in for AWS (see tests/stack_support.py for what it cannot do).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import boto3
+import pytest
+
+from tests.stack_support import (
+    MAIN_TEMPLATE,
+    SCAN_TEMPLATE,
+    admin_credentials,
+    create_stack,
+    iam_enforced,
+    kms_digest_signing,
+    kms_key_resources,
+    outputs,
+    role_credentials,
+    s3_inventory_fields,
+    sagemaker_resources,
+    tls_requests,
+)
+
+pytestmark = pytest.mark.servers
+REGION = "us-east-1"
+# The resources the pipeline, the approval and the scan use; the rest is listed in Stack.skipped.
+MAIN_RESOURCES = {"ArtefactKey", "ArtefactKeyAlias", "SigningKey", "SigningKeyAlias", "AccessLogBucket",
+                  "AccessLogBucketPolicy", "ArtefactBucket", "ArtefactBucketPolicy", "ImageRepository",
+                  "ModelPackageGroup", "PipelineRole", "PipelineRolePolicy", "ModelApproverPolicy"}
+FEW_ROUNDS = {"NumRound": "60"}
+
+
+def clients(service: str):
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def stack(aws, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    tls_requests(monkeypatch)
+    kms_digest_signing(monkeypatch)
+    kms_key_resources(monkeypatch)
+    sagemaker_resources(monkeypatch, REGION)
+    s3_inventory_fields(monkeypatch)
+    return create_stack(MAIN_TEMPLATE, "quickloan", REGION, {}, clients, only=MAIN_RESOURCES)
+
+
+def settings_from(stack):
+    """The pipeline settings a user copies from the stack outputs (the template's Metadata says which)."""
+    from pipeline.sagemaker.config import PipelineSettings
+
+    out = outputs(stack)
+    return PipelineSettings(region=REGION, role_arn=out["PipelineRoleArn"], bucket=out["ArtefactBucketName"],
+                            prefix=out["ArtefactPrefix"], kms_key_id=out["ArtefactKeyArn"],
+                            signing_key_id=out["SigningKeyArn"], image_uri=f"{out['ImageRepositoryUri']}:rehearsal",
+                            model_package_group=out["ModelPackageGroupName"], pipeline_name=out["PipelineName"])
+
+
+def upload_data(settings, synthetic_csv, **encryption) -> str:
+    """The user's data upload: gzipped, under the default InputData prefix, with the bucket's default encryption."""
+    key = f"{settings.prefix}/data/cs-training.csv.gz"
+    clients("s3").put_object(Bucket=settings.bucket, Key=key, Body=gzip.compress(synthetic_csv.read_bytes()),
+                             **encryption)
+    return f"s3://{settings.bucket}/{key}"
+
+
+def undecided(settings) -> list[str]:
+    """The latest scheduled scan's findings that did not pass, for an assertion message."""
+    latest = json.loads(clients("s3").get_object(
+        Bucket=settings.bucket, Key=f"{settings.prefix}/policy-scans/latest/policy.json")["Body"].read())
+    return [f"{f['check']} {f['status']} {f['resource']}: {f['message']}" for f in latest["findings"]
+            if f["status"] not in ("PASS", "N/A")]
+
+
+def definition_for(settings) -> dict:
+    pytest.importorskip("sagemaker")
+    from pipeline.sagemaker.definition import pipeline_definition
+
+    return pipeline_definition(settings)
+
+
+def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synthetic_csv, tmp_path, monkeypatch,
+                                                                     aws):
+    from governance.approval import Trust, approve
+    from governance.policy.lambda_handler import handler
+    from governance.policy.scheduled import ScheduledScanFailed
+    from pipeline.sagemaker.rehearse import REGISTER, rehearse
+    from pipeline.sagemaker.serving import serving_problems
+
+    settings = settings_from(stack)
+    upload_data(settings, synthetic_csv)
+    definition = definition_for(settings)
+    # The person deploying may do anything; each step runs under the pipeline role (its credentials obtained
+    # before moto enforces IAM, as SageMaker's service principal would: the trust policy admits only SageMaker).
+    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in admin_credentials().items():
+        monkeypatch.setenv(name, value)
+    events: list[str] = []
+    with iam_enforced(aws):
+        result = rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
+                          role_credentials=lambda role, session: pipeline_role, on_event=events.append)
+    assert result.outcome == REGISTER, result.message
+    assert any("pipeline.steps.train" in s for s in result.substitutions), result.substitutions
+    assert any("credentials of their RoleArn" in s for s in result.substitutions), result.substitutions
+    assert [s["name"] for s in result.steps] == ["Process", "Train", "Evaluate", "Govern", "RegistrationGate",
+                                                 "Register"]
+
+    # The registered package, read back: pending approval, servable by the XGBoost container.
+    sagemaker = clients("sagemaker")
+    package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    container = package["InferenceSpecification"]["Containers"][0]
+    assert serving_problems(container, package["InferenceSpecification"]) == []
+    artefact = container["ModelDataUrl"]
+    assert artefact.endswith("/output/model.tar.gz")
+
+    # A named person approves; the name has characters SageMaker's metadata pattern refuses.
+    ledger = f"s3://{settings.bucket}/{settings.prefix}/ledger/"
+    approved = approve(result.model_package_arn, "Siobhán O'Brien", Trust(kms_key_id=settings.signing_key_id),
+                       ledger=ledger)
+    assert approved.ledger["seq"] >= 1
+    package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["CustomerMetadataProperties"]["approved_by"] == "Siobhán O-Brien"
+
+    # The nightly scan, with exactly the environment the nested stack gives the function.
+    nested = stack.resolve(stack.template["Resources"]["ScanSchedule"]["Properties"]["Parameters"])
+    scan_stack = create_stack(SCAN_TEMPLATE, "quickloan-ScanSchedule-1A2B3C4D5E6F", REGION, nested, clients,
+                              only={"ScanRole", "FailureQueue", "ScanLogGroup"})
+    environment = scan_stack.properties("ScanFunction")["Environment"]["Variables"]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    summary = handler({}, None)
+    assert summary["verdict"] == "pass", summary
+    latest = json.loads(clients("s3").get_object(
+        Bucket=settings.bucket, Key=f"{settings.prefix}/policy-scans/latest/policy.json")["Body"].read())
+    statuses = {(f["check"], f["resource"]): f["status"] for f in latest["findings"]}
+    ledger_records = [r for (check, r), s in statuses.items() if check == "RET-S3-003" and "/ledger/" in r]
+    assert ledger_records and all(statuses[("RET-S3-003", r)] == "PASS" for r in ledger_records)
+    assert statuses[("ART-001", artefact)] == "PASS" and statuses[("ART-005", artefact)] == "PASS"
+    assert statuses[("ACC-SM-003", result.model_package_arn)] == "PASS"
+    # The scan's own run is in the ledger, locked as the bucket's default says.
+    keys = [o["Key"] for o in clients("s3").list_objects_v2(
+        Bucket=settings.bucket, Prefix=f"{settings.prefix}/ledger/")["Contents"]]
+    assert len(keys) >= 2
+
+    # Again under the function's own role, with moto enforcing IAM: a permission the role lacks fails the run.
+    for name, value in role_credentials(scan_stack.get_att("ScanRole", "Arn"), "nightly-scan", REGION).items():
+        monkeypatch.setenv(name, value)
+    with iam_enforced(aws):
+        try:
+            summary = handler({}, None)
+        except ScheduledScanFailed as failed:
+            summary = failed.summary
+    assert summary["verdict"] == "pass", undecided(settings)
+
+
+def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path, aws,
+                                                                            capsys):
+    """The commands a user runs: `pipeline definition` then `pipeline rehearse` against moto's endpoint."""
+    pytest.importorskip("sagemaker")
+    from governance.cli import main
+
+    settings = settings_from(stack)
+    # Written with SSE-S3 (e.g. copied in before the bucket policy refused such uploads).
+    data = upload_data(settings, synthetic_csv, ServerSideEncryption="AES256")
+    config = tmp_path / "sagemaker.yaml"
+    config.write_text(json.dumps(settings.model_dump(mode="json")))  # JSON is YAML
+    assert main(["pipeline", "definition", "--config", str(config), "--out", str(tmp_path / "definition.json")]) == 0
+    capsys.readouterr()
+    code = main(["pipeline", "rehearse", "--definition", str(tmp_path / "definition.json"), "--endpoint-url",
+                 aws.endpoint, "--parameter", "NumRound=60", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    # (moto's in-process server prints its own notices to stdout before our JSON: read from the JSON's first line)
+    result = json.loads(captured.out[captured.out.index("{\n"):])
+    assert result["outcome"] == "Fail" and result["steps"][-1]["name"] == "RegistrationRefused"
+    assert "governance verdict FAIL" in result["message"]
+    assert f"ENC-S3-003 FAIL on {data}" in result["message"], result["message"]
+    assert "substituted: training image" in captured.err
+    assert not clients("sagemaker").list_model_packages(ModelPackageGroupName=settings.model_package_group)[
+        "ModelPackageSummaryList"]
+
+
+def test_a_permission_the_pipeline_role_lacks_fails_the_govern_step(stack, synthetic_csv, tmp_path, aws,
+                                                                     monkeypatch):
+    """The IAM-enforced rehearsal is a real control: without the template's kms:Sign grant, Govern cannot sign."""
+    from governance.errors import Incomplete
+    from pipeline.sagemaker.rehearse import rehearse
+
+    settings = settings_from(stack)
+    policy = stack.properties("PipelineRolePolicy")
+    document = policy["PolicyDocument"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "SignWithTheModelSigningKey"]
+    clients("iam").put_role_policy(RoleName=policy["RoleName"], PolicyName=policy["PolicyName"],
+                                   PolicyDocument=json.dumps(document))
+    upload_data(settings, synthetic_csv)
+    definition = definition_for(settings)
+    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in admin_credentials().items():
+        monkeypatch.setenv(name, value)
+    # The verdict itself is signed with that key: the step fails, as the SageMaker job would (exit 3, never a pass).
+    with iam_enforced(aws), pytest.raises(Incomplete) as caught:
+        rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
+                 role_credentials=lambda role, session: pipeline_role)
+    assert caught.value.reason == "STEP_FAILED" and "step Govern" in caught.value.message
+    assert "not authorized to perform: kms:Sign" in caught.value.message
+
+
+def test_rehearse_bad_calls(tmp_path, capsys):
+    from governance.cli import main
+
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "missing.json")]) == 2
+    assert "FILE_NOT_FOUND" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "bad.json")]) == 2
+    assert "BAD_DEFINITION" in capsys.readouterr().err
+    (tmp_path / "empty.json").write_text("{}")
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "empty.json")]) == 2
+    (tmp_path / "params.json").write_text(json.dumps({"Parameters": [], "Steps": []}))
+    assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "params.json"), "--parameter",
+                 "Nope=1"]) == 2
+    assert "BAD_PARAMETER" in capsys.readouterr().err
