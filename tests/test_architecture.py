@@ -19,7 +19,8 @@ FORBIDDEN = ("pipeline", "reports")  # governance never reaches up (pipeline) or
 # ledger in the pipeline settings) and deploy (its bucket, KMS key, role and ledger from the same settings). No library
 # module may join this list.
 WIRING_COMMANDS = frozenset({"governance.cli.demo", "governance.cli.pipeline", "governance.cli.pack",
-                             "governance.cli.approve", "governance.cli.deploy"})
+                             "governance.cli.approve", "governance.cli.deploy",
+                             "governance.cli.pipeline_sagemaker"})
 CLI_MAX_LINES = 150
 
 

@@ -230,7 +230,7 @@ def test_rehearse_bad_calls(tmp_path, capsys):
     assert "FILE_NOT_FOUND" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("{not json")
     assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "bad.json")]) == 2
-    assert "BAD_DEFINITION" in capsys.readouterr().err
+    assert "MALFORMED_JSON" in capsys.readouterr().err  # read by the bounded JSON reader
     (tmp_path / "empty.json").write_text("{}")
     assert main(["pipeline", "rehearse", "--definition", str(tmp_path / "empty.json")]) == 2
     (tmp_path / "params.json").write_text(json.dumps({"Parameters": [], "Steps": []}))
