@@ -224,6 +224,11 @@ def bootstrap(data: ResampleData, resamples: int, seed: int,
         blocks.append(data.statistics(resample_weights(rng, size, data.rows)))
         done += size
         on_block(done, resamples)
+    return merged_result(blocks, resamples, seed)
+
+
+def merged_result(blocks: list[Statistics], resamples: int, seed: int) -> BootstrapResult:
+    """One result from the blocks of resampled statistics, in drawing order (shared by the row and cell methods)."""
     if not blocks:
         return BootstrapResult(0, seed, Statistics({}, {}))
     merged = Statistics(

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from governance.fairness.bootstrap import BLOCK, BootstrapResult, Statistics, _band_metrics, _disparities
+from governance.fairness.bootstrap import (
+    BLOCK,
+    BootstrapResult,
+    Statistics,
+    _band_metrics,
+    _disparities,
+    merged_result,
+)
 
 # Score slices per band: enough that a slice's own spread of scores is negligible next to the band's.
 SLICES_PER_BAND = 256
@@ -207,11 +214,5 @@ def bootstrap_cells(data: CellData, resamples: int, seed: int,
         blocks.append(data.statistics(draws, rng.standard_normal((size, data.cells, 3))))
         done += size
         on_block(done, resamples)
-    if not blocks:
-        return BootstrapResult(0, seed, Statistics({}, {}))
-    merged = Statistics(
-        {k: np.concatenate([b.band[k] for b in blocks]) for k in blocks[0].band},
-        {k: np.concatenate([b.overall[k] for b in blocks]) for k in blocks[0].overall},
-    )
-    return BootstrapResult(resamples, seed, merged)
+    return merged_result(blocks, resamples, seed)
 
