@@ -138,8 +138,9 @@ def build(s3, kms) -> dict:
                                          OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
         # Years only: moto reports it as {"Days": 0, "Years": 10}, as some S3 implementations do.
         retention = {"Years": 10} if suffix == "lock-years" else {"Days": 3650}
+        # GOVERNANCE: the mode the shipped retention policy expects (object_lock_mode), as the stack sets it.
         s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", **retention}}})
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", **retention}}})
         # The 7 objects, SSE-KMS under the bucket's default key.
         for index in range(7 if suffix == "no-bucket-key" else 0):
             s3.put_object(Bucket=bucket, Key=f"models/m{index}.bin", Body=b"x" * (index + 1))
