@@ -8,7 +8,7 @@ caught here rather than signed.
 
 >>> steps = record_steps("run.json")
 >>> [(s.name, [o.role for o in s.outputs]) for s in steps]
-[('process', ['profile', 'train', 'validation']), ('train', ['model', 'training_metadata']), ...]
+[('process', ['profile', 'test', 'train', 'validation']), ('train', ['model', 'training_metadata']), ...]
 """
 
 from __future__ import annotations
