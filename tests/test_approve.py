@@ -54,7 +54,11 @@ def test_approves_a_governed_local_package(governed, validated, work, capsys):
     assert (last["event"], last["actor"], last["subject"]) == ("approve", "Jane Doe", approved.arn)
     assert last["details"]["outcome"] == "approved" and last["seq"] == result["ledger"]["seq"]
     # The approval leaves the evidence and its ledger verifiable.
-    assert main(["ledger", "verify", str(work / "evidence" / "ledger.jsonl"), "--key", str(governed.public_key)]) == 0
+    ledger = str(work / "evidence" / "ledger.jsonl")
+    # The validator re-sealed the index that anchors the ledger: its key checks the anchor, and no other key does.
+    assert main(["ledger", "verify", ledger, "--key", str(governed.public_key)]) == 1
+    assert main(["ledger", "verify", ledger, "--key", str(governed.public_key),
+                 "--anchor-key", str(validated.validator_public_key)]) == 0
     from governance.evidence import verify_index
     from governance.signing import load_verifier
 

@@ -22,9 +22,12 @@ def test_tree_shap_agrees_with_pred_contribs_and_adds_up(synthetic_shap):
     inputs, values = synthetic_shap
     assert values.values.shape == (inputs.rows, 10)
     assert values.crosscheck["passed"] and values.crosscheck["rows"] == inputs.rows
-    assert values.crosscheck["max_abs_difference"] <= 1e-6
     contribs = inputs.booster.predict(inputs.matrix(), pred_contribs=True)
-    np.testing.assert_allclose(values.values, contribs[:, :-1], atol=1e-6)
+    # Equal up to float32 rounding: XGBoost sums each tree's float32 contributions in its own order, the per-region
+    # computation in another; over 200 trees that is a few units in the last place (measured: 1.2e-6). A wrong
+    # attribution would be off by orders of magnitude more.
+    assert values.crosscheck["max_abs_difference"] <= 1e-5
+    np.testing.assert_allclose(values.values, contribs[:, :-1], atol=1e-5)
     check = additivity(values.values, values.base_value, inputs.margin())
     assert check["passed"] and check["max_abs_error"] < 1e-4
 

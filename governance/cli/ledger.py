@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     verify.add_argument("--anchor", metavar="INDEX", help="the evidence index.json that sealed the ledger (default: "
                                                           "an index.json beside it): detects a rollback")
+    verify.add_argument("--anchor-key", metavar="PUB", help="public key that sealed the anchoring index when it is "
+                                                            "not --key's (e.g. an index re-sealed by a validator)")
     verify.set_defaults(handler=verify_command)
 
     append = actions.add_parser("append", help="append one governance event (for scripts and CI steps)")
@@ -57,7 +59,8 @@ def verify_command(args: argparse.Namespace) -> int:
     from governance.ledger import check_ledger
     from governance.signing import load_verifier
 
-    report = check_ledger(args.ledger, load_verifier(args.key) if args.key else None, anchor=args.anchor)
+    report = check_ledger(args.ledger, load_verifier(args.key) if args.key else None, anchor=args.anchor,
+                          anchor_verifier=load_verifier(args.anchor_key) if args.anchor_key else None)
     if args.json:
         print_json(report.to_dict())
     elif report.passed:

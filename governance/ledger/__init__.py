@@ -126,14 +126,17 @@ def read_verified_records(location: str | os.PathLike, verifier: Verifier | None
 
 
 def check_ledger(location: str | os.PathLike, verifier: Verifier | None = None, *,
-                 anchor: str | os.PathLike | None = None, anchored: bool = True) -> LedgerReport:
+                 anchor: str | os.PathLike | None = None, anchored: bool = True,
+                 anchor_verifier: Verifier | None = None) -> LedgerReport:
     """Walk the whole ledger and report every problem (``report.passed`` is true when there are none).
 
     A local ledger is also compared with the evidence index that sealed it (``anchor``, by default an
     ``index.json`` beside it), which is what detects a rollback to an older signed head. ``anchored=False``
-    skips that, for callers that check the index themselves.
+    skips that, for callers that check the index themselves; ``anchor_verifier`` is the key that sealed the index
+    when it is not the ledger's (an index re-sealed by an independent validator).
     """
-    return check_chain(_store(location), verifier, Path(anchor) if anchor is not None else None, anchored)
+    return check_chain(_store(location), verifier, Path(anchor) if anchor is not None else None, anchored,
+                       anchor_verifier)
 
 
 def read_records(location: str | os.PathLike) -> list[dict]:

@@ -91,8 +91,12 @@ def _open_signed_head(envelope: object, verifier: Verifier, what: str) -> tuple[
         return None, LedgerProblem("signature", None, what, err.message, err.reason)
 
 
-def check_chain(store, verifier: Verifier | None, anchor=None, anchored: bool = True) -> LedgerReport:
-    """Check every record's hash and link, every checkpoint's signature and the head; collect every problem."""
+def check_chain(store, verifier: Verifier | None, anchor=None, anchored: bool = True,
+                anchor_verifier: Verifier | None = None) -> LedgerReport:
+    """Check every record's hash and link, every checkpoint's signature and the head; collect every problem.
+
+    The anchoring index is checked with ``anchor_verifier`` (the key that sealed it), else with ``verifier``.
+    """
     report = LedgerReport(store.location, signatures_checked=verifier is not None)
     entries = [(entry, _parse(entry.raw)) for entry in store.entries()]
     remaining = Counter(record["seq"] for _, record in entries if record)
@@ -106,7 +110,7 @@ def check_chain(store, verifier: Verifier | None, anchor=None, anchored: bool = 
     if anchored and getattr(store, "path", None) is not None:
         from governance.ledger._anchor import anchor_problems
 
-        for kind, reason, message in anchor_problems(store.path, anchor, verifier):
+        for kind, reason, message in anchor_problems(store.path, anchor, anchor_verifier or verifier):
             report.problems.append(LedgerProblem(kind, None, "anchor", message, reason, order=-1))
     for kind, seq, position, message in store.storage_problems():
         reason = "LEDGER_NOT_LOCKED" if kind == "unlocked" else "LEDGER_TAMPERED"

@@ -24,7 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("governance", "policies")
 # What the scan imports at run time (pip requirement specifiers; boto3 at the version this package needs).
-REQUIREMENTS = ("boto3>=1.40", "pydantic>=2.7", "PyYAML>=6", "rich>=13", "cryptography>=43")
+REQUIREMENTS = ("boto3>=1.40", "pydantic>=2.7", "PyYAML>=6", "rich>=13", "cryptography>=43",
+                # policy `matches` conditions run on RE2 (linear time)
+                "google-re2>=1.1")
 # The modules the handler reaches during a scan; the import test loads each one from the zip.
 SCAN_MODULES = ("governance.policy.lambda_handler", "governance.policy.collectors", "governance.integrity",
                 "governance.lineage", "governance.ledger", "governance.signing.kms", "boto3", "botocore")
