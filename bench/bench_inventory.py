@@ -1,8 +1,8 @@
 """Benchmark: object-level checks of 1,000,000 objects from S3 Inventory, against the HeadObject path.
 
 An inventory of ``--objects`` objects in 10 buckets is written in S3's own layout (half the buckets Parquet, half
-CSV.gz) with planted violations (unencrypted or SSE-S3 objects; governed objects without a COMPLIANCE lock, in
-GOVERNANCE mode or with a short retention). Reported in one run:
+CSV.gz) with planted violations (unencrypted or SSE-S3 objects; governed objects without a GOVERNANCE lock, in
+COMPLIANCE mode or with a short retention). Reported in one run:
 
 * the inventory scan's time and objects per second, its HeadObject calls (goal 0), and the recall of the planted
   violations with nothing else reported (goal 100 %);

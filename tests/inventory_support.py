@@ -138,7 +138,7 @@ def synthetic_objects(bucket: str, count: int, *, seed: int = 0, violations: dic
     last_modified = [modified - timedelta(seconds=int(s)) for s in rng.integers(0, 86400 * 30, count)]
     until = [m + timedelta(days=3650, minutes=5) for m in last_modified]
     encryption = np.array(["SSE-KMS"] * count, dtype=object)
-    mode = np.array(["COMPLIANCE"] * count, dtype=object)
+    mode = np.array(["GOVERNANCE"] * count, dtype=object)  # the mode the shipped retention policy expects
     hold = np.array(["OFF"] * count, dtype=object)
     planted: dict[str, set[str]] = {"INV-ENC-001": set(), "INV-RET-001": set()}
     positions = rng.permutation(count)
@@ -155,7 +155,7 @@ def synthetic_objects(bucket: str, count: int, *, seed: int = 0, violations: dic
                 if kind == 0:
                     mode[row], until[row] = None, None
                 elif kind == 1:
-                    mode[row] = "GOVERNANCE"
+                    mode[row] = "COMPLIANCE"  # not the mode the policy names
                 else:
                     until[row] = last_modified[row] + timedelta(days=30)
             planted[check].add(f"s3://{bucket}/{keys[row]}")

@@ -109,8 +109,8 @@ def test_the_lineage_plan_is_valid_sagemaker_api_input(s3_evidence):
     trained = chain.hop("train").subject("model")["digest"]["sha256"]
     assert sources["model"] == {"SourceIdType": "Custom", "Value": f"sha256:{trained}"}
     edges = set(plan["associations"])
-    validation = chain.hop("process").subject("validation")["digest"]["sha256"]
-    assert (f"validation:{validation}", "step:evaluate", "ContributedTo") in edges
+    test = chain.hop("process").subject("test")["digest"]["sha256"]  # evaluation reads the untouched test split
+    assert (f"test:{test}", "step:evaluate", "ContributedTo") in edges
     assert ("step:train", f"model:{trained}", "Produced") in edges
     assert plan["actions"]["step:train"]["Source"]["SourceUri"].endswith("training-job/quickloan-train")
 
