@@ -102,6 +102,24 @@ def test_a_yaml_alias_bomb_in_a_policy_file_is_refused(tmp_path, artefact):
     one_line(run("scan", str(artefact), "--policies", str(policies), "--quiet"), 2, "alias")
 
 
+@pytest.mark.parametrize("loader", ["fairness", "monitoring", "validation"])
+def test_a_yaml_alias_bomb_in_a_model_policy_is_refused(tmp_path, loader):
+    """The fairness, monitoring and validation policies share the bounded loader (validation once used plain
+    ``yaml.safe_load``, which expands every alias)."""
+    from governance.errors import InputError
+    from governance.fairness.policy import parse_policy as fairness
+    from governance.monitoring.policy import parse_policy as monitoring
+    from governance.validation.policy import load_validation_policy
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BOMB)
+    parse = {"fairness": lambda: fairness(BOMB, str(path)), "monitoring": lambda: monitoring(BOMB, str(path)),
+             "validation": lambda: load_validation_policy(path)}[loader]
+    with pytest.raises(InputError) as refused:
+        parse()
+    assert "alias" in refused.value.message
+
+
 def test_a_yaml_alias_bomb_in_a_set_value_is_refused(artefact):
     one_line(run("scan", str(artefact), "--set", "trusted_signer_keys=" + BOMB.replace("\n", "\n"), "--quiet"), 2,
              "BAD_PARAMETER")

@@ -22,10 +22,11 @@ import os
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from governance.age_bands import DEFAULT_BANDS, DEFAULT_VALID_RANGE, ELDERLY_AGE, AgeBand, validate_bands
 from governance.errors import InputError
+from governance.policy_document import parse_document
 from governance.waivers import Waiver
 
 Verdict = Literal["green", "amber", "red"]
@@ -214,36 +215,9 @@ class FairnessPolicy(_Strict):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _explain(error: dict) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key"
-    if error["type"] == "missing":
-        return "required key is missing"
-    message = error["msg"]
-    return message.removeprefix("Value error, ")
-
-
 def parse_policy(text: str, label: str = "<policy>") -> FairnessPolicy:
     """Validate a policy document; any problem is an :class:`InputError` naming ``label:line`` and the key."""
-    # The policy engine's YAML reader: line of every key, duplicate keys refused.
-    from governance.yaml_lines import load_yaml
-
-    document = load_yaml(text, label)
-    data = {} if document.data is None else document.data
-    if not isinstance(data, dict):
-        raise InputError("INVALID_POLICY", f"{label}:1: a fairness policy must be a mapping")
-    try:
-        return FairnessPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        # Unknown keys first: a misspelt key is the likeliest cause of every other complaint.
-        for error in sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden"):
-            loc = tuple(error["loc"])
-            line = document.line(loc)
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            problems.append(f"{label}:{line}: {key}: {_explain(error)}")
-        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputError("INVALID_POLICY", problems[0] + extra, details={"problems": problems}) from None
+    return parse_document(text, label, FairnessPolicy, what="fairness policy")
 
 
 def default_policy_text() -> str:

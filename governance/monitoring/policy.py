@@ -17,9 +17,10 @@ import os
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from governance.errors import InputError
+from governance.policy_document import parse_document
 
 DEFAULT_POLICY_RESOURCE = ("policies", "monitoring.yaml")
 
@@ -96,32 +97,9 @@ class MonitoringPolicy(_Strict):
         return self.model_dump(mode="json")
 
 
-def _explain(error: dict) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown key"
-    if error["type"] == "missing":
-        return "required key is missing"
-    return error["msg"].removeprefix("Value error, ")
-
-
 def parse_policy(text: str, label: str = "<policy>") -> MonitoringPolicy:
     """Validate a policy document; any problem is an :class:`InputError` naming ``label:line`` and the key."""
-    from governance.yaml_lines import load_yaml
-
-    document = load_yaml(text, label)
-    data = {} if document.data is None else document.data
-    if not isinstance(data, dict):
-        raise InputError("INVALID_POLICY", f"{label}:1: a monitoring policy must be a mapping")
-    try:
-        return MonitoringPolicy.model_validate(data)
-    except ValidationError as err:
-        problems = []
-        for error in sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden"):
-            loc = tuple(error["loc"])
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            problems.append(f"{label}:{document.line(loc)}: {key}: {_explain(error)}")
-        extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise InputError("INVALID_POLICY", problems[0] + extra, details={"problems": problems}) from None
+    return parse_document(text, label, MonitoringPolicy, what="monitoring policy")
 
 
 def load_policy(source: str | os.PathLike | None = None) -> MonitoringPolicy:

@@ -12,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from governance.errors import InputError
+from governance.policy_document import parse_document
 
 
 class _Strict(BaseModel):
@@ -83,22 +83,17 @@ class ValidationPolicy(_Strict):
 
 def load_validation_policy(path: str | os.PathLike | None = None) -> ValidationPolicy:
     """The packaged ``policies/validation.yaml``, or the file given; a malformed file is :class:`InputError`."""
-    try:
-        if path is None:
-            text = resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
-            label = "policies/validation.yaml"
-        else:
+    if path is None:
+        text = resources.files("policies").joinpath("validation.yaml").read_text(encoding="utf-8")
+        label = "policies/validation.yaml"
+    else:
+        try:
             text, label = Path(path).read_text(encoding="utf-8"), str(path)
-        data = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise InputError("FILE_NOT_FOUND", f"{path}: no such validation policy") from None
-    except (OSError, yaml.YAMLError) as err:
-        raise InputError("BAD_POLICY", f"{path}: not a readable YAML file ({str(err).splitlines()[0]})") from None
-    try:
-        return ValidationPolicy.model_validate(data)
-    except (ValidationError, ValueError) as err:
-        first = str(err).splitlines()
-        raise InputError("BAD_POLICY", f"{label}: {' '.join(first[:3])}") from None
+        except FileNotFoundError:
+            raise InputError("FILE_NOT_FOUND", f"{path}: no such validation policy") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError("BAD_POLICY", f"{path}: not a readable policy file ({err})") from None
+    return parse_document(text, label, ValidationPolicy, what="validation policy", reason="BAD_POLICY")
 
 
 __all__ = ["CHECK_IDS", "ValidationPolicy", "load_validation_policy"]
