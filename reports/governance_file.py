@@ -251,12 +251,12 @@ def example_path() -> Path:
 
 
 def parse_governance_file(text: str, name: str = "<governance file>") -> GovernanceFile:
+    from governance.yaml_lines import load_yaml  # bounded: alias bombs, depth and duplicate keys refused
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        raise InputError("BAD_GOVERNANCE_FILE", f"{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
+        data = load_yaml(text, name).data
+    except InputError as err:
+        raise InputError("BAD_GOVERNANCE_FILE", f"not valid YAML: {err.message}") from None
     if not isinstance(data, dict):
         raise InputError("BAD_GOVERNANCE_FILE", f"{name}: expected a mapping at the top level")
     try:

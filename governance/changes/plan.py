@@ -51,14 +51,15 @@ def load_change_plan(governance_file: str | os.PathLike | None) -> tuple[ChangeP
     """The plan in a governance file (the defaults when the file has none); returns it with where it came from."""
     if governance_file is None:
         return ChangePlan(), "built-in defaults"
-    import yaml
-
     from governance import storage
+    from governance.yaml_lines import load_yaml  # bounded: alias bombs, depth and duplicate keys refused
 
     try:
-        document = yaml.safe_load(storage.read_bytes(governance_file).decode("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        document = load_yaml(storage.read_bytes(governance_file).decode("utf-8"), str(governance_file)).data or {}
+    except UnicodeDecodeError as err:
         raise InputError("BAD_GOVERNANCE_FILE", f"{governance_file}: not readable YAML ({err})") from None
+    except InputError as err:
+        raise InputError("BAD_GOVERNANCE_FILE", f"not readable YAML: {err.message}") from None
     if not isinstance(document, dict):
         raise InputError("BAD_GOVERNANCE_FILE", f"{governance_file}: not a mapping")
     if "change_plan" not in document:
