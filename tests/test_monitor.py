@@ -42,6 +42,10 @@ def streams(real_run, tmp_path_factory):
     return out
 
 
+def failed_bands(report: dict) -> list[dict]:
+    return [c for c in report["checks"] if c["check"] == "approval-rate-change" and c["status"] == "FAIL"]
+
+
 def run(real_run, capture, *extra):
     return main(["monitor", "--model", str(real_run.model_path), "--evidence", str(real_run.evidence_dir),
                  "--capture", str(capture), *map(str, extra)])
@@ -65,10 +69,18 @@ def test_income_halved_and_younger_applicants_fail_naming_both(real_run, streams
     report = json.loads((tmp_path / "monitoring.json").read_text())
     income = next(c for c in report["checks"] if c["check"] == "feature-psi" and c["subject"] == "MonthlyIncome")
     assert income["status"] == "FAIL" and income["value"] > 0.25
-    overall = next(c for c in report["checks"] if c["check"] == "approval-rate-change" and c["subject"] == "all")
-    assert overall["status"] == "FAIL" and overall["interval"][1] < 0
-    assert overall["mix"] < 0 and abs(overall["mix"]) > abs(overall["within_bands"])  # who applies, not how decided
-    assert "MonthlyIncome" in err and "approval-rate-change [all]" in err and "DRIFT" in err
+    bands = failed_bands(report)
+    assert bands, "no age band's approval-rate change was shown beyond the policy's fail level"
+    fail = load_policy().approval_by_band.change.fail
+    for check in bands:  # judged by the interval: all of it lies beyond the fail level, not just the estimate
+        assert min(abs(check["interval"][0]), abs(check["interval"][1])) > fail
+        assert check["interval"][0] * check["interval"][1] > 0
+    assert "MonthlyIncome" in err and f"approval-rate-change [{bands[0]['subject']}]" in err and "DRIFT" in err
+    # The change over all ages is context, not a verdict: mostly who applies (the age PSI), little how each is decided.
+    overall = report["approval_overall"]
+    assert overall["change_interval"][1] < 0 and overall["mix"] < 0
+    assert abs(overall["mix"]) > abs(overall["within_bands"])
+    assert not any(c["subject"] == "all" for c in report["checks"] if c["check"] == "approval-rate-change")
     sarif = json.loads((tmp_path / "monitoring.sarif").read_text())
     assert {"feature-psi", "approval-rate-change"} <= {r["ruleId"] for r in sarif["runs"][0]["results"]}
 
@@ -215,6 +227,7 @@ def test_capture_and_labels_on_s3(real_run, streams, weed, tmp_path):
     local = monitor(real_run.model_path, real_run.evidence_dir, streams["drift"], load_policy(),
                     labels=streams["drift-labels"])
     assert remote["verdict"] == local["verdict"] == "FAIL"
+    assert failed_bands(remote) == failed_bands(local) and failed_bands(remote)
     assert [c["value"] for c in remote["checks"] if "value" in c] == [c["value"] for c in local["checks"]
                                                                        if "value" in c]
     assert remote["capture"]["files"][0]["uri"].startswith(f"s3://{bucket}/datacapture/quickloan/AllTraffic/2026/")
@@ -223,3 +236,15 @@ def test_capture_and_labels_on_s3(real_run, streams, weed, tmp_path):
     with pytest.raises(Exception) as caught:
         monitor(real_run.model_path, real_run.evidence_dir, missing, load_policy())
     assert getattr(caught.value, "exit_code", None) in (2, 3)
+
+
+@pytest.mark.parametrize(("low", "high", "status"), [
+    (-0.039, -0.014, "FAIL"),   # the whole interval beyond -1 point
+    (-0.120, +0.004, "PASS"),   # a large estimate on a small band: the interval allows no change
+    (-0.030, -0.007, "WARN"),   # shown beyond the warn level only
+    (+0.011, +0.050, "FAIL"),   # a rise is a change too
+])
+def test_a_band_is_judged_by_its_interval_not_its_estimate(low, high, status):
+    from governance.monitoring.assess import _shown_beyond
+
+    assert _shown_beyond(load_policy().approval_by_band.change, low, high)[0] == status

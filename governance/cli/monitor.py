@@ -100,6 +100,8 @@ def print_summary(report: dict, console) -> None:
             continue
         console.print(f"[{COLOURS[check['status']]}]{check['status']:5}[/] "
                       + escape(f"{check['check']} [{check['subject']}]: {check['message']}"), highlight=False)
+    if report.get("approval_overall"):
+        console.print("context     " + escape(report["approval_overall"]["message"]), highlight=False)
     performance = report["performance"] or {}
     if "auc" in performance:
         auc = performance["auc"]

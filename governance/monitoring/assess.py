@@ -180,42 +180,54 @@ def _approval(capture: Capture, approved: np.ndarray, baseline: dict, policy: Mo
         change = rate - entry["baseline_rate"]
         low, high = newcombe(yes, count, reference["approved"], reference["count"], rules.confidence)
         entry["change"], entry["change_interval"] = change, [low, high]
-        significant = low > 0 or high < 0
-        status = _above(rules.change, abs(change)) if significant else PASS
+        status, shown = _shown_beyond(rules.change, low, high)
         checks.append(_check(
             "approval-rate-change", reference["label"], status,
             f"age {reference['label']}: approval {rate:.1%} [{entry['interval'][0]:.1%}, {entry['interval'][1]:.1%}] "
-            f"vs baseline {entry['baseline_rate']:.1%}: change {change:+.1%} [{low:+.1%}, {high:+.1%}]"
-            + ("" if significant else ", within noise"), value=change, interval=[low, high]))
-    checks.append(_overall_approval(bands, rules))
+            f"vs baseline {entry['baseline_rate']:.1%}: change {change:+.1%} [{low:+.1%}, {high:+.1%}], {shown}",
+            value=change, interval=[low, high]))
     return checks, bands
 
 
-def _overall_approval(bands: list[dict], rules) -> dict:
-    """The approval rate over every banded applicant, its change split into the age-band mix and within-band rates.
+def _shown_beyond(levels: Above, low: float, high: float) -> tuple[str, str]:
+    """Judge a change by its interval: FAIL (WARN) only when the whole interval lies beyond ±fail (±warn).
+
+    The interval carries the sampling noise, so the levels are the smallest change that matters, not a noise
+    allowance: a small band's wide interval is never judged on its point estimate alone.
+    """
+    nearest = min(abs(low), abs(high)) if low > 0 or high < 0 else 0.0  # the smallest change the interval allows
+    if nearest > levels.fail:
+        return FAIL, f"shown beyond the fail level ±{levels.fail:.1%}"
+    if nearest > levels.warn:
+        return WARN, f"shown beyond the warn level ±{levels.warn:.1%}"
+    return PASS, f"not shown beyond ±{levels.warn:.1%}"
+
+
+def overall_approval(bands: list[dict], rules) -> dict | None:
+    """Context for the per-band checks: the approval rate over every banded applicant, its change split into the
+    age-band mix (who applies — already judged by the age PSI) and the within-band decisions (judged per band).
 
     change = sum_b (share_b - baseline_share_b) * baseline_rate_b   (who applies)
            + sum_b share_b * (rate_b - baseline_rate_b)             (how each band is decided)
     """
     count, yes = sum(b["count"] for b in bands), sum(b["approved"] for b in bands)
     base_count, base_yes = sum(b["baseline_count"] for b in bands), sum(b["baseline_approved"] for b in bands)
-    if count < rules.min_count or base_count < rules.min_count:
-        return _check("approval-rate-change", "all", SKIPPED, f"{count} banded applicants: too few to judge")
+    if not count or not base_count:
+        return None
     rate, base_rate = yes / count, base_yes / base_count
     low, high = newcombe(yes, count, base_yes, base_count, rules.confidence)
     mix = sum((b["count"] / count - b["baseline_count"] / base_count) * (b["baseline_rate"] or 0) for b in bands)
     within = sum(b["count"] / count * (b["approved"] / b["count"] - b["baseline_rate"])
                  for b in bands if b["count"] and b["baseline_rate"] is not None)
     moved = max(bands, key=lambda b: abs(b["count"] / count - b["baseline_count"] / base_count))
-    significant = low > 0 or high < 0
-    change = rate - base_rate
-    return _check(
-        "approval-rate-change", "all", _above(rules.change, abs(change)) if significant else PASS,
-        f"all ages: approval {rate:.1%} vs baseline {base_rate:.1%}: change {change:+.1%} [{low:+.1%}, {high:+.1%}]"
-        + ("" if significant else ", within noise")
-        + f"; age-band mix {mix:+.1%} (largest: {moved['band']} {moved['count'] / count:.0%} of applicants vs "
-        f"{moved['baseline_count'] / base_count:.0%}), within-band decisions {within:+.1%}",
-        value=change, interval=[low, high], mix=mix, within_bands=within)
+    return {
+        "rate": rate, "baseline_rate": base_rate, "change": rate - base_rate, "change_interval": [low, high],
+        "mix": mix, "within_bands": within, "count": count,
+        "message": f"all ages: approval {rate:.1%} vs baseline {base_rate:.1%}: change {rate - base_rate:+.1%} "
+                   f"[{low:+.1%}, {high:+.1%}]; age-band mix {mix:+.1%} (largest: {moved['band']} "
+                   f"{moved['count'] / count:.0%} of applicants vs {moved['baseline_count'] / base_count:.0%}), "
+                   f"within-band decisions {within:+.1%}",
+    }
 
 
 def _ratio(rates: list[float]) -> float | None:
@@ -353,6 +365,7 @@ def monitor(
         "features": features,
         "score": score,
         "approval_by_band": bands,
+        "approval_overall": overall_approval(bands, policy.approval_by_band),
         "fairness": fairness,
         "performance": performance,
         "checks": checks,

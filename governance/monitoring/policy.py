@@ -62,7 +62,7 @@ class Missing(_Strict):
 
 
 class ApprovalByBand(_Strict):
-    change: Above = Above(warn=0.02, fail=0.04)
+    change: Above = Above(warn=0.005, fail=0.01)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     min_count: int = Field(default=100, ge=1)
 
