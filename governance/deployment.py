@@ -30,6 +30,8 @@ from governance.approval import Candidate, Trust, find_candidate, ledger_locatio
 from governance.errors import CheckFailed, GovernanceError, InputError
 
 DEPLOY_EVENT = "deploy"
+DEPLOYMENT_FILE = "deployment.json"
+PREDICATE_TYPE = "https://quickloan-governance.dev/deployment/v1"
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker's endpoint and model names
 
 
@@ -196,3 +198,34 @@ def deploy(
                                                    digests={"model.tar.gz": sha256}, details=details)
     return DeployResult(candidate.arn, endpoint, config, model, {"uri": candidate.artefact_uri, "sha256": sha256},
                         capture.config(), checks, {"location": location, "seq": entry.get("seq")})
+
+
+def record_in_evidence(result: DeployResult, evidence_dir, signer, ledger_signer=None) -> dict:
+    """The deployment into the model's evidence folder: ``deployment.json`` (+ ``.sig``, the operator's key), a
+    ``deploy`` record in its ledger, the index re-sealed — so the pack's decision-logging rows read it as evidence."""
+    from pathlib import Path
+
+    from governance.evidence_records import LEDGER_FILE, add_to_evidence, write_signed_json
+
+    document = {"format": "quickloan-governance/deployment/v1", "deployed_at": datetime.now(UTC).isoformat(
+        timespec="seconds").replace("+00:00", "Z"), **result.to_dict()}
+    predicate = {"endpoint": result.endpoint, "package": result.package, "data_capture": result.data_capture}
+    model = [{"name": "model.tar.gz", "digest": {"sha256": result.artefact["sha256"]}}]
+    details = {"outcome": "deployed", "endpoint": result.endpoint, "endpoint_config": result.endpoint_config,
+               "model": result.model, "data_capture": result.data_capture, "checks": result.checks,
+               "deployment_ledger": result.ledger}
+
+    def write(root: Path) -> dict[str, str]:
+        return write_signed_json(root, DEPLOYMENT_FILE, document, PREDICATE_TYPE, predicate, signer, model)
+
+    recorded = add_to_evidence(
+        evidence_dir, signer, DEPLOY_EVENT, actor="governance deploy", subject=result.package,
+        digests={"model.tar.gz": result.artefact["sha256"]}, details=details, ledger_signer=ledger_signer,
+        append=not _same_file(result.ledger["location"], Path(evidence_dir) / LEDGER_FILE), write=write)
+    return recorded or result.ledger
+
+
+def _same_file(location: str, path) -> bool:
+    from pathlib import Path
+
+    return not storage.is_s3_uri(location) and Path(location).resolve() == Path(path).resolve()

@@ -26,7 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="pipeline settings file (sagemaker.yaml)")
     parser.add_argument("--ledger", help="ledger holding the approval, where the deployment is recorded "
                                          "(default s3://BUCKET/PREFIX/ledger/ from the settings)")
-    parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this private key")
+    parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this private key "
+                                                            "(default: --signing-key)")
+    parser.add_argument("--evidence", metavar="DIR", help="the model's sealed evidence folder: deployment.json "
+                        "(+ .sig) and a deploy record go into it and its index is re-sealed (needs --signing-key)")
+    parser.add_argument("--signing-key", metavar="PEM", help="the operator's private key: signs deployment.json "
+                                                             "and re-seals the evidence index")
     parser.add_argument("--json", action="store_true", help="print the deployment record on stdout")
     parser.set_defaults(handler=deploy_command)
 
@@ -49,11 +54,17 @@ def deploy_command(args: argparse.Namespace) -> int:
         args.kms_key_id or ("" if "kms_key_id" in settings.missing else settings.values.kms_key_id),
         args.sampling_percentage)
     role = args.role_arn or ("" if "role_arn" in settings.missing else settings.values.role_arn)
-    signer = None
-    if args.ledger_key:
-        from governance.signing import load_signer
+    from governance.errors import InputError
+    from governance.signing import load_signer
 
-        signer = load_signer(args.ledger_key)
+    if args.evidence and not args.signing_key:
+        raise InputError("NO_SIGNING_KEY", "--evidence needs --signing-key: the evidence index is re-sealed with it")
+    operator = load_signer(args.signing_key) if args.signing_key else None
+    signer = load_signer(args.ledger_key) if args.ledger_key else operator
+    if args.evidence:
+        from governance.evidence_records import check_sealed
+
+        check_sealed(args.evidence)  # before the endpoint exists: a folder that cannot take the record stops here
     with step_progress("deploy") as advance:
         result = deploy(args.package, args.endpoint, Trust(key=args.key, trusted=args.trusted), capture,
                         role_arn=role, instance_type=args.instance_type, ledger=args.ledger, ledger_signer=signer,
@@ -63,4 +74,10 @@ def deploy_command(args: argparse.Namespace) -> int:
     stderr.print(f"endpoint    {result.endpoint} (config {result.endpoint_config}, model {result.model})")
     stderr.print(f"capture     {capture.destination} ({capture.sampling_percentage}%, KMS {capture.kms_key_id})")
     stderr.print(f"ledger      {result.ledger['location']} (record {result.ledger['seq']})")
+    if args.evidence:
+        from governance.deployment import record_in_evidence
+
+        record = record_in_evidence(result, args.evidence, operator, args.ledger_key and signer)
+        stderr.print(f"evidence    {args.evidence}: deployment.json signed, ledger record {record['seq']}, "
+                     "index re-sealed")
     return 0

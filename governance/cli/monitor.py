@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--labels", help="ground truth (*.jsonl file, folder or s3:// prefix)")
     parser.add_argument("--policy", help="monitoring policy YAML (default: the packaged policies/monitoring.yaml)")
     parser.add_argument("--out", help="folder for monitoring.json, monitoring.sarif (+ monitoring.json.sig)")
-    parser.add_argument("--key", metavar="PEM", help="sign the report (and the ledger record) with this private key")
+    parser.add_argument("--key", metavar="PEM", help="the operator's private key: signs the report and the ledger "
+                        "record; without --ledger, a sealed evidence folder gets the report, the record and a "
+                        "re-sealed index")
     parser.add_argument("--ledger", help="append a 'monitor' record to this ledger (local file or s3:// prefix; "
                                          "default with --key: the evidence folder's ledger.jsonl)")
     parser.add_argument("--json", action="store_true", help="print monitoring.json content on stdout")
@@ -40,12 +42,21 @@ def monitor_command(args: argparse.Namespace) -> int:
         from governance.signing import load_signer
 
         signer = load_signer(args.key)
+    into_evidence = bool(signer and not args.ledger and (Path(args.evidence) / "index.json").is_file())
+    if into_evidence:
+        from governance.evidence_records import check_sealed
+
+        check_sealed(args.evidence)  # before the work: a folder that cannot take the record stops here
     with step_progress("monitor") as advance:
         report = monitor(args.model, args.evidence, args.capture, policy, labels=args.labels,
                          policy_source=args.policy, progress=advance)
     written = write_report(report, args.out, signer) if args.out else []
     ledger = args.ledger or (str(Path(args.evidence) / "ledger.jsonl") if signer else None)
-    if ledger:
+    if into_evidence:
+        record = record_in_evidence(args.evidence, report, signer)
+        stderr.print(f"evidence    {args.evidence}: monitoring.json signed, ledger record {record['seq']}, "
+                     "index re-sealed")
+    elif ledger:
         record = record_monitoring(ledger, report, signer)
         stderr.print(f"ledger      {ledger} (record {record['seq']})")
     if args.json:
@@ -66,21 +77,41 @@ def monitor_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def record_monitoring(location: str, report: dict, signer=None) -> dict:
-    """Append a ``monitor`` event: verdict, counts, the failing checks, and the digests of what was judged."""
+def _record(report: dict) -> tuple[dict, dict]:
+    """A ``monitor`` event's digests (model, report, capture files) and details (verdict, counts, findings)."""
     from governance.hashing import sha256_bytes
     from governance.jsonio import dumps
-    from governance.ledger import Ledger
 
     digests = {"model.tar.gz": report["model"]["sha256"], "monitoring.json": sha256_bytes(dumps(report))}
     for source in report["capture"]["files"][:50]:  # the hourly path (yyyy/mm/dd/hh/file) names a capture file
         digests["capture:" + "/".join(source["uri"].rsplit("/", 5)[-5:])] = source["sha256"]
     findings = [{"check": c["check"], "subject": c["subject"], "status": c["status"], "message": c["message"]}
                 for c in report["checks"] if c["status"] in ("WARN", "FAIL", "ERROR")]
-    return Ledger(location, signer).append(
-        "monitor", actor="governance monitor", subject=report["capture"]["location"], digests=digests,
-        details={"verdict": report["verdict"], "counts": report["counts"], "rows": report["capture"]["rows"],
-                 "findings": findings[:100]})
+    return digests, {"verdict": report["verdict"], "counts": report["counts"], "rows": report["capture"]["rows"],
+                     "findings": findings[:100]}
+
+
+def record_monitoring(location: str, report: dict, signer=None) -> dict:
+    """Append a ``monitor`` event: verdict, counts, the failing checks, and the digests of what was judged."""
+    from governance.ledger import Ledger
+
+    digests, details = _record(report)
+    return Ledger(location, signer).append("monitor", actor="governance monitor",
+                                           subject=report["capture"]["location"], digests=digests, details=details)
+
+
+def record_in_evidence(evidence, report: dict, signer) -> dict:
+    """The signed report files into the sealed evidence folder, the ``monitor`` record into its ledger, re-sealed."""
+    from governance.evidence_records import add_to_evidence
+    from governance.monitoring import write_report
+
+    def write(root) -> dict:
+        write_report(report, root, signer)
+        return {}  # the report's digest is already in the record
+
+    digests, details = _record(report)
+    return add_to_evidence(evidence, signer, "monitor", actor="governance monitor",
+                           subject=report["capture"]["location"], digests=digests, details=details, write=write)
 
 
 COLOURS = {"PASS": "green", "WARN": "yellow", "FAIL": "red", "ERROR": "red", "SKIPPED": "dim"}
