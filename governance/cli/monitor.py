@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "re-sealed index")
     parser.add_argument("--ledger", help="append a 'monitor' record to this ledger (local file or s3:// prefix; "
                                          "default with --key: the evidence folder's ledger.jsonl)")
+    parser.add_argument("--ledger-key", metavar="PEM", help="sign the ledger's head with this key, when the ledger "
+                                                            "is kept on another key than --key's")
     parser.add_argument("--json", action="store_true", help="print monitoring.json content on stdout")
     parser.set_defaults(handler=monitor_command)
 
@@ -35,13 +37,11 @@ def monitor_command(args: argparse.Namespace) -> int:
 
     from governance.cli.console import print_json, stderr, step_progress
     from governance.monitoring import load_policy, monitor, write_report
+    from governance.signing import load_signer
 
     policy = load_policy(args.policy)
-    signer = None
-    if args.key:
-        from governance.signing import load_signer
-
-        signer = load_signer(args.key)
+    signer = load_signer(args.key) if args.key else None
+    ledger_signer = load_signer(args.ledger_key) if args.ledger_key else signer
     into_evidence = bool(signer and not args.ledger and (Path(args.evidence) / "index.json").is_file())
     if into_evidence:
         from governance.evidence_records import check_sealed
@@ -53,11 +53,11 @@ def monitor_command(args: argparse.Namespace) -> int:
     written = write_report(report, args.out, signer) if args.out else []
     ledger = args.ledger or (str(Path(args.evidence) / "ledger.jsonl") if signer else None)
     if into_evidence:
-        record = record_in_evidence(args.evidence, report, signer)
+        record = record_in_evidence(args.evidence, report, signer, ledger_signer)
         stderr.print(f"evidence    {args.evidence}: monitoring.json signed, ledger record {record['seq']}, "
                      "index re-sealed")
     elif ledger:
-        record = record_monitoring(ledger, report, signer)
+        record = record_monitoring(ledger, report, ledger_signer)
         stderr.print(f"ledger      {ledger} (record {record['seq']})")
     if args.json:
         print_json(report)
@@ -100,7 +100,7 @@ def record_monitoring(location: str, report: dict, signer=None) -> dict:
                                            subject=report["capture"]["location"], digests=digests, details=details)
 
 
-def record_in_evidence(evidence, report: dict, signer) -> dict:
+def record_in_evidence(evidence, report: dict, signer, ledger_signer=None) -> dict:
     """The signed report files into the sealed evidence folder, the ``monitor`` record into its ledger, re-sealed."""
     from governance.evidence_records import add_to_evidence
     from governance.monitoring import write_report
@@ -111,7 +111,8 @@ def record_in_evidence(evidence, report: dict, signer) -> dict:
 
     digests, details = _record(report)
     return add_to_evidence(evidence, signer, "monitor", actor="governance monitor",
-                           subject=report["capture"]["location"], digests=digests, details=details, write=write)
+                           subject=report["capture"]["location"], digests=digests, details=details, write=write,
+                           ledger_signer=ledger_signer)
 
 
 COLOURS = {"PASS": "green", "WARN": "yellow", "FAIL": "red", "ERROR": "red", "SKIPPED": "dim"}
