@@ -277,7 +277,7 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier,
         folder = Path(evidence)
         if storage.is_s3_uri(evidence):
             folder = Path(scratch)
-            _copy_s3_folder(evidence, folder)
+            copy_s3_folder(evidence, folder)
         files = _verify_sealed_index(folder, verifier, candidate.metadata.get("artefact_sha256"))
         digests = verdict.get("digests", {})
         for key, name in EVIDENCE_REPORTS.items():
@@ -299,7 +299,7 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier,
     return f"evidence index verified ({len(files)} files); reports match the verdict"
 
 
-def _copy_s3_folder(uri: str, target: Path) -> None:
+def copy_s3_folder(uri: str, target: Path) -> None:
     """Copy every object under ``uri/`` into ``target``, refusing keys that would land outside it."""
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -37,6 +37,7 @@ def monitor_command(args: argparse.Namespace) -> int:
 
     from governance.cli.console import print_json, stderr, step_progress
     from governance.monitoring import load_policy, monitor, write_report
+    from governance.monitoring.report import record_monitoring
     from governance.signing import load_signer
 
     policy = load_policy(args.policy)
@@ -77,39 +78,17 @@ def monitor_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _record(report: dict) -> tuple[dict, dict]:
-    """A ``monitor`` event's digests (model, report, capture files) and details (verdict, counts, findings)."""
-    from governance.hashing import sha256_bytes
-    from governance.jsonio import dumps
-
-    digests = {"model.tar.gz": report["model"]["sha256"], "monitoring.json": sha256_bytes(dumps(report))}
-    for source in report["capture"]["files"][:50]:  # the hourly path (yyyy/mm/dd/hh/file) names a capture file
-        digests["capture:" + "/".join(source["uri"].rsplit("/", 5)[-5:])] = source["sha256"]
-    findings = [{"check": c["check"], "subject": c["subject"], "status": c["status"], "message": c["message"]}
-                for c in report["checks"] if c["status"] in ("WARN", "FAIL", "ERROR")]
-    return digests, {"verdict": report["verdict"], "counts": report["counts"], "rows": report["capture"]["rows"],
-                     "findings": findings[:100]}
-
-
-def record_monitoring(location: str, report: dict, signer=None) -> dict:
-    """Append a ``monitor`` event: verdict, counts, the failing checks, and the digests of what was judged."""
-    from governance.ledger import Ledger
-
-    digests, details = _record(report)
-    return Ledger(location, signer).append("monitor", actor="governance monitor",
-                                           subject=report["capture"]["location"], digests=digests, details=details)
-
-
 def record_in_evidence(evidence, report: dict, signer, ledger_signer=None) -> dict:
     """The signed report files into the sealed evidence folder, the ``monitor`` record into its ledger, re-sealed."""
     from governance.evidence_records import add_to_evidence
     from governance.monitoring import write_report
+    from governance.monitoring.report import ledger_entry
 
     def write(root) -> dict:
         write_report(report, root, signer)
         return {}  # the report's digest is already in the record
 
-    digests, details = _record(report)
+    digests, details = ledger_entry(report)
     return add_to_evidence(evidence, signer, "monitor", actor="governance monitor",
                            subject=report["capture"]["location"], digests=digests, details=details, write=write,
                            ledger_signer=ledger_signer)

@@ -311,6 +311,7 @@ def monitor(
     *,
     labels: str | os.PathLike | None = None,
     policy_source: str | None = None,
+    capture_window: tuple[datetime, datetime] | None = None,
     progress: Callable[[str], None] = lambda stage: None,
 ) -> dict:
     """Judge one capture stream; returns the monitoring report (plain data, written by :mod:`.report`)."""
@@ -325,7 +326,7 @@ def monitor(
                                             f"({baseline['artefact_sha256'][:12]}…) in {evidence_dir}")
     booster = load_booster(model)
     progress("capture")
-    capture = read_capture(capture_location, len(FEATURES))
+    capture = read_capture(capture_location, len(FEATURES), window=capture_window)
     progress("score")
     import xgboost
 
@@ -355,7 +356,8 @@ def monitor(
         "model": {"uri": str(model), "sha256": model_sha},
         "evidence": {"folder": str(evidence_dir), "sealed": baseline["sealed"], "files": baseline["files"],
                      "decision_threshold": baseline["threshold"], "auc": baseline["auc"]},
-        "capture": {"location": str(capture_location), "records": capture.records, "rows": capture.rows,
+        "capture": {"location": str(capture_location), "records": capture.records,
+                    "window": [t.isoformat() for t in capture_window] if capture_window else None, "rows": capture.rows,
                     "first_inference": capture.first_time, "last_inference": capture.last_time,
                     "files": [f.to_dict() for f in capture.files]},
         "labels": None if labels is None else {

@@ -24,8 +24,10 @@ import binascii
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -65,16 +67,37 @@ class Capture:
         return len(self.scores)
 
 
-def list_files(location: str | os.PathLike) -> list[str]:
-    """Every ``*.jsonl`` under a folder or an ``s3://`` prefix, in path order (which is time order)."""
+_HOUR_PATH = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
+
+
+def in_window(uri: str, window: tuple[datetime, datetime] | None) -> bool:
+    """Whether a capture file's hour folder (``…/yyyy/mm/dd/hh/file``, UTC) lies in ``[start, end)``.
+
+    >>> from datetime import datetime, UTC
+    >>> day = (datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    >>> in_window("s3://b/cap/ep/AllTraffic/2026/11/30/23/f.jsonl", day), in_window("/c/2026/12/01/00/f.jsonl", day)
+    (True, False)
+    """
+    if window is None:
+        return True
+    found = _HOUR_PATH.search(uri.replace("\\", "/"))
+    if not found:
+        return False
+    hour = datetime(*map(int, found.groups()), tzinfo=UTC)
+    return window[0] <= hour < window[1]
+
+
+def list_files(location: str | os.PathLike, window: tuple[datetime, datetime] | None = None) -> list[str]:
+    """Every ``*.jsonl`` under a folder or an ``s3://`` prefix, in path order (which is time order); with a
+    ``window``, only the files of the hour folders in it."""
     if storage.is_s3_uri(location):
-        return _list_s3(str(location))
+        return [uri for uri in _list_s3(str(location)) if in_window(uri, window)]
     root = Path(location)
     if root.is_file():
         return [str(root)]
     if not root.is_dir():
         raise InputError("NOT_FOUND", f"{location}: no such file or folder")
-    return sorted(str(p) for p in root.rglob(f"*{SUFFIX}") if p.is_file())
+    return sorted(str(p) for p in root.rglob(f"*{SUFFIX}") if p.is_file() and in_window(p.as_posix(), window))
 
 
 def _list_s3(uri: str) -> list[str]:
@@ -127,12 +150,14 @@ def _join_key(meta: dict) -> str:
     return str(meta.get("inferenceId") or meta.get("eventId") or "")
 
 
-def read_capture(location: str | os.PathLike, n_features: int, *,
+def read_capture(location: str | os.PathLike, n_features: int, *, window: tuple[datetime, datetime] | None = None,
                  progress: Callable[[int, int], None] = lambda done, total: None) -> Capture:
-    """Read every capture file under ``location``; rows whose input lacks ``n_features`` fields are refused."""
-    files = list_files(location)
+    """Read every capture file under ``location`` (of the hours in ``window``, when given); rows whose input lacks
+    ``n_features`` fields are refused."""
+    files = list_files(location, window)
     if not files:
-        raise InputError("NO_CAPTURE", f"{location}: no Data Capture files (*.jsonl) found")
+        raise InputError("NO_CAPTURE", f"{location}: no Data Capture files (*.jsonl) found"
+                         + (f" for {window[0]:%Y-%m-%d %H:00} … {window[1]:%Y-%m-%d %H:00} UTC" if window else ""))
     inputs: list[str] = []
     outputs: list[str] = []
     keys: list[str] = []

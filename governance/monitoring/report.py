@@ -82,3 +82,23 @@ def write_report(report: dict, out_dir: str | os.PathLike, signer: Signer | None
         # An earlier run's signature beside this unsigned report would vouch for a file it never saw.
         Path(out_dir, REPORT_SIGNATURE).unlink()
     return written
+
+
+def ledger_entry(report: dict) -> tuple[dict, dict]:
+    """A ``monitor`` event's digests (model, report, capture files) and details (verdict, counts, findings)."""
+    digests = {"model.tar.gz": report["model"]["sha256"], "monitoring.json": sha256_bytes(dumps(report))}
+    for source in report["capture"]["files"][:50]:  # the hourly path (yyyy/mm/dd/hh/file) names a capture file
+        digests["capture:" + "/".join(source["uri"].rsplit("/", 5)[-5:])] = source["sha256"]
+    findings = [{"check": c["check"], "subject": c["subject"], "status": c["status"], "message": c["message"]}
+                for c in report["checks"] if c["status"] in ("WARN", "FAIL", "ERROR")]
+    return digests, {"verdict": report["verdict"], "counts": report["counts"], "rows": report["capture"]["rows"],
+                     "findings": findings[:100]}
+
+
+def record_monitoring(location: str, report: dict, signer=None) -> dict:
+    """Append a ``monitor`` event: verdict, counts, the failing checks, and the digests of what was judged."""
+    from governance.ledger import Ledger
+
+    digests, details = ledger_entry(report)
+    return Ledger(location, signer).append("monitor", actor="governance monitor",
+                                           subject=report["capture"]["location"], digests=digests, details=details)
