@@ -75,7 +75,7 @@ def _run_as_scheduled(request: dict, monkeypatch) -> int:
     import os
     import runpy
 
-    assert request["AppSpecification"]["ContainerEntrypoint"] == ["python", "-m", "governance.monitoring.job"]
+    assert request["AppSpecification"]["ContainerEntrypoint"] == ["python3", "-m", "governance.monitoring.job"]
     for name in [n for n in os.environ if n.startswith("MONITOR_")]:
         monkeypatch.delenv(name)
     for name, value in request["Environment"].items():

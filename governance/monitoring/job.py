@@ -1,7 +1,7 @@
 """The scheduled monitoring job: one ``governance monitor`` run as a SageMaker Processing job.
 
 EventBridge Scheduler starts it (``CreateProcessingJob``, ``pipeline/infra/monitor-schedule.yaml``) with the steps
-image and ``python -m governance.monitoring.job``; everything it needs is in the environment the schedule sets:
+image and ``python3 -m governance.monitoring.job``; everything it needs is in the environment the schedule sets:
 
 ==========================  =================================================================================
 ``MONITOR_MODEL_URI``       the deployed ``model.tar.gz`` (s3://)
