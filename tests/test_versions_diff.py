@@ -111,6 +111,49 @@ def test_bad_references_are_input_errors(two_versions, tmp_path, capsys):
     assert "change_plan" in capsys.readouterr().err
 
 
+def _upload(s3, bucket: str, folder: Path, prefix: str) -> str:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{path.relative_to(folder).as_posix()}", Body=path.read_bytes())
+    return f"s3://{bucket}/{prefix}/"
+
+
+def test_diff_of_sagemaker_packages_reads_their_s3_evidence(two_versions, aws, capsys):
+    """Two versions registered in SageMaker (moto), their evidence in S3: the same change log as the local folders;
+    S3 evidence is re-hashed against its sealed index too, so a changed report is refused."""
+    import boto3
+
+    s3, sagemaker = boto3.client("s3", region_name="us-east-1"), boto3.client("sagemaker", region_name="us-east-1")
+    bucket = "quickloan-artefacts-123456789012"
+    s3.create_bucket(Bucket=bucket)
+    sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+    arns = []
+    for version, folder in ((1, two_versions / "versions" / "1"), (2, two_versions)):
+        evidence = _upload(s3, bucket, folder / "evidence", f"quickloan/runs/v{version}/evidence")
+        arns.append(sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                                             "sagemaker-xgboost:3.2-0",
+                                                    "ModelDataUrl": f"s3://{bucket}/v{version}/model.tar.gz"}],
+                                    "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+            CustomerMetadataProperties={"evidence_uri": evidence})["ModelPackageArn"])
+    code = main(["diff", *arns, "--json"])
+    remote = json.loads(capsys.readouterr().out)
+    local_code = main(["diff", str(two_versions / "versions" / "1"), str(two_versions), "--json"])
+    local = json.loads(capsys.readouterr().out)
+    assert code == local_code
+    assert remote["old"]["label"] == arns[0] and remote["new"]["evidence"].startswith(f"s3://{bucket}/")
+    assert remote["old"]["sealed"] and remote["new"]["sealed"]
+    for part in ("metrics", "hyperparameters", "data", "schema", "code", "fairness", "explain", "policy"):
+        assert remote[part] == local[part], part
+    assert remote["assessment"]["substantial"] == local["assessment"]["substantial"]
+    # A report changed in S3 after sealing: refused, not compared.
+    key = "quickloan/runs/v2/evidence/evaluation.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=s3.get_object(Bucket=bucket, Key=key)["Body"].read() + b" ")
+    assert main(["diff", *arns]) == 1
+    assert "DIGEST_MISMATCH" in capsys.readouterr().err
+
+
 def test_after_an_unregistered_run_the_next_compares_with_the_last_kept_version(two_versions):
     # Runs last in this module: it adds versions to the shared folder. A gate no model passes: not registered.
     assert main(["demo", "--out", str(two_versions), "--rows", "5000", "--num-round", "40",

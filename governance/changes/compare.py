@@ -8,7 +8,8 @@
 Data digests and profile, schema, hyperparameters, code digests (from the signed provenance), AUC/KS/Brier with
 their deltas (the AUC's with an interval from both standard errors), fairness by age band, the SHAP ranking and
 reason-code frequencies, and policy results are compared; the change plan then says whether the change stays
-within what was pre-determined. A local folder that is sealed is re-hashed against its index before it is read.
+within what was pre-determined. A sealed folder (local, or an ``s3://`` prefix copied first) is re-hashed against
+its index before it is read.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 
 from governance import storage
@@ -30,23 +32,30 @@ _GRADE = {"green": 0, "amber": 1, "red": 2}
 
 
 class _Evidence:
-    """Reads JSON files from a local evidence folder or an ``s3://`` prefix."""
+    """Reads JSON files from a local evidence folder, or from an ``s3://`` prefix copied to a temporary folder
+    first, so that both are re-hashed against their index when sealed (a few MB of plain files)."""
 
     def __init__(self, location: str | os.PathLike) -> None:
         self.location = str(location).rstrip("/")
-        self.local = not storage.is_s3_uri(self.location)
-        if self.local and not Path(self.location).is_dir():
+        self.folder = Path(self.location)
+        if storage.is_s3_uri(self.location):
+            from governance.approval import copy_s3_folder
+
+            self._scratch = tempfile.TemporaryDirectory(prefix="diff-evidence-")
+            self.folder = Path(self._scratch.name)
+            copy_s3_folder(self.location, self.folder)
+        elif not self.folder.is_dir():
             raise InputError("NOT_FOUND", f"{location}: no such evidence folder")
-        self.sealed = self.local and (Path(self.location) / "index.json").is_file()
+        self.sealed = (self.folder / "index.json").is_file()
         if self.sealed:
             from governance.evidence import verify_index
 
-            verify_index(self.location, None)
+            verify_index(self.folder, None)
         if not self.exists("evaluation.json"):
             raise InputError("NOT_EVIDENCE", f"{location}: no evaluation.json (not an evidence folder)")
 
     def path(self, name: str) -> str:
-        return f"{self.location}/{name}"
+        return str(self.folder / name)
 
     def exists(self, name: str) -> bool:
         return storage.exists(self.path(name))
