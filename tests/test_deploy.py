@@ -165,3 +165,34 @@ def test_the_deployment_policy_checks_the_endpoint(setup, capsys):
     result = scan(["sagemaker:endpoint/by-hand"], policies_dir=policies)
     found = {f.check.id: f.status for f in result.findings if f.check.id.startswith("DEP-")}
     assert found == {"DEP-SM-001": Status.FAIL, "DEP-SM-002": Status.FAIL, "DEP-SM-003": Status.FAIL}
+
+
+def test_a_second_version_replaces_the_first_on_the_same_endpoint(setup, capsys):
+    """Version 2 of the package, approved, goes to the endpoint serving version 1: the gate passes, v2's model and
+    endpoint configuration (with Data Capture) are created, and the existing endpoint is updated to them. moto 5.2.5
+    has no UpdateEndpoint (HTTP 500): the run must end as "could not complete" (3), the endpoint still on v1's
+    configuration, and no v2 deployment in the ledger — never a recorded success."""
+    _approve(setup)
+    assert deploy(setup, "--json") == 0
+    first = json.loads(capsys.readouterr().out)
+    sagemaker = setup["sagemaker"]
+    package = sagemaker.describe_model_package(ModelPackageName=setup["arn"])
+    second = sagemaker.create_model_package(
+        ModelPackageGroupName="quickloan-credit-default", ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification=package["InferenceSpecification"],
+        CustomerMetadataProperties=package["CustomerMetadataProperties"])["ModelPackageArn"]
+    assert second.endswith("/2")
+    _approve({**setup, "arn": second})
+    before = _records(setup["ledger"])[-1]
+    assert main(["deploy", second, "--endpoint", "quickloan-prod", "--key", str(setup["pub"]), "--capture-uri",
+                 f"s3://{BUCKET}/quickloan/datacapture", "--kms-key-id", KMS, "--role-arn", ROLE,
+                 "--ledger", str(setup["ledger"])]) == 3
+    assert f"deploying {second} to quickloan-prod" in capsys.readouterr().err
+    configs = [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]]
+    new = [c for c in configs if "-v2-" in c]
+    assert new, configs
+    capture = sagemaker.describe_endpoint_config(EndpointConfigName=new[0])["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True and capture["KmsKeyId"] == KMS
+    assert sagemaker.describe_endpoint(EndpointName="quickloan-prod")["EndpointConfigName"] == \
+        first["endpoint_config"]
+    assert _records(setup["ledger"])[-1] == before
