@@ -73,6 +73,7 @@ class DeployResult:
     data_capture: dict
     checks: dict
     ledger: dict
+    policy: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -192,12 +193,30 @@ def deploy(
     progress(f"creating endpoint {endpoint}")
     model, config, endpoint_arn = _create(candidate, endpoint, capture, role_arn, instance_type, instance_count,
                                           sha256)
+    progress(f"checking endpoint {endpoint} against the deployment policy")
+    policy = endpoint_policy(endpoint)
     details = {"outcome": "deployed", "endpoint": endpoint, "endpoint_arn": endpoint_arn, "endpoint_config": config,
-               "model": model, "data_capture": capture.config(), "checks": checks}
+               "model": model, "data_capture": capture.config(), "checks": checks, "policy": policy}
     entry = Ledger(location, ledger_signer).append(DEPLOY_EVENT, actor=actor, subject=candidate.arn,
                                                    digests={"model.tar.gz": sha256}, details=details)
     return DeployResult(candidate.arn, endpoint, config, model, {"uri": candidate.artefact_uri, "sha256": sha256},
-                        capture.config(), checks, {"location": location, "seq": entry.get("seq")})
+                        capture.config(), checks, {"location": location, "seq": entry.get("seq")}, policy)
+
+
+def endpoint_policy(endpoint: str) -> dict:
+    """The deployment policy (DEP-SM-001..003: capture on, encrypted, kept ≥ 6 months) on the endpoint just made.
+
+    ``{check id: {"status", "message"}}``; a scan that cannot run is recorded as such (``{"error": …}``), never as a
+    pass — the pack's log-retention rows then stay open.
+    """
+    from governance.policy import scan
+
+    try:
+        result = scan([f"sagemaker:endpoint/{endpoint}"])
+    except GovernanceError as err:
+        return {"error": f"{err.reason}: {err.message}"[:500]}
+    return {f.check.id: {"status": str(f.status), "message": f.message[:300]}
+            for f in result.findings if f.check.id.startswith("DEP-")}
 
 
 def record_in_evidence(result: DeployResult, evidence_dir, signer, ledger_signer=None) -> dict:
@@ -213,7 +232,7 @@ def record_in_evidence(result: DeployResult, evidence_dir, signer, ledger_signer
     model = [{"name": "model.tar.gz", "digest": {"sha256": result.artefact["sha256"]}}]
     details = {"outcome": "deployed", "endpoint": result.endpoint, "endpoint_config": result.endpoint_config,
                "model": result.model, "data_capture": result.data_capture, "checks": result.checks,
-               "deployment_ledger": result.ledger}
+               "policy": result.policy, "deployment_ledger": result.ledger}
 
     def write(root: Path) -> dict[str, str]:
         return write_signed_json(root, DEPLOYMENT_FILE, document, PREDICATE_TYPE, predicate, signer, model)

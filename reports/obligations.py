@@ -195,12 +195,17 @@ def _decision_logging(ctx: PackContext) -> Earned:
 
 def _capture_retention(ctx: PackContext) -> Earned:
     """Art. 19(1) / 26(6): decisions logged (deploy record) and their store keeps them ≥ 6 months (DEP-SM-003)."""
+    from reports.sections import post_market
+
     logging = _decision_logging(ctx)
     policy = em.policy(ctx.evidence)
-    kept = [f for f in (policy.findings if policy else []) if f.check == "DEP-SM-003"]
-    if logging.status is Status.EVIDENCED and kept and all(f.status == "PASS" for f in kept):
+    kept = [f.status for f in (policy.findings if policy else []) if f.check == "DEP-SM-003"]
+    logged = [d for d in post_market.deployments(ctx) if post_market.capture_ok(d)]
+    at_deploy = ((logged[-1].get("details") or {}).get("policy") or {}).get("DEP-SM-003") if logged else None
+    kept += [at_deploy.get("status")] if isinstance(at_deploy, dict) else []  # checked by the deploy gate itself
+    if logging.status is Status.EVIDENCED and kept and all(status == "PASS" for status in kept):
         return Earned(Status.EVIDENCED, "ledger.jsonl, policy.json",
-                      f"{logging.check}; DEP-SM-003 PASS on {len(kept)} endpoint(s): capture kept ≥ 6 months")
+                      f"{logging.check}; DEP-SM-003 PASS ({len(kept)} result(s)): capture kept ≥ 6 months")
     missing = "no passing DEP-SM-003 (capture retention) finding" if logging.status is Status.EVIDENCED \
         else logging.note
     return Earned(Status.OPEN, "ledger.jsonl, policy.json", "decision logs and their retention", note=missing)

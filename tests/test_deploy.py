@@ -141,6 +141,10 @@ def test_the_deployment_policy_checks_the_endpoint(setup, capsys):
 
     _approve(setup)
     assert deploy(setup) == 0
+    # The gate checked the endpoint it made and recorded the result with the deployment.
+    recorded = _records(setup["ledger"])[-1]["details"]["policy"]
+    assert {check: result["status"] for check, result in recorded.items()} == {
+        "DEP-SM-001": "PASS", "DEP-SM-002": "PASS", "DEP-SM-003": "PASS"}
     policies = Path(__file__).resolve().parents[1] / "policies"
     sagemaker = setup["sagemaker"]
 

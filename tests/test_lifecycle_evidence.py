@@ -93,7 +93,8 @@ def test_deploy_and_monitor_records_turn_the_rows_evidenced(validated, work, cap
     keys = _keys(validated, work)
     evidence = work / "evidence"
     before = _rows(evidence, keys["validator"])
-    assert before["logging"] == before["post-market-monitoring"] == "OPEN"
+    duties = ("logging", "provider-logs-kept", "deployer-logs-kept", "post-market-monitoring")
+    assert all(before[duty] == "OPEN" for duty in duties), before
     arn = _register(work)
     assert main(["approve", arn, "--by", "A. Officer", "--key", keys["model"], "--validator-key", keys["validator"],
                  "--ledger-key", keys["model-pem"]]) == 0, \
@@ -104,6 +105,8 @@ def test_deploy_and_monitor_records_turn_the_rows_evidenced(validated, work, cap
                  "--ledger-key", keys["model-pem"]]) == 0, capsys.readouterr().err
     deployed = _rows(evidence, keys["operator-pub"])
     assert deployed["logging"] == "EVIDENCED"
+    # The gate checked the new endpoint against the deployment policy: capture kept ≥ 6 months (Art. 19, 26(6)).
+    assert deployed["provider-logs-kept"] == deployed["deployer-logs-kept"] == "EVIDENCED"
     assert deployed["post-market-monitoring"] == "OPEN"
     assert json.loads((evidence / "deployment.json").read_text())["endpoint"] == "quickloan-prod"
     assert main(["monitor", "--model", str(work / "model" / "model.tar.gz"), "--evidence", str(evidence),

@@ -92,3 +92,14 @@ def test_logging_and_monitoring_duties_are_evidenced_only_by_records(pack_eviden
                   details={"verdict": "FAIL", "rows": 30000, "counts": {"FAIL": 1}, "findings": []})
     write_index(evidence, built.signer)
     assert statuses(evidence)["post-market-monitoring"] is not Status.EVIDENCED  # the latest run must pass
+    # The deploy gate's own check of the endpoint: a later deployment whose capture expires too soon (DEP-SM-003
+    # FAIL) keeps the retention duties open; one whose capture is kept turns them Evidenced.
+    for status, expected in (("FAIL", False), ("PASS", True)):
+        ledger.append("deploy", actor="governance deploy", subject="arn:aws:sagemaker:eu-west-1:1:model-package/q/2",
+                      digests={"model.tar.gz": "ab" * 32},
+                      details={"outcome": "deployed", "endpoint": "quickloan-prod", "data_capture": capture.config(),
+                               "policy": {"DEP-SM-003": {"status": status, "message": "capture retention"}}})
+        write_index(evidence, built.signer)
+        now = statuses(evidence)
+        assert (now["provider-logs-kept"] is Status.EVIDENCED) is expected, status
+        assert (now["deployer-logs-kept"] is Status.EVIDENCED) is expected, status
