@@ -111,6 +111,7 @@ def test_deploy_and_monitor_records_turn_the_rows_evidenced(validated, work, cap
     assert json.loads((evidence / "deployment.json").read_text())["endpoint"] == "quickloan-prod"
     assert main(["monitor", "--model", str(work / "model" / "model.tar.gz"), "--evidence", str(evidence),
                  "--capture", str(_capture(work)), "--key", keys["operator"], "--policy", str(_policy(work)),
+                 "--out", str(evidence),  # the same folder: written once, inside the re-seal
                  "--ledger-key", keys["model-pem"]]) == 0, capsys.readouterr().err
     assert (evidence / "monitoring.json.sig").is_file()
     rows = _rows(evidence, keys["operator-pub"])

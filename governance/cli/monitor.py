@@ -51,7 +51,8 @@ def monitor_command(args: argparse.Namespace) -> int:
     with step_progress("monitor") as advance:
         report = monitor(args.model, args.evidence, args.capture, policy, labels=args.labels,
                          policy_source=args.policy, progress=advance)
-    written = write_report(report, args.out, signer) if args.out else []
+    same = into_evidence and args.out and Path(args.out).resolve() == Path(args.evidence).resolve()
+    written = write_report(report, args.out, signer) if args.out and not same else []  # the evidence: below
     ledger = args.ledger or (str(Path(args.evidence) / "ledger.jsonl") if signer else None)
     if into_evidence:
         record = record_in_evidence(args.evidence, report, signer, ledger_signer)
