@@ -162,6 +162,8 @@ def deploy(
     checks: dict[str, str] = {}
     from governance.ledger import Ledger
 
+    Ledger(location, ledger_signer).check_appendable()  # a ledger that would refuse the record stops us here
+
     try:
         if candidate.approval_status != "Approved":
             raise CheckFailed("NOT_APPROVED", f"{candidate.arn} is {candidate.approval_status}, not Approved")

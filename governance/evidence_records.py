@@ -35,14 +35,17 @@ def evidence_folder(evidence_dir: str | os.PathLike) -> Path:
     return root
 
 
-def check_sealed(evidence_dir: str | os.PathLike) -> Path:
-    """The folder, once every file its index seals is shown unchanged and nothing unsealed lies beside them."""
+def check_sealed(evidence_dir: str | os.PathLike, ledger_signer: Signer | None = None) -> Path:
+    """The folder, once every file its index seals is shown unchanged, nothing unsealed lies beside them, and its
+    ledger takes a record signed by ``ledger_signer`` (a signed head refuses an append with another key)."""
     from governance.evidence import INDEX, verify_index
+    from governance.ledger import Ledger
 
     root = evidence_folder(evidence_dir)
     if not (root / INDEX).is_file():
         raise InputError("EVIDENCE_NOT_SEALED", f"{root}: no {INDEX}; records are added only to a sealed folder")
     verify_index(root, None)  # digests only: the previous sealer may be anyone the reader trusts
+    Ledger(root / LEDGER_FILE, ledger_signer).check_appendable()
     return root
 
 
@@ -70,7 +73,7 @@ def add_to_evidence(evidence_dir: str | os.PathLike, signer: Signer, event: str,
     from governance.evidence import write_index
     from governance.ledger import Ledger
 
-    root = check_sealed(evidence_dir)
+    root = check_sealed(evidence_dir, ledger_signer or signer)
     written = write(root) if write else {}
     record = Ledger(root / LEDGER_FILE, ledger_signer or signer).append(
         event, actor=actor, subject=subject, digests={**digests, **written}, details=details) if append else None

@@ -183,3 +183,20 @@ def test_deploy_into_evidence_needs_the_operator_key(sealed, capsys):
     assert main(["deploy", "arn:aws:sagemaker:us-east-1:1:model-package/q/1", "--endpoint", "quickloan-prod",
                  "--key", str(public), "--evidence", str(folder)]) == 2
     assert "NO_SIGNING_KEY" in capsys.readouterr().err
+
+
+def test_a_ledger_that_would_refuse_the_record_stops_the_deploy_before_the_endpoint(validated, work, capsys):
+    """The evidence ledger's head is signed by the ledger's key: the operator's key alone cannot append to it, and
+    that is found before an endpoint exists or a file is written."""
+    keys = _keys(validated, work)
+    evidence = work / "evidence"
+    arn = _register(work)
+    assert main(["approve", arn, "--by", "A. Officer", "--key", keys["model"], "--validator-key", keys["validator"],
+                 "--ledger-key", keys["model-pem"]]) == 0
+    sealed = {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()}
+    code = main(["deploy", arn, "--endpoint", "quickloan-prod", "--key", keys["model"], "--capture-uri",
+                 f"s3://{BUCKET}/quickloan/datacapture", "--kms-key-id", KMS, "--role-arn", ROLE,
+                 "--evidence", str(evidence), "--signing-key", keys["operator"]])
+    assert code in (1, 2) and "LEDGER" in capsys.readouterr().err
+    assert not boto3.client("sagemaker", region_name="us-east-1").list_endpoints()["Endpoints"]
+    assert {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()} == sealed

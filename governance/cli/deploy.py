@@ -64,7 +64,7 @@ def deploy_command(args: argparse.Namespace) -> int:
     if args.evidence:
         from governance.evidence_records import check_sealed
 
-        check_sealed(args.evidence)  # before the endpoint exists: a folder that cannot take the record stops here
+        check_sealed(args.evidence, signer)  # before the endpoint exists: a folder that cannot take the record
     with step_progress("deploy") as advance:
         result = deploy(args.package, args.endpoint, Trust(key=args.key, trusted=args.trusted), capture,
                         role_arn=role, instance_type=args.instance_type, ledger=args.ledger, ledger_signer=signer,

@@ -47,7 +47,11 @@ def monitor_command(args: argparse.Namespace) -> int:
     if into_evidence:
         from governance.evidence_records import check_sealed
 
-        check_sealed(args.evidence)  # before the work: a folder that cannot take the record stops here
+        check_sealed(args.evidence, ledger_signer)  # before the work: a folder that cannot take the record stops here
+    elif args.ledger or signer:
+        from governance.ledger import Ledger
+
+        Ledger(args.ledger or str(Path(args.evidence) / "ledger.jsonl"), ledger_signer).check_appendable()
     with step_progress("monitor") as advance:
         report = monitor(args.model, args.evidence, args.capture, policy, labels=args.labels,
                          policy_source=args.policy, progress=advance)
