@@ -37,7 +37,7 @@ def monitor_command(args: argparse.Namespace) -> int:
 
     from governance.cli.console import print_json, stderr, step_progress
     from governance.monitoring import load_policy, monitor, write_report
-    from governance.monitoring.report import record_monitoring
+    from governance.monitoring.report import record_in_evidence, record_monitoring
     from governance.signing import load_signer
 
     policy = load_policy(args.policy)
@@ -81,22 +81,6 @@ def monitor_command(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INCOMPLETE
     return EXIT_OK
-
-
-def record_in_evidence(evidence, report: dict, signer, ledger_signer=None) -> dict:
-    """The signed report files into the sealed evidence folder, the ``monitor`` record into its ledger, re-sealed."""
-    from governance.evidence_records import add_to_evidence
-    from governance.monitoring import write_report
-    from governance.monitoring.report import ledger_entry
-
-    def write(root) -> dict:
-        write_report(report, root, signer)
-        return {}  # the report's digest is already in the record
-
-    digests, details = ledger_entry(report)
-    return add_to_evidence(evidence, signer, "monitor", actor="governance monitor",
-                           subject=report["capture"]["location"], digests=digests, details=details, write=write,
-                           ledger_signer=ledger_signer)
 
 
 COLOURS = {"PASS": "green", "WARN": "yellow", "FAIL": "red", "ERROR": "red", "SKIPPED": "dim"}

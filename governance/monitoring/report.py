@@ -1,4 +1,4 @@
-"""The monitoring report's files: ``monitoring.json``, its DSSE signature, and SARIF 2.1.0 for code-scanning tools.
+"""The monitoring report's files (``monitoring.json``, its DSSE signature, SARIF 2.1.0) and its ledger record.
 
 The signature is an in-toto Statement whose subjects are the report and the model it judged, signed like the
 governance verdict, so a reviewer can tell the report was not edited and which artefact it is about.
@@ -102,3 +102,17 @@ def record_monitoring(location: str, report: dict, signer=None) -> dict:
     digests, details = ledger_entry(report)
     return Ledger(location, signer).append("monitor", actor="governance monitor",
                                            subject=report["capture"]["location"], digests=digests, details=details)
+
+
+def record_in_evidence(evidence, report: dict, signer, ledger_signer=None) -> dict:
+    """The signed report files into the sealed evidence folder, the ``monitor`` record into its ledger, re-sealed."""
+    from governance.evidence_records import add_to_evidence
+
+    def write(root) -> dict:
+        write_report(report, root, signer)
+        return {}  # the report's digest is already in the record
+
+    digests, details = ledger_entry(report)
+    return add_to_evidence(evidence, signer, "monitor", actor="governance monitor",
+                           subject=report["capture"]["location"], digests=digests, details=details, write=write,
+                           ledger_signer=ledger_signer)
