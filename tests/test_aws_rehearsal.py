@@ -141,7 +141,8 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     # The nightly scan, with exactly the environment the nested stack gives the function.
     nested = stack.resolve(stack.template["Resources"]["ScanSchedule"]["Properties"]["Parameters"])
     scan_stack = create_stack(SCAN_TEMPLATE, "quickloan-ScanSchedule-1A2B3C4D5E6F", REGION, nested, clients,
-                              only={"ScanRole", "FailureQueue", "ScanLogGroup"})
+                              only={"ScanRole", "LedgerAppendPolicy", "TrustedSignerPolicy", "FailureQueue",
+                                    "ScanLogGroup"})
     environment = scan_stack.properties("ScanFunction")["Environment"]["Variables"]
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
