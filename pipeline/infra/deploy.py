@@ -52,7 +52,8 @@ STEPS = ("code-bucket", "lambda-zip", "package", "stack", "settings", "image", "
 # Stack outputs → pipeline settings keys (the template's Metadata.Settings says the same).
 SETTINGS_FROM_OUTPUTS = {"role_arn": "PipelineRoleArn", "bucket": "ArtefactBucketName", "prefix": "ArtefactPrefix",
                          "kms_key_id": "ArtefactKeyArn", "signing_key_id": "SigningKeyArn",
-                         "model_package_group": "ModelPackageGroupName", "pipeline_name": "PipelineName"}
+                         "model_package_group": "ModelPackageGroupName", "pipeline_name": "PipelineName",
+                         "object_lock_mode": "ObjectLockMode", "artefact_retention_days": "ArtefactRetentionDays"}
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Deployment:
             raise Incomplete("STACK_OUTPUTS_MISSING", f"stack {self.stack_name} has no output(s) {', '.join(missing)}")
         settings = {"region": self.region, **{key: out[name] for key, name in SETTINGS_FROM_OUTPUTS.items()},
                     "image_uri": self.image_uri()}
+        settings["artefact_retention_days"] = int(settings["artefact_retention_days"])
         text = yaml.safe_dump(settings, sort_keys=False)
         if not self.dry_run:
             from governance.storage import write_bytes_atomic
