@@ -1,11 +1,15 @@
-"""The stack of ``pipeline/infra/*.yaml`` created in moto from the templates' own properties.
+"""The stack of ``pipeline/infra/*.yaml`` in moto: created through moto's CloudFormation where it can, the rest from
+the templates' own properties.
 
-moto's CloudFormation rejects the main template (it cannot resolve ``!GetAtt ArtefactKey.Arn`` there) and creates
-none of S3::BucketPolicy, SageMaker::ModelPackageGroup, Scheduler::Schedule, CloudWatch::Alarm. So the test
-resolves the intrinsic functions itself and sends each resource's properties, as read from the template, through
-the service's API; nothing about the stack is written here by hand. Resource types the rehearsal does not use
-(alarms, topics, queues, the schedule, the function itself — its handler is invoked in-process) are listed in
-``Stack.skipped``.
+:func:`created_through_cloudformation` reads back a stack moto's CloudFormation created (the deployment guide's
+own CreateStack) and completes it: moto 5.2.5 creates none of S3::BucketPolicy, IAM::RolePolicy,
+SageMaker::ModelPackageGroup, Scheduler::Schedule, CloudWatch::Alarm, Lambda::EventInvokeConfig, SQS::QueuePolicy,
+applies only a bucket's encryption and tags, and creates every KMS key symmetric (see
+:func:`kms_cloudformation_key_specs`). :func:`create_stack` creates a template's resources without CloudFormation
+(the rehearsal tests, which need only some of them). Either way the test resolves the intrinsic functions itself
+and sends each resource's properties, as read from the template, through the service's API; nothing about the
+stack is written here by hand. Types the rehearsal does not use (alarms, topics, the schedule, the function
+itself — its handler is invoked in-process) are listed in ``Stack.skipped``.
 
 moto evaluates no bucket-policy condition: a Deny with a condition denies every request (moto 5.2.5
 ``IAMPolicyStatement._check_conditions`` treats a condition it has no value for as met). :func:`tls_requests`

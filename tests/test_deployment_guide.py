@@ -137,12 +137,17 @@ def test_the_guide_from_an_empty_account_to_a_registered_model(aws, account, syn
         ModelPackageGroupName=settings["model_package_group"])["ModelPackageSummaryList"]
     assert [p["ModelApprovalStatus"] for p in packages] == ["PendingManualApproval"]
 
-    # Idempotent: a second run changes nothing it already did.
+    # Idempotent: a second run changes nothing it already did (the stack is updated in place), and without
+    # --rehearse it deploys the pipeline and starts it (moto records the execution; it runs no step).
     capsys.readouterr()
-    assert run_guide(aws, data, "--skip", "pipeline", "--skip", "image") == 0
+    assert run_guide(aws, data, "--skip", "image") == 0
     said = capsys.readouterr().err
     assert f"s3://{CODE_BUCKET} exists" in said and "already uploaded" in said and "already holds this file" in said
+    assert "stack: quickloan ready" in said or "stack: quickloan is up to date" in said
     assert cfn.describe_stacks(StackName="quickloan")["Stacks"][0]["StackId"] == described["StackId"]
+    pipeline = clients("sagemaker").describe_pipeline(PipelineName=settings["pipeline_name"])
+    assert pipeline["RoleArn"] == settings["role_arn"]
+    assert f"started {pipeline['PipelineArn']}/execution/" in said
 
 
 def test_image_commands_log_in_and_build_for_the_instances_platform(aws, account):
