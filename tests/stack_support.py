@@ -403,6 +403,15 @@ def created_through_cloudformation(name: str, template_path: Path, region: str, 
     return stack
 
 
+def cloudformation_stack(template_path: Path, name: str, region: str, clients,
+                         parameters: dict[str, Any] | None = None) -> Stack:
+    """Create ``template_path`` as stack ``name`` through (moto's) CloudFormation, then complete it as above."""
+    clients("cloudformation").create_stack(
+        StackName=name, TemplateBody=template_path.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_IAM"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()])
+    return created_through_cloudformation(name, template_path, region, clients)
+
+
 def kms_cloudformation_key_specs(monkeypatch) -> None:
     """Make moto's CloudFormation create an ``AWS::KMS::Key`` with its ``KeySpec`` and ``KeyUsage`` (moto 5.2.5
     creates every key as SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT, so the ECDSA signing key could not sign)."""
