@@ -94,7 +94,9 @@ def run_guide(aws, data, *extra: str) -> int:
 def test_the_guide_from_an_empty_account_to_a_registered_model(aws, account, synthetic_csv, tmp_path, capsys):
     data = tmp_path / "cs-training.csv.gz"
     data.write_bytes(gzip.compress(synthetic_csv.read_bytes()))
-    assert run_guide(aws, data, "--rehearse", "--pipeline-parameter", "NumRound=60") == 0, capsys.readouterr().err
+    engineer = "arn:aws:iam::123456789012:role/ml-engineer"
+    assert run_guide(aws, data, "--rehearse", "--pipeline-parameter", "NumRound=60",
+                     "--parameter", f"RehearsalPrincipalArn={engineer}") == 0, capsys.readouterr().err
     s3 = clients("s3")
     # code-bucket + lambda-zip: the zip under a content-addressed key, in a bucket that existed before the stack.
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=CODE_BUCKET)["Contents"]]
@@ -117,6 +119,9 @@ def test_the_guide_from_an_empty_account_to_a_registered_model(aws, account, syn
     function = clients("lambda").get_function_configuration(FunctionName=nested.physical["ScanFunction"])
     assert function["Environment"]["Variables"] == nested.properties("ScanFunction")["Environment"]["Variables"]
     assert clients("kms").describe_key(KeyId=main.physical["SigningKey"])["KeyMetadata"]["KeySpec"] == "ECC_NIST_P256"
+    # --parameter reaches the stack: the engineer may assume the pipeline role (rehearse --as-role).
+    trust = clients("iam").get_role(RoleName=main.physical["PipelineRole"])["Role"]["AssumeRolePolicyDocument"]
+    assert {"AWS": engineer} in [statement["Principal"] for statement in trust["Statement"]]
     # settings: from the stack's own outputs.
     stack_outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
     settings = yaml.safe_load((tmp_path / "sagemaker.yaml").read_text())
@@ -145,7 +150,7 @@ def test_the_guide_from_an_empty_account_to_a_registered_model(aws, account, syn
     clients("ecr").put_image(repositoryName=repository, imageTag="0.1.0", imageManifest=json.dumps(
         {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}))
     capsys.readouterr()
-    assert run_guide(aws, data) == 0
+    assert run_guide(aws, data, "--parameter", f"RehearsalPrincipalArn={engineer}") == 0
     said = capsys.readouterr().err
     assert f"s3://{CODE_BUCKET} exists" in said and "already uploaded" in said and "already holds this file" in said
     assert f"image: {settings['image_uri']} already pushed" in said and len(docker) == len(
