@@ -300,24 +300,15 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier,
 
 
 def _copy_s3_folder(uri: str, target: Path) -> None:
-    """Copy every object under ``uri/`` into ``target``, refusing keys that would land outside it."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    location = storage.parse_s3_uri(uri.rstrip("/") + "/")
-    client = storage.s3_client()
+    """Copy the ``s3://`` evidence folder into ``target`` (bounded; a key outside it is refused)."""
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key)
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-    except (ClientError, BotoCoreError) as err:
-        raise storage.aws_error(err, uri) from None
-    if not keys:
-        raise CheckFailed("NO_EVIDENCE", f"{uri}: the evidence folder is empty or missing")
-    for key in keys:
-        parts = key[len(location.key):].split("/")
-        if any(part in ("", ".", "..") for part in parts):
-            raise CheckFailed("EVIDENCE_UNSAFE_NAME", f"s3://{location.bucket}/{key}: not a plain evidence file name")
-        path = target.joinpath(*parts)
-        storage.write_bytes_atomic(path, storage.read_bytes(f"s3://{location.bucket}/{key}"))
+        storage.download_folder(uri, target)
+    except NotFound:
+        raise CheckFailed("NO_EVIDENCE", f"{uri}: the evidence folder is empty or missing") from None
+    except InputError as err:
+        if err.reason != "UNSAFE_NAME":
+            raise
+        raise CheckFailed("EVIDENCE_UNSAFE_NAME", err.message) from None
 
 
 def ledger_location(candidate: Candidate, requested: str | None,

@@ -47,7 +47,7 @@ PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
 @dataclass
 class ValidationResult:
     document: dict
-    path: Path
+    path: Path | str  # an s3:// URI when the evidence is in S3
 
     @property
     def passed(self) -> bool:
@@ -138,11 +138,13 @@ def validate(
     actor: str = "model-validator",
     ledger_signer: Signer | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    artefact_label: str | None = None,
 ) -> ValidationResult:
     """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``.
 
     ``ledger_signer`` signs the evidence ledger's head for the ``validate`` record (default: the validator's key; give
     the ledger's own key to keep its head verifiable with one key, as ``governance approve --ledger-key`` does).
+    ``artefact_label`` is where the model is recorded as living (default: ``model``; an S3 URI when read from S3).
     """
     started = time.perf_counter()
     policy = policy if isinstance(policy, ValidationPolicy) else load_validation_policy(policy)
@@ -225,7 +227,7 @@ def validate(
         "summary": (f"{len(blocking_failed)} blocking check(s) failed: "
                     + ", ".join(c["id"] for c in blocking_failed)) if blocking_failed
         else f"all {sum(c['blocking'] for c in checks)} blocking checks passed",
-        "model": {"artefact": str(model), "sha256": sha256},
+        "model": {"artefact": artefact_label or str(model), "sha256": sha256},
         "validator": {"identity": signer.identity, "key_hint": signer.key_hint, "actor": actor,
                       "public_key_pem": signer.public_key_pem().decode("ascii")},
         "independence": {"model_signer_key_hint": model_signer,

@@ -179,22 +179,14 @@ def s3_evidence_prefix(uri: str) -> str | None:
 
 
 def _download_evidence(prefix_uri: str, into: Path) -> Path:
-    """Copy an ``s3://`` evidence folder to ``into`` (keys are checked to stay inside it)."""
-    from governance.storage import parse_s3_uri, s3_client, write_bytes_atomic
+    """Copy an ``s3://`` evidence folder to ``into`` (bounded; keys must stay inside it)."""
+    from governance.storage import download_folder
 
-    location = parse_s3_uri(prefix_uri)
-    client = s3_client()
-    root = into.resolve()
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key):
-        for item in page.get("Contents", []):
-            relative = item["Key"][len(location.key):]
-            target = (root / relative).resolve()
-            if not relative or relative.endswith("/") or not target.is_relative_to(root):
-                continue
-            body = client.get_object(Bucket=location.bucket, Key=item["Key"])["Body"].read()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(target, body)
-    return root
+    try:
+        download_folder(prefix_uri, into)
+    except GovernanceError as err:
+        raise EvidenceUnavailable(f"{prefix_uri}: {err.reason}: {err.message}") from None
+    return into.resolve()
 
 
 def _evidence_dir(uri: str, parameters: Mapping[str, Any], scratch: Path) -> tuple[Path, str]:
