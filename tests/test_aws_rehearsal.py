@@ -137,8 +137,10 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
         "ModelApprovalStatus"] == "PendingManualApproval"
     evidence = package["CustomerMetadataProperties"]["evidence_uri"]
     validator, _ = write_key_pair(tmp_path / "validator")  # the validator's own key, not the KMS model signer
+    # The evidence ledger's head is signed with the pipeline's KMS key, which the validator does not hold: the
+    # validate record goes to the deployment's ledger, where approvals of SageMaker packages go too.
     assert main(["validate", "--model", artefact, "--evidence", evidence, "--key", str(validator),
-                 "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
+                 "--ledger", ledger, "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
     capsys.readouterr()
     bucket, _, key = evidence.removeprefix("s3://").partition("/")
     head = clients("s3").head_object(Bucket=bucket, Key=f"{key.rstrip('/')}/validation.json")

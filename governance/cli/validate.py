@@ -22,6 +22,9 @@ def register(sub) -> None:
                                                       "EVIDENCE/../data; in S3 the pipeline's process outputs)")
     parser.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint for S3, e.g. a local S3-compatible store")
     parser.add_argument("--by", default="model-validator", help="who validates (recorded in the ledger)")
+    parser.add_argument("--ledger", metavar="LEDGER", help="where the validate record goes (default: the evidence "
+                                                           "folder's ledger.jsonl; for pipeline evidence in S3 the "
+                                                           "deployment's s3://BUCKET/PREFIX/ledger/)")
     parser.add_argument("--ledger-key", metavar="PEM", help="sign the evidence ledger's head with this key (default: "
                                                             "the validator's)")
     parser.add_argument("--json", action="store_true", help="print validation.json on stdout")
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     ledger_signer = load_signer(args.ledger_key) if args.ledger_key else None
     if args.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
-    options = {"policy": args.policy, "out_dir": args.out, "actor": args.by, "ledger_signer": ledger_signer}
+    options = {"policy": args.policy, "out_dir": args.out, "actor": args.by, "ledger_signer": ledger_signer,
+               "ledger": args.ledger}
     with step_progress("validate") as advance:
         if is_s3_uri(args.evidence):
             from governance.validation import validate_s3

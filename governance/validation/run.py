@@ -139,12 +139,15 @@ def validate(
     ledger_signer: Signer | None = None,
     progress: Callable[[str], None] = lambda message: None,
     artefact_label: str | None = None,
+    ledger: str | os.PathLike | None = None,
 ) -> ValidationResult:
     """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``.
 
     ``ledger_signer`` signs the evidence ledger's head for the ``validate`` record (default: the validator's key; give
     the ledger's own key to keep its head verifiable with one key, as ``governance approve --ledger-key`` does).
     ``artefact_label`` is where the model is recorded as living (default: ``model``; an S3 URI when read from S3).
+    ``ledger`` is where the ``validate`` record goes (default: the evidence folder's ``ledger.jsonl``; a ledger whose
+    head another key signs, such as a pipeline's KMS-signed one, takes the deployment's ``s3://…/ledger/`` instead).
     """
     started = time.perf_counter()
     policy = policy if isinstance(policy, ValidationPolicy) else load_validation_policy(policy)
@@ -250,7 +253,7 @@ def validate(
     path = write_signed(document, out, signer)
     if out.resolve() == evidence.resolve():
         progress("ledger record and index re-seal")
-        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor)
+        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor, ledger)
     return ValidationResult(document, path)
 
 
@@ -306,13 +309,14 @@ def write_signed(document: dict, out: Path, signer: Signer) -> Path:
     return out / VALIDATION_FILE
 
 
-def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str) -> None:
+def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str,
+                       ledger: str | os.PathLike | None = None) -> None:
     from governance.evidence import write_index
     from governance.ledger import Ledger
 
     digests = {"model.tar.gz": document["model"]["sha256"],
                VALIDATION_FILE: hashing.sha256_file(evidence / VALIDATION_FILE)}
-    Ledger(evidence / "ledger.jsonl", ledger_signer).append(
+    Ledger(ledger or evidence / "ledger.jsonl", ledger_signer).append(
         "validate", actor=actor, subject=document["model"]["artefact"], digests=digests,
         details={"status": document["status"], "summary": document["summary"][:500],
                  "validator": document["validator"]["identity"]})

@@ -105,12 +105,15 @@ def validate_s3(
     data: str | None = None,
     actor: str = "model-validator",
     ledger_signer: Signer | None = None,
+    ledger: str | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> ValidationResult:
     """:func:`~governance.validation.run.validate` on an ``s3://`` evidence folder (see the module docstring).
 
     With ``out_dir`` (a local folder) ``validation.json`` goes there and nothing in S3 changes. ``data`` is an
-    ``s3://`` prefix or a local folder holding the splits.
+    ``s3://`` prefix or a local folder holding the splits. ``ledger`` is where the ``validate`` record goes: the
+    pipeline signs its evidence ledger's head with its KMS key, which a validator does not hold, so give the
+    deployment's ``s3://…/ledger/`` (where ``governance approve`` records SageMaker decisions).
     """
     if not storage.is_s3_uri(evidence_uri):
         raise InputError("BAD_URI", f"{evidence_uri}: not an s3:// evidence folder")
@@ -137,7 +140,7 @@ def validate_s3(
             progress("reading the recorded splits")
             data_dir = _fetch_splits(evidence, evidence_uri, data, root / "data")
         result = validate(model, evidence, signer, policy=policy, out_dir=out_dir, data_dir=data_dir, actor=actor,
-                          ledger_signer=ledger_signer, progress=progress, artefact_label=model_uri)
+                          ledger_signer=ledger_signer, progress=progress, artefact_label=model_uri, ledger=ledger)
         if out_dir is not None:
             return result
         progress(f"writing the validation and the re-sealed index to {evidence_uri}")
