@@ -221,19 +221,13 @@ def check_segregation(ledger: str, sha256: str, by: str, allowed: bool = False) 
 def _verify_sealed_index(folder: Path, verifier, sha256: str | None) -> dict[str, str]:
     """The index sealed by the model signer, or re-sealed by the validator whose signed validation is there."""
     from governance.evidence import verify_index
+    from governance.validation_record import validator_verifier
 
     try:
         return verify_index(folder, verifier)
     except CheckFailed as by_signer:
-        if not sha256 or not (folder / "validation.json").is_file():
-            raise
-        from governance.signing import PublicKeyVerifier
-        from governance.validation import read_validation
-
-        document = read_validation(folder, sha256)  # a bad validation is refused for what it is
-        try:
-            validator = PublicKeyVerifier(document["validator"]["public_key_pem"].encode("ascii"))
-        except (GovernanceError, KeyError, TypeError, ValueError, AttributeError):
+        validator = validator_verifier(folder, sha256)  # a bad validation is refused for what it is
+        if validator is None:
             raise by_signer from None
         return verify_index(folder, validator)
 

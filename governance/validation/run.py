@@ -36,11 +36,9 @@ from governance.validation.policy import ValidationPolicy, load_validation_polic
 from governance.validation.robustness import robustness
 from governance.validation.security import extraction, label_flip, membership_inference
 from governance.validation.sensitivity import sensitivity
+from governance.validation_record import PREDICATE_TYPE, VALIDATION_FILE, VALIDATION_SIGNATURE, read_validation
 
 SCHEMA = "quickloan-governance/validation/v1"
-VALIDATION_FILE = "validation.json"
-VALIDATION_SIGNATURE = "validation.json.sig"
-PREDICATE_TYPE = "https://quickloan-governance.dev/validation/v1"
 PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
 
 
@@ -321,29 +319,6 @@ def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, do
         details={"status": document["status"], "summary": document["summary"][:500],
                  "validator": document["validator"]["identity"]})
     write_index(evidence, signer)
-
-
-def read_validation(folder: str | os.PathLike, model_sha256: str) -> dict:
-    """The validation in ``folder``, its signature verified with the key it names; raises if absent or bad."""
-    from governance.signing import PublicKeyVerifier
-
-    path, signature = Path(folder) / VALIDATION_FILE, Path(folder) / VALIDATION_SIGNATURE
-    if not path.is_file() or not signature.is_file():
-        raise CheckFailed("NO_VALIDATION", f"{path}: no signed independent validation")
-    data = path.read_bytes()
-    document = read_json(path)
-    pem = document.get("validator", {}).get("public_key_pem", "").encode("ascii")
-    try:
-        verifier = PublicKeyVerifier(pem)
-        statement = dsse.verify_envelope(read_json(signature), verifier)
-    except Exception as err:  # any failure to verify is a refusal, never a pass
-        raise CheckFailed("VALIDATION_SIGNATURE_INVALID", f"{signature}: does not verify ({err})") from None
-    digests = {s.get("name"): s.get("digest", {}).get("sha256") for s in statement.get("subject", [])}
-    if digests.get(VALIDATION_FILE) != hashing.sha256_bytes(data):
-        raise CheckFailed("DIGEST_MISMATCH", f"{path}: changed since the validator signed it")
-    if digests.get("model.tar.gz") != model_sha256 or document.get("model", {}).get("sha256") != model_sha256:
-        raise CheckFailed("DIGEST_MISMATCH", f"{path}: validates another model")
-    return document
 
 
 __all__ = ["VALIDATION_FILE", "VALIDATION_SIGNATURE", "ValidationResult", "read_validation", "validate",

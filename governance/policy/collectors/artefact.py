@@ -208,6 +208,21 @@ def _evidence_dir(uri: str, parameters: Mapping[str, Any], scratch: Path) -> tup
                               "policy parameter evidence_dir)")
 
 
+_INDEX_FILES = ("index.json", "index.json.sig")
+
+
+def _validator_anchor(root: Path, sha256: str | None):
+    """The key of the validator whose signed validation of this artefact is in the folder, else None (a validation
+    that does not verify anchors nothing: the index problem then stands)."""
+    from governance.errors import CheckFailed
+    from governance.validation_record import validator_verifier
+
+    try:
+        return validator_verifier(root, sha256)
+    except CheckFailed:
+        return None
+
+
 def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[str, Any]) -> dict:
     try:
         from governance.lineage import check_lineage
@@ -227,13 +242,16 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
         root, shown = _evidence_dir(uri, parameters, Path(scratch))
         try:
             report = check_lineage(root, verifier, check_files=False)
+            anchor = _validator_anchor(root, sha256) if any(p.path in _INDEX_FILES for p in report.problems) else None
+            if anchor is not None:  # the independent validator re-sealed the index; the statements are still checked
+                report = check_lineage(root, verifier, check_files=False, anchor_verifier=anchor)
         except GovernanceError as err:
             raise EvidenceUnavailable(f"lineage could not be read from {shown}: {err.reason}: {err.message}") \
                 from None
         unsealed = not (root / "index.json").exists()
     # The scan runs before the evidence folder is sealed: an index that does not exist yet is not a gap.
     missing = [f"{p.reason}: {p.message}" for p in report.problems
-               if not (unsealed and p.path in ("index.json", "index.json.sig"))]
+               if not (unsealed and p.path in _INDEX_FILES)]
     trainer = report.chain.producer_of("model")
     model_digest = sha256_of(trainer.subject("model")) if trainer else None
     if trainer is not None and sha256 and model_digest != sha256:
