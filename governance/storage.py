@@ -306,9 +306,9 @@ def download_folder(uri: str, target: str | os.PathLike, *, max_objects: int = F
     (``INPUT_TOO_LARGE``), and a key that would land outside ``target`` (``..``, empty parts) is refused
     (``UNSAFE_NAME``). Nothing is executed or extracted; an empty prefix is :class:`~governance.errors.NotFound`.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    import hashlib
 
-    from governance.hashing import sha256_bytes
+    from botocore.exceptions import BotoCoreError, ClientError
 
     location = parse_s3_uri(uri.rstrip("/") + "/")
     client = s3_client()
@@ -333,5 +333,5 @@ def download_folder(uri: str, target: str | os.PathLike, *, max_objects: int = F
             raise InputError("UNSAFE_NAME", f"s3://{location.bucket}/{key}: not a plain file name under {uri}")
         data = read_bytes(f"s3://{location.bucket}/{key}", max_bytes=max(size, 0))
         write_bytes_atomic(root.joinpath(*relative.split("/")), data)
-        found[relative] = sha256_bytes(data)
+        found[relative] = hashlib.sha256(data).hexdigest()
     return found
