@@ -136,13 +136,21 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     assert sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)[
         "ModelApprovalStatus"] == "PendingManualApproval"
     evidence = package["CustomerMetadataProperties"]["evidence_uri"]
+    bucket, _, key = evidence.removeprefix("s3://").partition("/")
+
+    def evidence_file(name: str) -> dict:
+        return json.loads(clients("s3").get_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{name}")["Body"].read())
+
+    # Govern measured fairness and explanations on the untouched test split the Process step wrote, and says so.
+    test_split = evidence_file("dataset.json")["outputs"]["test"]
+    for name in ("fairness.json", "explain.json"):
+        assert evidence_file(name)["data"]["sha256"] == test_split["sha256"], name
     validator, _ = write_key_pair(tmp_path / "validator")  # the validator's own key, not the KMS model signer
     # The evidence ledger's head is signed with the pipeline's KMS key, which the validator does not hold: the
     # validate record goes to the deployment's ledger, where approvals of SageMaker packages go too.
     assert main(["validate", "--model", artefact, "--evidence", evidence, "--key", str(validator),
                  "--ledger", ledger, "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
     capsys.readouterr()
-    bucket, _, key = evidence.removeprefix("s3://").partition("/")
     head = clients("s3").head_object(Bucket=bucket, Key=f"{key.rstrip('/')}/validation.json")
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == settings.kms_key_id
     approved = approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)

@@ -80,6 +80,20 @@ def _fetch_splits(evidence: Path, evidence_uri: str, data: str | None, into: Pat
     return into
 
 
+def _refuse_unsignable_ledger(evidence: Path, signer: Signer) -> None:
+    """Refuse before any work when the evidence ledger's head is signed by a key this validation cannot sign with
+    (a pipeline's KMS key): the ``validate`` record belongs in the deployment's ledger then."""
+    from governance.ledger._file import FileStore
+
+    head = FileStore(evidence / "ledger.jsonl").head() or {}
+    envelope = head.get("envelope") if isinstance(head.get("envelope"), dict) else {}
+    keyids = {s.get("keyid") for s in envelope.get("signatures", []) if isinstance(s, dict)} - {"", None}
+    if keyids and signer.key_hint not in keyids:
+        raise InputError("LEDGER_KEY", f"the evidence ledger's head is signed by key sha256:{sorted(keyids)[0][:16]}…, "
+                                       "not by the key this validation signs the ledger with: give --ledger "
+                                       "s3://BUCKET/PREFIX/ledger/ (the deployment's ledger) or --ledger-key PEM")
+
+
 def _publish(evidence: Path, before: dict[str, str], evidence_uri: str) -> list[str]:
     """Write back what the validation added or changed, the index and its signature last; the URIs written."""
     encryption = storage.object_encryption(f"{evidence_uri}{INDEX}") if INDEX in before else {}
@@ -126,6 +140,8 @@ def validate_s3(
             before = storage.download_folder(evidence_uri, evidence)
         except NotFound:
             raise InputError("NOT_A_DIRECTORY", f"{evidence_uri}: no such evidence folder (no objects)") from None
+        if ledger is None and out_dir is None:
+            _refuse_unsignable_ledger(evidence, ledger_signer or signer)
         model = root / "model" / "model.tar.gz"
         if storage.is_s3_uri(model_uri):
             progress(f"reading {model_uri}")
