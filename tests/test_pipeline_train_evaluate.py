@@ -45,6 +45,25 @@ def test_training_is_reproducible_byte_for_byte(tmp_path, synthetic_run):
     assert sha256_file(first.model_path) == sha256_file(second.model_path) == sha256_file(synthetic_run.model_path)
 
 
+def test_the_model_and_its_final_metrics_equal_a_per_round_watch_list_fit(tmp_path, synthetic_run):
+    """Metrics are taken once from the finished model: same trees, same numbers as the per-round watch-list."""
+    from governance.credit_data import FEATURES, read_split
+
+    params = coerce_hyperparameters({"num_round": 60})
+    result = train(synthetic_run.train_path, synthetic_run.validation_path, tmp_path / "m", {"num_round": 60})
+    splits = {name: read_split(path) for name, path in (("train", synthetic_run.train_path),
+                                                        ("validation", synthetic_run.validation_path))}
+    evals = [(xgboost.DMatrix(f[list(FEATURES)], label=f.iloc[:, 0], feature_names=list(FEATURES)), name)
+             for name, f in splits.items()]
+    history: dict = {}
+    watched = xgboost.train({k: v for k, v in params.items() if k != "num_round"}, evals[0][0], num_boost_round=60,
+                            evals=evals, evals_result=history, verbose_eval=False)
+    assert tarball_bytes({MODEL_MEMBER: bytes(watched.save_raw("ubj"))}) == result.model_path.read_bytes()
+    assert result.metadata["final_metrics"] == {f"{split}_auc": values["auc"][-1]
+                                                for split, values in history.items()}
+    assert result.metadata["monotone_constraint"]["auc_with_constraint"] == history["validation"]["auc"][-1]
+
+
 def test_different_hyperparameters_give_a_different_artefact(tmp_path, synthetic_run):
     other = train(synthetic_run.train_path, None, tmp_path / "c", {"num_round": 61})
     assert sha256_file(other.model_path) != sha256_file(synthetic_run.model_path)
