@@ -132,3 +132,28 @@ def test_the_pack_prints_the_independent_validation(governed, validated, work, t
     assert "Independent validation" in text and "DeLong" in text
     assert "Membership inference" in text and "Labels flipped 5%" in text
     assert f"{document['challenger']['challenger']['auc']:.4f}" in text
+
+
+def test_the_charts_are_drawn_from_the_signed_numbers_and_sealed(validated):
+    from governance.validation.charts import CHARTS, write_charts
+
+    evidence = validated.workdir / "evidence"
+    document = json.loads((evidence / VALIDATION_FILE).read_text())
+    files = verify_index(evidence, load_verifier(validated.validator_public_key))
+    assert [c["file"] for c in document["charts"]] == [f"validation/{chart.name}" for chart in CHARTS]
+    for entry in document["charts"]:
+        png = (evidence / entry["file"]).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and files[entry["file"]] == entry["sha256"]
+        for field in entry["draws_from"]:  # every field a chart names is in the document
+            value = document
+            for key in field.split("."):
+                value = value[key]
+            assert value
+    # The same numbers give the same bytes; another number gives another picture.
+    redrawn = write_charts(document, validated.root / "redrawn")
+    assert [e["sha256"] for e in redrawn] == [e["sha256"] for e in document["charts"]]
+    document["challenger"]["challenger"]["roc"]["tpr"][5] = 0.0
+    assert write_charts(document, validated.root / "changed")[0]["sha256"] != document["charts"][0]["sha256"]
+    curve = document["challenger"]["champion"]["roc"]
+    assert curve["fpr"][0] == 0 and curve["fpr"][-1] == 1 and curve["tpr"][-1] == 1
+    assert curve["tpr"] == sorted(curve["tpr"])

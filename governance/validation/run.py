@@ -30,6 +30,8 @@ from governance.jsonio import dumps, read_json
 from governance.signing import Signer, dsse
 from governance.storage import write_bytes_atomic
 from governance.validation.challenger import BinnedLogistic
+from governance.validation.charts import write_charts
+from governance.validation.curves import roc_points
 from governance.validation.data import load_splits, predict
 from governance.validation.delong import delong_test
 from governance.validation.policy import ValidationPolicy, load_validation_policy
@@ -61,7 +63,7 @@ class ValidationResult:
 def _discrimination(y: np.ndarray, scores: np.ndarray) -> dict:
     fpr, tpr, _ = roc_curve(y, scores)
     return {"auc": float(roc_auc_score(y, scores)), "ks": float(np.max(tpr - fpr)),
-            "brier": float(brier_score_loss(y, scores))}
+            "brier": float(brier_score_loss(y, scores)), "roc": roc_points(y, scores)}
 
 
 def _fairness_side_by_side(x: np.ndarray, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
@@ -245,6 +247,8 @@ def validate(
         "seconds_by_part": timings,
     }
     out = Path(out_dir) if out_dir is not None else evidence
+    progress("charts")
+    document["charts"] = write_charts(document, out)  # before validation.json, which lists their digests
     path = write_signed(document, out, signer)
     if out.resolve() == evidence.resolve():
         progress("ledger record and index re-seal")
@@ -290,7 +294,8 @@ def _checks(policy, comparison, elderly, sens, robust, security) -> list[dict]:
 def validation_statement(document_bytes: bytes, document: dict) -> dict:
     return dsse.statement(
         [{"name": VALIDATION_FILE, "digest": {"sha256": hashing.sha256_bytes(document_bytes)}},
-         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}}],
+         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}},
+         *({"name": c["file"], "digest": {"sha256": c["sha256"]}} for c in document.get("charts", []))],
         PREDICATE_TYPE, {"status": document["status"], "validator": document["validator"]["identity"]})
 
 
