@@ -146,6 +146,32 @@ def membership_inference(document: dict) -> bytes:
     return render(draw, (10.0, 4.2))
 
 
+def extraction(document: dict) -> bytes:
+    ext = document["security"]["extraction"]
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        for run in ext["runs"]:
+            ax.plot([c["queries"] for c in run["curve"]], [c["agreement"] for c in run["curve"]], marker="o",
+                    markersize=3, linewidth=1, color=NEUTRAL, alpha=0.8,
+                    label="query draws" if run["repeat"] == 0 else None)
+        ax.axhline(ext["agreement_target"], color=TOWARDS_DEFAULT, linestyle="--", linewidth=0.8,
+                   label=f"target {ext['agreement_target']:.0%}")
+        ax.axhline(ext["majority_class_agreement"], color=TOWARDS_REPAYMENT, linestyle=":", linewidth=0.8,
+                   label=f"a constant answer ({ext['majority_class_agreement']:.1%})")
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(ext["budgets"], [f"{b:,}" for b in ext["budgets"]])
+        ax.set_xlabel("label queries to the model")
+        ax.set_ylabel("surrogate agrees with the model's decisions (test split)")
+        reached = (f"median {ext['queries_needed']:,} queries (draws: {ext['range'][0]:,}–{ext['range'][1]:,})"
+                   if ext["queries_needed"] else "target not reached in every draw")
+        ax.set_title(f"Extraction by a surrogate decision tree: {reached}")
+        ax.legend(fontsize=7, loc="lower right")
+
+    return render(draw, (6.5, 4.0))
+
+
 @dataclass(frozen=True)
 class Chart:
     name: str
@@ -166,6 +192,9 @@ CHARTS = (
     Chart("membership_inference.png", membership_inference, "Loss-threshold membership-inference attack: the "
           "model's loss on training rows against unseen test rows, and the attack's ROC.",
           ("security.membership_inference.loss_histogram", "security.membership_inference.roc")),
+    Chart("extraction.png", extraction, "Model extraction: how often a decision tree fitted on the model's answers "
+          "to N queries agrees with the model on unseen applicants, per query draw, against the target and a "
+          "constant answer.", ("security.extraction.runs", "security.extraction.agreement_target")),
 )
 
 

@@ -149,6 +149,6 @@ def build(ctx: PackContext) -> list[Flowable]:
         pairs.append((f"Labels flipped {pct(row.get('rate'), 0)}", f"AUC drop {num(row.get('auc_drop'))}, 95% "
                                                                   f"interval {_interval(row.get('interval'))}"))
     out += [gap(), kv_table(pairs), ctx.source(FILE, "validation.json.sig"), gap()]
-    for name in ("sensitivity.png", "robustness.png", "membership_inference.png"):
+    for name in ("sensitivity.png", "robustness.png", "membership_inference.png", "extraction.png"):
         out += _chart(ctx, doc, name)
     return out
