@@ -3,17 +3,23 @@
     .venv/bin/python bench/bench_train.py [--workdir DIR] [--repeats 3]
 
 Reference: ``xgboost.train`` with the train and validation splits as a watch-list (AUC of both after every round,
-200 rounds), as the train step used to fit. Ours: the train step now (one fit, the watch-list metrics taken once
-from the finished model). Both also fit the unconstrained comparison model. The bench checks that the two give the
-same model bytes and the same final metrics, then prints the median wall and CPU time of ``--repeats`` runs each
-and the ratio. Without ``--workdir`` the process step is first run on ../shared/data/cs-training.csv.gz (not
-timed).
+200 rounds), as the train step used to fit, with OpenMP's default wait policy. Ours: the train step now (one fit,
+the watch-list metrics taken once from the finished model), first with the default wait policy, then with
+``OMP_WAIT_POLICY=PASSIVE`` as the command line and the step's entry point set it. Both also fit the unconstrained
+comparison model. Each run is a fresh process (OpenMP reads the wait policy when the library loads) that fits once
+untimed, then once timed; the variants take turns so a change in the machine's load falls on all alike. The bench
+checks that every variant gives the same model bytes and final metrics, then prints median wall and CPU times and
+the ratios. Without ``--workdir`` the process step is first run on ../shared/data/cs-training.csv.gz (not timed).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -68,39 +74,57 @@ def train_step(work: Path, out: Path) -> tuple[bytes, dict]:
         return member.read(), result.metadata["final_metrics"]
 
 
-def interleaved(actions: dict, repeats: int) -> dict[str, dict]:
-    """Each action ``repeats`` times, taking turns, so a change in the machine's load falls on both alike."""
-    runs: dict[str, dict] = {name: {"wall": [], "cpu": []} for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            runs[name]["result"] = action()
-            runs[name]["wall"].append(time.perf_counter() - wall)
-            runs[name]["cpu"].append(time.process_time() - cpu)
-    return runs
+VARIANTS = {
+    "per-round watch-list (reference)": ("reference", "ACTIVE"),
+    "train step, default OpenMP wait": ("train-step", "ACTIVE"),
+    "train step, OMP_WAIT_POLICY=PASSIVE": ("train-step", "PASSIVE"),
+}
+
+
+def child(variant: str, work: Path) -> None:
+    """One fresh-process measurement: an untimed fit, then a timed one; JSON on stdout."""
+    out = Path(tempfile.mkdtemp(prefix="bench-train-model-"))
+    action = {"reference": per_round_watch_list, "train-step": train_step}[variant]
+    action(work, out)
+    wall, cpu = time.perf_counter(), time.process_time()
+    model, metrics = action(work, out)
+    print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                      "model_sha256": hashlib.sha256(model).hexdigest(), "metrics": metrics}))
+
+
+def measure(name: str, work: Path) -> dict:
+    variant, policy = VARIANTS[name]
+    done = subprocess.run([sys.executable, __file__, "--workdir", str(work), "--child", variant], check=True,
+                          capture_output=True, text=True, env={**os.environ, "OMP_WAIT_POLICY": policy})
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", choices=("reference", "train-step"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = prepare(args.workdir)
-    out = Path(tempfile.mkdtemp(prefix="bench-train-model-"))
-    train_step(work, out)  # warm-up: library load and thread pool, not timed
-    runs = interleaved({"per-round watch-list (reference)": lambda: per_round_watch_list(work, out),
-                        "train step": lambda: train_step(work, out)}, args.repeats)
-    for name, run in runs.items():
-        print(f"{name:33s} median {statistics.median(run['wall']):6.2f} s wall (best {min(run['wall']):6.2f}), "
-              f"{statistics.median(run['cpu']):6.2f} s CPU   {run['result'][1]}")
-    reference, ours = runs.values()
-    print(f"ratio {statistics.median(reference['wall']) / statistics.median(ours['wall']):.1f}x (median wall), "
-          f"{min(reference['wall']) / min(ours['wall']):.1f}x (best wall), "
-          f"{statistics.median(reference['cpu']) / statistics.median(ours['cpu']):.1f}x (CPU); {args.repeats} runs "
-          f"each, interleaved; same model bytes: {reference['result'][0] == ours['result'][0]}; "
-          f"same final metrics: {reference['result'][1] == ours['result'][1]}")
-    if reference["result"] != ours["result"]:
-        raise SystemExit("the train step no longer gives the reference's model or metrics")
+    if args.child:
+        child(args.child, work)
+        return
+    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    for repeat in range(args.repeats):
+        for name in VARIANTS:
+            runs[name].append(measure(name, work))
+            print(f"  run {repeat + 1}: {name}: {runs[name][-1]['wall']:.2f} s", flush=True)
+    walls = {name: statistics.median(r["wall"] for r in rs) for name, rs in runs.items()}
+    cpus = {name: statistics.median(r["cpu"] for r in rs) for name, rs in runs.items()}
+    reference = next(iter(VARIANTS))
+    for name in VARIANTS:
+        print(f"{name:38s} {walls[name]:7.2f} s wall {cpus[name]:7.2f} s CPU   "
+              f"{walls[reference] / walls[name]:5.1f}x faster (wall), {cpus[reference] / cpus[name]:5.1f}x less CPU")
+    outcomes = {(r["model_sha256"], json.dumps(r["metrics"], sort_keys=True)) for rs in runs.values() for r in rs}
+    print(f"median of {args.repeats} interleaved runs each; model sha256 {next(iter(outcomes))[0][:16]}…, "
+          f"{next(iter(outcomes))[1]}; identical across every run and variant: {len(outcomes) == 1}")
+    if len(outcomes) != 1:
+        raise SystemExit("the variants do not give the same model and metrics")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import tarfile
 
@@ -62,6 +63,34 @@ def test_the_model_and_its_final_metrics_equal_a_per_round_watch_list_fit(tmp_pa
     assert result.metadata["final_metrics"] == {f"{split}_auc": values["auc"][-1]
                                                 for split, values in history.items()}
     assert result.metadata["monotone_constraint"]["auc_with_constraint"] == history["validation"]["auc"][-1]
+
+
+def test_the_entry_point_lets_openmp_threads_sleep_and_trains_the_same_bytes(tmp_path, synthetic_run):
+    """OMP_WAIT_POLICY=PASSIVE (set by the entry point unless the user chose) changes no byte of the model."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = ("import os, sys; from pipeline.steps.train import main; rc = main(sys.argv[1:]); "
+            "print(os.environ['OMP_WAIT_POLICY']); raise SystemExit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, "--train", str(synthetic_run.train_path), "--validation",
+                           str(synthetic_run.validation_path), "--model-dir", str(tmp_path / "m"),
+                           "--hyperparameters", str(tmp_path / "none.json"), "--set", "num_round=60"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PASSIVE"]
+    assert sha256_file(tmp_path / "m" / "model.tar.gz") == sha256_file(synthetic_run.model_path)
+
+
+def test_a_wait_policy_the_user_chose_is_kept(monkeypatch):
+    from governance.runtime import prefer_passive_openmp
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    prefer_passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    prefer_passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_different_hyperparameters_give_a_different_artefact(tmp_path, synthetic_run):

@@ -188,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hyperparameters", default=DEFAULT_HYPERPARAMETERS_FILE, help="JSON file of overrides")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one hyperparameter")
     args = parser.parse_args(argv)
+    from governance.runtime import prefer_passive_openmp
     from pipeline.steps import run_entry_point
+
+    prefer_passive_openmp()
 
     def run():
         overrides = _container_hyperparameters(args.hyperparameters)
