@@ -88,6 +88,7 @@ def test_scheduled_run_appends_to_a_signed_ledger(tmp_path):
     with pytest.raises(GovernanceError) as refused:
         run_scheduled_scan([str(target)], str(tmp_path / "out"), ledger_uri=str(ledger))
     assert refused.value.reason == "LEDGER_SIGNED"
+    assert not (tmp_path / "out").exists()  # refused before any report was written
     assert main([str(target), "--output-uri", str(tmp_path / "out"), "--ledger", str(ledger),
                  "--ledger-key", str(private)]) == 0
     record = json.loads(ledger.read_text().splitlines()[-1])
@@ -149,6 +150,7 @@ def test_the_function_can_write_its_encrypted_logs(template):
 
 def test_the_function_may_read_the_trusted_signing_key(template):
     """Defect: with the KMS signing key as the trusted signer, the scan must be allowed kms:GetPublicKey on it."""
-    policies = template["Resources"]["ScanRole"]["Properties"]["Policies"]
-    text = json.dumps(policies)
+    grant = template["Resources"]["TrustedSignerPolicy"]
+    assert grant["Condition"] == "HasSigningKey" and grant["Properties"]["RoleName"] == {"Ref": "ScanRole"}
+    text = json.dumps(grant["Properties"]["PolicyDocument"])
     assert "kms:GetPublicKey" in text and '"Ref": "SigningKeyArn"' in text
