@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.results_file import write_results  # noqa: E402
+
 REAL_DATA = REPO.parent / "shared" / "data" / "cs-training.csv.gz"
 
 
@@ -123,6 +126,10 @@ def main() -> None:
     outcomes = {(r["model_sha256"], json.dumps(r["metrics"], sort_keys=True)) for rs in runs.values() for r in rs}
     print(f"median of {args.repeats} interleaved runs each; model sha256 {next(iter(outcomes))[0][:16]}…, "
           f"{next(iter(outcomes))[1]}; identical across every run and variant: {len(outcomes) == 1}")
+    write_results("bench_train", {"repeats": args.repeats, "median_wall_s": walls, "median_cpu_s": cpus,
+                                  "ratio_wall_vs_reference": {n: walls[reference] / walls[n] for n in VARIANTS},
+                                  "identical_model_and_metrics": len(outcomes) == 1, "runs": runs,
+                                  "load_average": os.getloadavg()})
     if len(outcomes) != 1:
         raise SystemExit("the variants do not give the same model and metrics")
 
