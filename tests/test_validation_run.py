@@ -197,3 +197,15 @@ def test_the_challenger_fairness_has_intervals_drawn_as_the_models(validated):
         assert air["interval"][0] <= air["value"] <= air["interval"][1]
     assert side["disparities"]["champion"]["adverse_impact_ratio"]["value"] == \
         model_fairness["disparities"]["adverse_impact_ratio"]["value"]
+
+
+def test_a_ledger_it_cannot_append_to_is_refused_before_any_work(validated, work, capsys):
+    """Without the ledger's key the validator's record would be refused: nothing is validated or written first."""
+    evidence = work / "evidence"
+    for name in (VALIDATION_FILE, "validation.json.sig"):
+        (evidence / name).unlink()
+    before = {path.name: path.read_bytes() for path in evidence.iterdir() if path.is_file()}
+    code = main(["validate", "--model", str(work / "model" / "model.tar.gz"), "--evidence", str(evidence),
+                 "--key", str(validated.validator_key)])
+    assert code == 2 and "LEDGER_KEY_MISMATCH" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in evidence.iterdir() if path.is_file()} == before

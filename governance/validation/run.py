@@ -145,6 +145,11 @@ def validate(
     params = dict(training.get("hyperparameters") or {})
     if not params:
         raise InputError("NO_HYPERPARAMETERS", f"{evidence / 'training.json'}: no hyperparameters recorded")
+    out = Path(out_dir) if out_dir is not None else evidence
+    if out.resolve() == evidence.resolve():  # refused now, not after minutes of work and a written validation.json
+        from governance.ledger import Ledger
+
+        Ledger(ledger or evidence / "ledger.jsonl", ledger_signer or signer).check_appendable()
     progress("reading the recorded splits")
     data = load_splits(evidence, data_dir)
     model_signer = _model_signer_hint(model, evidence) or _previous_model_signer(evidence)
@@ -225,7 +230,6 @@ def validate(
         "seconds": round(time.perf_counter() - started, 2),
         "seconds_by_part": timings,
     }
-    out = Path(out_dir) if out_dir is not None else evidence
     progress("charts")
     document["charts"] = write_charts(document, out)  # before validation.json, which lists their digests
     path = write_signed(document, out, signer)
