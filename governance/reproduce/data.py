@@ -60,7 +60,7 @@ def data_figures(report: Report, dataset: dict, data: str | os.PathLike, splits:
         if name in dataset["outputs"]:
             report.number(SECTION, f"{SOURCE}:outputs.{name}.sha256", dataset["outputs"][name].get("sha256"),
                           splits.digest(name), "exact", "split re-drawn from the raw data and the recorded seed")
-    frames = {"total": splits.raw, **splits.parts}
+    frames = {"total": splits.raw, "remediated": splits.remediated, **splits.parts}
     for part, frame in frames.items():
         if part in dataset["rows"]:
             report.number(SECTION, f"{SOURCE}:rows.{part}", dataset["rows"][part], len(frame), "exact", "counted")
@@ -68,10 +68,10 @@ def data_figures(report: Report, dataset: dict, data: str | os.PathLike, splits:
             report.number(SECTION, f"{SOURCE}:target_rate.{part}", dataset["target_rate"][part],
                           float(np.mean(frame[RAW_TARGET].to_numpy())), "metric", "numpy mean")
     counts = _quality_counts(splits.raw)
-    for finding in dataset["data_quality"]:
+    for number, finding in enumerate(dataset["data_quality"], start=1):
         key = (finding["code"], finding.get("column"))
-        report.number(SECTION, f"{SOURCE}:data_quality[{finding['code']}:{finding.get('column')}].count",
-                      finding.get("count"), counts.get(key), "exact", "counted with numpy")
+        report.number(SECTION, f"{SOURCE}:data_quality[{number}].count", finding.get("count"), counts.get(key),
+                      "exact", f"{finding['code']} in {finding.get('column')}, counted with numpy")
     for column, spec in dataset.get("imputation", {}).items():
         values = splits.parts["train"][column].dropna().to_numpy()
         learnt = float(np.median(values)) if spec["strategy"] == "median" else float(
@@ -110,6 +110,9 @@ def coverage_figures(report: Report, fairness: dict, bands: np.ndarray, labels: 
         report.number(SECTION, f"{prefix}.default_rate", entry.get("default_rate"),
                       defaults / size if size else None, "metric", "pandas groupby")
     quality = fairness.get("data_checks", {}).get("age_quality", {})
+    report.number(SECTION, f"{source}.age_quality.rows", quality.get("rows"), len(y), "exact", "counted")
+    report.number(SECTION, f"{source}.age_quality.banded", quality.get("banded"), int((bands >= 0).sum()), "exact",
+                  "counted")
     report.number(SECTION, f"{source}.age_quality.out_of_range.count", (quality.get("out_of_range") or {}).get("count"),
                   out_of_range, "exact", "counted")
     report.number(SECTION, f"{source}.age_quality.unbanded.count", (quality.get("unbanded") or {}).get("count"),

@@ -12,6 +12,7 @@ from governance.reproduce.figures import Report
 
 SECTION = "explainability"
 SOURCE = "explain.json"
+CROSSCHECK = "max |shap.TreeExplainer − XGBoost pred_contribs| (both must stay within the tolerance)"
 
 
 def tree_explainer(booster, features: pd.DataFrame):
@@ -61,10 +62,12 @@ def explain_figures(report: Report, explain: dict, redone: dict, booster, featur
     values = shap_values.values
     shap_info = explain["shap"]
     report.number(SECTION, f"{SOURCE}:shap.rows", shap_info["rows"], len(values), "exact", "counted")
+    gap = _pred_contribs_gap(booster, features, values)
+    additivity = float(np.max(np.abs(values.sum(axis=1) + shap_values.base_value - margin)))
     report.number(SECTION, f"{SOURCE}:shap.crosscheck.max_abs_difference",
-                  (shap_info.get("crosscheck") or {}).get("max_abs_difference"),
-                  _pred_contribs_gap(booster, features, values), "shap",
-                  "max |shap.TreeExplainer − XGBoost pred_contribs| (both must stay within the tolerance)")
+                  (shap_info.get("crosscheck") or {}).get("max_abs_difference"), gap, "shap", CROSSCHECK)
+    _checks(report, explain, redone, {"shap-crosscheck": (gap, CROSSCHECK),
+                                      "shap-additivity": (additivity, "|base + Σ shap.TreeExplainer − margin|")})
     for item in explain["global"]["importance"]:
         column = values[:, FEATURES.index(item["feature"])]
         prefix = f"{SOURCE}:global.importance[{item['feature']}]"
@@ -73,6 +76,24 @@ def explain_figures(report: Report, explain: dict, redone: dict, booster, featur
         report.number(SECTION, f"{prefix}.mean_shap", item["mean_shap"], column.mean(), "shap", "shap.TreeExplainer")
     _decomposition(report, explain, values, margin, codes)
     _reasons(report, explain, redone)
+
+
+def _checks(report: Report, explain: dict, redone: dict, own: dict[str, tuple[float, str]]) -> None:
+    """Each check's value: the SHAP self-checks measured on the independent values (both sides must stay within
+    the tolerance), the others as the explain rules give them again."""
+    again = {(c["check"], c["resource"]): c for c in redone["checks"]}
+    for check in explain["checks"]:
+        figure = f"{SOURCE}:checks[{check['check']}:{check['resource']}]"
+        if check["check"] in own:
+            value, method = own[check["check"]]
+            report.number(SECTION, f"{figure}.value", check.get("value"), value, "shap", method)
+            continue
+        other = again.get((check["check"], check["resource"]), {})
+        report.number(SECTION, f"{figure}.verdict", check["verdict"], other.get("verdict"), "exact",
+                      "explain rules on shap.TreeExplainer values")
+        if check.get("value") is not None:
+            report.number(SECTION, f"{figure}.value", check["value"], other.get("value"), "metric",
+                          "explain rules on shap.TreeExplainer values")
 
 
 def _decomposition(report: Report, explain: dict, values: np.ndarray, margin: np.ndarray, codes: np.ndarray) -> None:
@@ -123,14 +144,14 @@ def _reasons(report: Report, explain: dict, redone: dict) -> None:
         report.number(SECTION, f"{prefix}.probability_of_default", example.get("probability_of_default"),
                       other.get("probability_of_default"), "metric", method)
         reasons = other.get("reasons", [])
-        for index, reason in enumerate(example.get("reasons", [])):
-            theirs = reasons[index] if index < len(reasons) else {}
-            report.number(SECTION, f"{prefix}.reasons[{index + 1}].code", reason["code"], theirs.get("code"),
-                          "exact", method)
-            report.number(SECTION, f"{prefix}.reasons[{index + 1}].value", reason.get("value"), theirs.get("value"),
-                          "exact", method)
-            report.number(SECTION, f"{prefix}.reasons[{index + 1}].shap", reason.get("shap"), theirs.get("shap"),
-                          "shap", method)
+        report.number(SECTION, f"{prefix}.reasons", " ".join(r["code"] for r in example.get("reasons", [])),
+                      " ".join(r["code"] for r in reasons), "exact", method)
+        theirs = {r["feature"]: r for r in reasons}
+        for reason in example.get("reasons", []):
+            other_reason = theirs.get(reason["feature"], {})
+            for key, kind in (("value", "exact"), ("shap", "shap")):
+                report.number(SECTION, f"{prefix}.reasons[{reason['feature']}].{key}", reason.get(key),
+                              other_reason.get(key), kind, method)
     stability, again_stability = explain["stability"], redone["stability"]
     for key in ("applicants", "resamples", "background_rows", "mean_overlap", "first_reason_agreement",
                 "min_applicant_overlap"):

@@ -135,7 +135,7 @@ def fairness_figures(report: Report, fairness: dict, redone: dict, y: np.ndarray
         report.number(SECTION, f"{prefix}.count", band["count"], table.loc[label, "count"], "exact", "pandas")
         for name, estimate in band["metrics"].items():
             ours = table.loc[label, name] if name in table.columns else None
-            figure = report.number(SECTION, f"{prefix}.{name}.value", estimate.get("value"), ours,
+            figure = report.number(SECTION, f"{prefix}.metrics.{name}.value", estimate.get("value"), ours,
                                    "exact" if name in ("count", "wrongful_declines") else "metric", "pandas groupby")
             if name in checked.columns and label in checked.index:
                 other = float(checked.loc[label, name])
@@ -145,7 +145,7 @@ def fairness_figures(report: Report, fairness: dict, redone: dict, y: np.ndarray
                     figure.method += "; fairlearn MetricFrame agrees"
             again = (redone_bands.get(label, {}).get("metrics", {}).get(name) or {})
             if estimate.get("interval") is not None or again.get("interval") is not None:
-                _interval(report, f"{prefix}.{name}", estimate.get("interval"), again.get("interval"))
+                _interval(report, f"{prefix}.metrics.{name}", estimate.get("interval"), again.get("interval"))
     ours = disparities(table)
     for name, estimate in fairness["disparities"].items():
         value, best = ours.get(name, (None, None))

@@ -17,7 +17,7 @@ import numpy as np
 
 from governance.errors import InputError
 from governance.jsonio import loads
-from governance.reproduce.figures import Report
+from governance.reproduce.figures import DIFFERS, Report
 
 NEEDED = ("dataset.json", "training.json", "evaluation.json", "fairness.json", "explain.json")
 
@@ -34,12 +34,33 @@ def _documents(files: dict[str, bytes]) -> dict[str, dict]:
     return found
 
 
-def _split_for(report: Report, splits, section: str, figure: str, recorded: str | None, fallback: str) -> str:
-    """The re-made split a figure was computed on (by the digest its evidence records), reported as a figure."""
-    name = splits.by_digest(recorded) or fallback
-    report.number(section, figure, recorded, splits.digest(name), "exact",
-                  f"digest of the re-made {name} split")
+def _split_for(report: Report, splits, section: str, source: str, recorded: dict, fallback: str) -> str:
+    """The re-made split a section's figures were computed on (by the digest its evidence records), reported as
+    figures: the digest and the row count."""
+    name = splits.by_digest(recorded.get("sha256")) or fallback
+    note = "" if splits.by_digest(recorded.get("sha256")) else (
+        f"no re-made split has this digest: the {name} split differs from what the raw data and the recorded "
+        f"parameters give, so every {section} figure below was computed on other data")
+    report.number(section, f"{source}:{'dataset' if source == 'evaluation.json' else 'data'}.sha256",
+                  recorded.get("sha256"), splits.digest(name), "exact", f"digest of the re-made {name} split", note)
+    if source != "evaluation.json":
+        report.number(section, f"{source}:data.rows", recorded.get("rows"), len(splits.imputed[name]), "exact",
+                      f"rows of the re-made {name} split")
     return name
+
+
+def _name_dependents(report: Report, docs: dict[str, dict]) -> None:
+    """On a split whose digest differs, name the sections whose evidence says they were computed on that file."""
+    recorded = {"training": ((docs["training.json"].get("inputs") or {}).get("train") or {}).get("sha256"),
+                "performance": docs["evaluation.json"]["dataset"].get("sha256"),
+                "explainability": docs["explain.json"]["data"].get("sha256"),
+                "fairness": docs["fairness.json"]["data"].get("sha256")}
+    for figure in report.figures:
+        if figure.figure.startswith("dataset.json:outputs.") and figure.status == DIFFERS:
+            split = figure.figure.split(".")[-2]
+            users = [section for section, digest in recorded.items() if digest == figure.printed]
+            figure.note = (f"the {split} split differs from what the raw data and the recorded parameters give; "
+                           f"figures that depend on it: {', '.join(users) or 'none recorded'}")
 
 
 def _attested(report: Report, policy: dict | None) -> None:
@@ -75,14 +96,12 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
                   "model re-trained from the re-made train split with the recorded hyperparameters")
 
     progress("performance (scipy, numpy)")
-    test = _split_for(report, splits, "performance", "evaluation.json:dataset.sha256",
-                      evaluation["dataset"].get("sha256"), "test")
+    test = _split_for(report, splits, "performance", "evaluation.json", evaluation["dataset"], "test")
     features, y = splits.labelled(test)
     performance_figures(report, evaluation, y.to_numpy(), default_probability(booster, features))
 
     progress("SHAP (shap.TreeExplainer)")
-    explained = _split_for(report, splits, "explainability", "explain.json:data.sha256",
-                           explain["data"].get("sha256"), "test")
+    explained = _split_for(report, splits, "explainability", "explain.json", explain["data"], "test")
     features, y = splits.labelled(explained)
     shap_values = explain_figures.tree_explainer(booster, features)
     margin = log_odds(booster, features)
@@ -94,7 +113,7 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
                                     margin, explain_codes)
 
     progress("fairness (pandas, fairlearn; bootstrap re-drawn)")
-    name = _split_for(report, splits, "fairness", "fairness.json:data.sha256", fairness["data"].get("sha256"), "test")
+    name = _split_for(report, splits, "fairness", "fairness.json", fairness["data"], "test")
     if name != explained:
         features, y = splits.labelled(name)
         shap_values = explain_figures.tree_explainer(booster, features)
@@ -107,6 +126,7 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
     fairness_again = fairness_figures.rerun(booster, features, y, fairness, shap_values)
     fairness_figures.fairness_figures(report, fairness, fairness_again, y.to_numpy(), scores, codes,
                                       shap_values.column("age"), features["age"].to_numpy())
+    _name_dependents(report, docs)
     _attested(report, docs.get("policy.json"))
     return report
 

@@ -24,6 +24,7 @@ SPLITS = ("train", "validation", "test")
 @dataclass
 class Splits:
     raw: pd.DataFrame  # as read, before remediation (the profile describes it)
+    remediated: pd.DataFrame
     parts: dict[str, pd.DataFrame]  # remediated, not imputed
     imputed: dict[str, pd.DataFrame]  # as written: target first, features in schema order
     fill: dict[str, float]
@@ -71,4 +72,4 @@ def rebuild_splits(data: str | os.PathLike, split: dict) -> Splits:
     parts = {"train": train_part, "validation": validation_part, "test": test_part}
     fill = imputation_values(train_part)
     imputed = {name: impute(part, fill) for name, part in parts.items()}
-    return Splits(raw, parts, imputed, fill, {name: _csv(frame) for name, frame in imputed.items()})
+    return Splits(raw, remediated, parts, imputed, fill, {name: _csv(frame) for name, frame in imputed.items()})
