@@ -92,7 +92,8 @@ def printed_numbers(evidence) -> set[str]:
             found.update(numeric_leaves(metrics.metric(key), f"evaluation.json:binary_classification_metrics.{key}"))
     found = {f.replace(".json.", ".json:", 1) for f in found}
     return {f for f in found if f not in RECORDED_INPUTS and not f.endswith(INPUT_SUFFIXES)
-            and not f.startswith(CHART_ONLY) and f not in NOT_PRINTED and not f.endswith("].bin")}  # a bin's number is its name
+            and not f.startswith(CHART_ONLY) and f not in NOT_PRINTED
+            and not f.endswith("].bin")}  # a calibration bin's number is its name
 
 
 def reproduce_json(argv: list[str], capsys) -> tuple[int, dict, str]:
@@ -231,7 +232,7 @@ def test_a_split_that_the_raw_data_does_not_give_is_named_with_its_dependent_fig
         edit_json(evidence / "evaluation.json", lambda d: d["dataset"].update(sha256=other))
 
     pdf = altered_pack(pack_evidence, tmp_path, replace_test_split)
-    code, result, err = reproduce_json([str(pdf), "--data", str(raw_data), "--key", str(pack_evidence.public_key)],
+    code, result, _err = reproduce_json([str(pdf), "--data", str(raw_data), "--key", str(pack_evidence.public_key)],
                                        capsys)
     assert code == 1
     first = result["first_difference"]

@@ -70,15 +70,16 @@ def _verify(pdf: Path, args: argparse.Namespace) -> dict:
     try:
         envelope = loads(signature.read_bytes(), what=str(signature), error=CheckFailed)
     except OSError as err:
-        raise InputError("SIGNATURE_MISSING", f"{signature}: cannot read the pack's signature ({err.strerror})") from None
-    hint = next(iter((envelope.get("signatures") or [{}])), {}).get("keyid") if isinstance(envelope, dict) else None
+        raise InputError("SIGNATURE_MISSING", f"{signature}: cannot read the pack's signature "
+                                              f"({err.strerror})") from None
+    hint = next(iter(envelope.get("signatures") or [{}]), {}).get("keyid") if isinstance(envelope, dict) else None
     policy.admit(str(hint or ""), str(pdf.resolve()), datetime.now(UTC))
     candidate = policy.candidates(hint)[0]
     return verify_pack(pdf, candidate.verifier, signature=args.signature)
 
 
 def reproduce_command(args: argparse.Namespace) -> int:
-    from governance.cli.console import print_json, stderr, step_progress, stdout
+    from governance.cli.console import print_json, stderr, stdout, step_progress
     from governance.reproduce import reproduce
     from reports.attachments import EVIDENCE_PREFIX, read_attachments
 
