@@ -256,3 +256,39 @@ def test_report_exit_codes():
     assert report.exit_code() == 3
     report.number("data", "z", 1.0, 1.1, "metric", "counted")
     assert report.exit_code() == 1 and report.first_difference().figure == "z"
+
+
+def _trust_file(folder: Path, public_key: Path) -> Path:
+    import yaml
+
+    path = folder / "trusted-signers.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "signers": [{"name": "pack signer",
+                                                               "public_key_file": str(public_key)}]}))
+    return path
+
+
+def test_a_trusted_signers_file_admits_the_pack_signer(signed_pack, pack_evidence, tmp_path):
+    import argparse
+
+    from governance.cli.reproduce import _verify
+
+    trusted = _trust_file(tmp_path, pack_evidence.public_key)
+    result = _verify(signed_pack, argparse.Namespace(key=None, trusted=str(trusted), signature=None))
+    assert result["passed"] and result["signature"] == "verified"
+
+
+def test_a_trusted_signers_file_without_the_pack_signer_refuses_it(signed_pack, raw_data, tmp_path, capsys):
+    from governance.signing.signer import write_key_pair
+
+    _, other = write_key_pair(tmp_path / "other")
+    code = main(["reproduce", str(signed_pack), "--data", str(raw_data), "--trusted", str(_trust_file(tmp_path, other))])
+    err = capsys.readouterr().err
+    assert code == 1 and "UNTRUSTED_SIGNER" in err
+
+
+def test_the_pack_tells_the_reader_the_command_that_reperforms_it(signed_pack):
+    from tests.pack_evidence import pdf_text
+
+    text = pdf_text(signed_pack)
+    assert "Re-performing the figures" in text
+    assert "governance reproduce audit-pack.pdf --data synthetic-cs-training.csv --key signing-key.pub.pem" in text
