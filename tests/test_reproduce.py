@@ -281,7 +281,8 @@ def test_a_trusted_signers_file_without_the_pack_signer_refuses_it(signed_pack, 
     from governance.signing.signer import write_key_pair
 
     _, other = write_key_pair(tmp_path / "other")
-    code = main(["reproduce", str(signed_pack), "--data", str(raw_data), "--trusted", str(_trust_file(tmp_path, other))])
+    trusted = _trust_file(tmp_path, other)
+    code = main(["reproduce", str(signed_pack), "--data", str(raw_data), "--trusted", str(trusted)])
     err = capsys.readouterr().err
     assert code == 1 and "UNTRUSTED_SIGNER" in err
 
