@@ -1,7 +1,7 @@
 """One re-performed figure and the report that collects them: printed value, recomputed value, tolerance, match.
 
 >>> report = Report()
->>> figure = report.number("performance", "evaluation.json:auc", 0.81234, 0.8123400001, "metric", "scipy Mann-Whitney U")
+>>> figure = report.number("performance", "evaluation.json:auc", 0.81234, 0.8123400001, "metric", "scipy")
 >>> report.figures[0].status, report.exit_code()
 ('match', 0)
 """
