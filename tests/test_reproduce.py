@@ -178,10 +178,14 @@ def test_each_area_uses_a_library_the_pipeline_does_not_use_for_it(reproduced):
     assert "re-trained" in methods["training.json:model_sha256"]
 
 
-def test_cloud_state_is_attested_not_reperformed(reproduced):
+def test_scan_time_state_is_attested_and_the_archive_checks_are_reperformed(reproduced):
     attested = [f for f in reproduced[1]["figures"] if f["status"] == "attested"]
     assert attested and all(f["section"] == "policy" for f in attested)
     assert all(f["status"] == MATCH for f in reproduced[1]["figures"] if f["section"] != "policy")
+    archive_checks = {f["figure"].split(":")[1][len("findings["):]: f for f in reproduced[1]["figures"]
+                      if f["section"] == "policy" and f["status"] == MATCH}
+    assert sorted(archive_checks) == ["ART-003", "ART-004"]
+    assert all(f["recomputed"] == "PASS" for f in archive_checks.values())
 
 
 def test_the_table_names_section_figure_printed_recomputed_tolerance_and_match(reproduced):
