@@ -25,12 +25,13 @@ from governance.hashing import sha256_bytes
 from governance.jsonio import loads
 from governance.reproduce.figures import DIFFERS, Report
 
-NEEDED = ("dataset.json", "training.json", "evaluation.json", "fairness.json", "explain.json")
+NEEDED = ("dataset.json", "training.json", "evaluation.json")
+OPTIONAL = ("fairness.json", "explain.json", "policy.json")
 
 
 def _documents(files: dict[str, bytes]) -> dict[str, dict]:
     found = {}
-    for name in (*NEEDED, "policy.json"):
+    for name in (*NEEDED, *OPTIONAL):
         if name in files:
             found[name] = loads(files[name], what=f"the pack's {name}", error=InputError)
     missing = [name for name in NEEDED if name not in found]
@@ -59,8 +60,8 @@ def _name_dependents(report: Report, docs: dict[str, dict]) -> None:
     """On a split whose digest differs, name the sections whose evidence says they were computed on that file."""
     recorded = {"training": ((docs["training.json"].get("inputs") or {}).get("train") or {}).get("sha256"),
                 "performance": docs["evaluation.json"]["dataset"].get("sha256"),
-                "explainability": docs["explain.json"]["data"].get("sha256"),
-                "fairness": docs["fairness.json"]["data"].get("sha256")}
+                "explainability": (docs.get("explain.json") or {}).get("data", {}).get("sha256"),
+                "fairness": (docs.get("fairness.json") or {}).get("data", {}).get("sha256")}
     for figure in report.figures:
         if figure.figure.startswith("dataset.json:outputs.") and figure.status == DIFFERS:
             split = figure.figure.split(".")[-2]
@@ -91,11 +92,13 @@ def _policy(report: Report, policy: dict | None, archive: bytes | None) -> None:
 
 def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolerances: dict[str, float] | None = None,
               progress: Callable[[str], None] = lambda step: None) -> Report:
-    """Every figure of the performance, fairness, explainability and data sections re-performed (see module doc)."""
+    """Every figure of the performance, fairness, explainability and data sections re-performed (see module doc).
+
+    ``dataset.json``, ``training.json`` and ``evaluation.json`` are required (the data, the model, the
+    performance); the fairness and explainability figures are re-performed when the pack carries them.
+    """
     from governance.reproduce import data as data_figures
-    from governance.reproduce import explain as explain_figures
-    from governance.reproduce import fairness as fairness_figures
-    from governance.reproduce.model import default_probability, log_odds, retrain
+    from governance.reproduce.model import default_probability, retrain
     from governance.reproduce.performance import performance_figures
     from governance.reproduce.splits import rebuild_splits
 
@@ -103,7 +106,6 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
     report.tolerances.update(tolerances or {})
     docs = _documents(files)
     dataset, training, evaluation = docs["dataset.json"], docs["training.json"], docs["evaluation.json"]
-    fairness, explain = docs["fairness.json"], docs["explain.json"]
     if data is None:
         raise InputError("DATA_REQUIRED", "give the raw data file (--data CSV): every figure is re-derived from it")
     progress("re-draw the splits")
@@ -119,34 +121,55 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
     test = _split_for(report, splits, "performance", "evaluation.json", evaluation["dataset"], "test")
     features, y = splits.labelled(test)
     performance_figures(report, evaluation, y.to_numpy(), default_probability(booster, features))
+    shap_by_split: dict = {}
+    if "explain.json" in docs:
+        _explainability(report, splits, booster, docs["explain.json"], shap_by_split, progress)
+    if "fairness.json" in docs:
+        _fairness(report, splits, booster, docs["fairness.json"], shap_by_split, progress)
+    _name_dependents(report, docs)
+    _policy(report, docs.get("policy.json"), archive if digest == training["model_sha256"] else None)
+    return report
 
-    progress("SHAP (shap.TreeExplainer)")
-    explained = _split_for(report, splits, "explainability", "explain.json", explain["data"], "test")
-    features, y = splits.labelled(explained)
-    shap_values = explain_figures.tree_explainer(booster, features)
-    margin = log_odds(booster, features)
-    explain_codes, _, _ = fairness_figures.band_codes(features["age"].to_numpy(), [
-        {"min": b["min"], "max": b.get("max")} for b in explain["settings"]["bands"]], [-np.inf, np.inf])
+
+def _shap_for(name: str, splits, booster, cache: dict, progress: Callable[[str], None]):
+    from governance.reproduce.explain import tree_explainer
+
+    if name not in cache:
+        progress(f"SHAP on the {name} split (shap.TreeExplainer)")
+        cache[name] = tree_explainer(booster, splits.labelled(name)[0])
+    return cache[name]
+
+
+def _explainability(report: Report, splits, booster, explain: dict, cache: dict,
+                    progress: Callable[[str], None]) -> None:
+    from governance.reproduce import explain as explain_figures
+    from governance.reproduce.fairness import band_codes
+    from governance.reproduce.model import log_odds
+
+    name = _split_for(report, splits, "explainability", "explain.json", explain["data"], "test")
+    features, y = splits.labelled(name)
+    shap_values = _shap_for(name, splits, booster, cache, progress)
+    codes, _, _ = band_codes(features["age"].to_numpy(), explain["settings"]["bands"], [-np.inf, np.inf])
     progress("explain rules on the independent SHAP values")
-    explain_again = explain_figures.rerun(booster, features, y, explain, shap_values)
-    explain_figures.explain_figures(report, explain, explain_again, booster, features, shap_values,
-                                    margin, explain_codes)
+    again = explain_figures.rerun(booster, features, y, explain, shap_values)
+    explain_figures.explain_figures(report, explain, again, booster, features, shap_values,
+                                    log_odds(booster, features), codes)
 
-    progress("fairness (pandas, fairlearn; bootstrap re-drawn)")
+
+def _fairness(report: Report, splits, booster, fairness: dict, cache: dict, progress: Callable[[str], None]) -> None:
+    from governance.reproduce import data as data_figures
+    from governance.reproduce import fairness as fairness_figures
+    from governance.reproduce.model import default_probability
+
     name = _split_for(report, splits, "fairness", "fairness.json", fairness["data"], "test")
-    if name != explained:
-        features, y = splits.labelled(name)
-        shap_values = explain_figures.tree_explainer(booster, features)
-    scores = default_probability(booster, features)
+    features, y = splits.labelled(name)
+    shap_values = _shap_for(name, splits, booster, cache, progress)
+    progress("fairness (pandas, fairlearn; bootstrap re-drawn)")
     age_policy = fairness["settings"]["policy"]["age"]
     codes, out_of_range, unbanded = fairness_figures.band_codes(features["age"].to_numpy(), age_policy["bands"],
                                                                 age_policy["valid_range"])
     data_figures.coverage_figures(report, fairness, codes, [b["label"] for b in age_policy["bands"]], y.to_numpy(),
                                   out_of_range, unbanded)
-    fairness_again = fairness_figures.rerun(booster, features, y, fairness, shap_values)
-    fairness_figures.fairness_figures(report, fairness, fairness_again, y.to_numpy(), scores, codes,
-                                      shap_values.column("age"), features["age"].to_numpy())
-    _name_dependents(report, docs)
-    _policy(report, docs.get("policy.json"), archive if digest == training["model_sha256"] else None)
-    return report
-
+    again = fairness_figures.rerun(booster, features, y, fairness, shap_values)
+    fairness_figures.fairness_figures(report, fairness, again, y.to_numpy(), default_probability(booster, features),
+                                      codes, shap_values.column("age"), features["age"].to_numpy())
