@@ -106,7 +106,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
 def _table(report):
     from rich.table import Table
 
-    colours = {"match": "green", "differs": "bold red", "attested": "yellow", "not re-performed": "red"}
+    colours = {"match": "green", "differs": "bold red", "attested": "yellow"}
     table = Table("Section", "Figure", "Printed", "Recomputed", "Tolerance", "Match", title="Re-performance")
     table.columns[1].overflow = "fold"
     for f in report.figures:

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from governance.reproduce.figures import DIFFERS, Report
+from governance.reproduce.figures import DIFFERS, Report, close
 
 SECTION = "fairness"
 SOURCE = "fairness.json"
@@ -139,7 +139,7 @@ def fairness_figures(report: Report, fairness: dict, redone: dict, y: np.ndarray
                                    "exact" if name in ("count", "wrongful_declines") else "metric", "pandas groupby")
             if name in checked.columns and label in checked.index:
                 other = float(checked.loc[label, name])
-                if abs(other - float(ours)) > report.tolerances["metric"] and figure.status != DIFFERS:
+                if not close(other, float(ours), report.tolerances["metric"]) and figure.status != DIFFERS:
                     figure.status, figure.note = DIFFERS, f"fairlearn MetricFrame gives {other}"
                 else:
                     figure.method += "; fairlearn MetricFrame agrees"

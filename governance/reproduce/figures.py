@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-MATCH, DIFFERS, ATTESTED, NOT_RECOMPUTED = "match", "differs", "attested", "not re-performed"
+MATCH, DIFFERS, ATTESTED = "match", "differs", "attested"
 
 # Each tolerance class, its default and why (docs/reproduce.md explains them at length). A figure matches when
 # |printed - recomputed| <= tolerance × max(1, |printed|): absolute near zero, relative for large values.
@@ -41,7 +41,8 @@ class Figure:
         return asdict(self)
 
 
-def _close(printed: Any, recomputed: Any, tolerance: float) -> bool:
+def close(printed: Any, recomputed: Any, tolerance: float) -> bool:
+    """Whether two values agree within ``tolerance`` (relative above 1, absolute below; NaN equals NaN)."""
     if printed is None or recomputed is None:
         return printed is None and recomputed is None
     if isinstance(printed, str) or isinstance(recomputed, str):
@@ -76,15 +77,12 @@ class Report:
                note: str = "") -> Figure:
         tolerance = self.tolerances[kind]
         printed, recomputed = _plain(printed), _plain(recomputed)
-        status = MATCH if _close(printed, recomputed, tolerance) else DIFFERS
+        status = MATCH if close(printed, recomputed, tolerance) else DIFFERS
         self.figures.append(Figure(section, figure, printed, recomputed, tolerance, status, method, note))
         return self.figures[-1]
 
     def attested(self, section: str, figure: str, printed: Any, why: str) -> None:
         self.figures.append(Figure(section, figure, _plain(printed), None, None, ATTESTED, why))
-
-    def not_recomputed(self, section: str, figure: str, printed: Any, why: str) -> None:
-        self.figures.append(Figure(section, figure, _plain(printed), None, None, NOT_RECOMPUTED, why))
 
     def covered(self) -> set[str]:
         return {f.figure for f in self.figures}
@@ -93,22 +91,20 @@ class Report:
         return next((f for f in self.figures if f.status == DIFFERS), None)
 
     def counts(self) -> dict[str, int]:
-        found = {MATCH: 0, DIFFERS: 0, ATTESTED: 0, NOT_RECOMPUTED: 0}
+        found = {MATCH: 0, DIFFERS: 0, ATTESTED: 0}
         for item in self.figures:
             found[item.status] += 1
         return found
 
     def summary(self) -> str:
         c = self.counts()
-        text = (f"{len(self.figures)} figures: {c[MATCH]} matched, {c[DIFFERS]} differ, {c[ATTESTED]} attested only"
-                + (f", {c[NOT_RECOMPUTED]} not re-performed" if c[NOT_RECOMPUTED] else ""))
+        text = f"{len(self.figures)} figures: {c[MATCH]} matched, {c[DIFFERS]} differ, {c[ATTESTED]} attested only"
         first = self.first_difference()
         return text + (f"; first difference: {first.section} {first.figure}" if first else "")
 
     def exit_code(self) -> int:
-        """0 all re-performed figures match, 1 one differs, 3 something could not be re-performed."""
-        c = self.counts()
-        return 1 if c[DIFFERS] else 3 if c[NOT_RECOMPUTED] else 0
+        """0 when every re-performed figure matches, 1 when one differs (attested figures do not count)."""
+        return 1 if self.counts()[DIFFERS] else 0
 
     def to_json(self) -> dict:
         first = self.first_difference()
