@@ -18,7 +18,6 @@ In one run, on the same model and validation split:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -28,6 +27,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.results_file import write_results  # noqa: E402
 
 
 def timed(action):
@@ -125,10 +126,7 @@ def main() -> int:
                  "largest_difference": difference},
         "fairness_step_seconds": round(fairness_seconds, 3),
     }
-    out = REPO / "bench" / "results" / "bench_fairness_scale.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"\nwritten {out.relative_to(REPO)}")
+    write_results("bench_fairness_scale", results)
     return 0
 
 

@@ -14,7 +14,6 @@ Results are also written to ``bench/results/bench_fanout.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(REPO))
 import boto3  # noqa: E402
 
 from bench.bench_scan import MotoProcess  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from governance.policy.fanout import scan_accounts  # noqa: E402
 
 ROLE = "GovernanceReadOnly"
@@ -90,10 +90,7 @@ def main() -> int:
     print(f"sequential (1 account at a time):        {sequential_seconds:8.2f} s")
     print(f"fan-out ({args.max_accounts_in_flight} accounts in flight):         {fanned_seconds:8.2f} s")
     print(f"fan-out vs sequential: {ratio:.2f}x; same findings: {same}")
-    out = REPO / "bench" / "results" / "bench_fanout.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"written {out.relative_to(REPO)}")
+    write_results("bench_fanout", results)
     return 0 if same else 1
 
 

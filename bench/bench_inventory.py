@@ -19,7 +19,6 @@ Results are also written to ``bench/results/bench_inventory.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -31,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bench_scan import populate  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from governance.policy import Status, scan  # noqa: E402
 from governance.policy.inventory import scan_inventory  # noqa: E402
 from tests.inventory_support import CREATED, synthetic_objects, write_delivery  # noqa: E402
@@ -128,10 +128,7 @@ def main() -> int:
         print(f"HeadObject path:    {ref_objects:,} objects in {ref_seconds:.2f} s = {ref_rate:,.0f} objects/s "
               f"({heads:,} HeadObject); {objects:,} objects would take {objects / ref_rate:,.0f} s")
         print(f"inventory vs HeadObject path: {ratio:,.0f}x ({'met' if ratio >= 150 else 'MISSED'} goal 150x)")
-    out = REPO / "bench" / "results" / "bench_inventory.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"\nwritten {out.relative_to(REPO)}")
+    write_results("bench_inventory", results)
     return 0
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results_file import write_results
 from governance.ledger import Ledger, verify_ledger
 from governance.signing import LocalKeySigner, PublicKeyVerifier
 from governance.signing.signer import generate_private_key
@@ -118,9 +119,7 @@ def main() -> int:
         print(f"  ratio   {name:<32} {value:6.2f}x")
     print(f"  ratio   append after a 32 MiB record / after a 200 B record "
           f"{results['append_after_32MiB_record_vs_200B_record']:6.2f}x")
-    out = Path(__file__).parent / "results" / "bench_ledger.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    write_results("bench_ledger", results)
     return 0
 
 

@@ -18,7 +18,6 @@ Results are also written to ``bench/results/bench_monitor.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.results_file import write_results  # noqa: E402
 
 REAL_DATA = REPO.parent / "shared" / "data" / "cs-training.csv.gz"
 
@@ -95,9 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:18} {rate:12,.0f} records/s  ({timings[name]:.2f} s)")
     print(f"read_capture / pandas read_json: {result['ratio_read_vs_pandas']:.2f}x; "
           f"whole monitor run / pandas read_json: {result['ratio_monitor_vs_pandas']:.2f}x")
-    out = REPO / "bench" / "results" / "bench_monitor.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_results("bench_monitor", result)
     return 0
 
 

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.bench_scan import MotoProcess  # noqa: E402
+from bench.results_file import write_results  # noqa: E402
 from governance.policy import scan  # noqa: E402
 from governance.policy.targets import DISCOVER_TARGET  # noqa: E402
 from tests import policy_scenario  # noqa: E402
@@ -99,10 +100,7 @@ def main() -> int:
         print(f"  {name:<20} {seconds:7.2f} s")
     print(f"Custodian cold   / governance scan (CLI): {results['ratio_custodian_cold_over_ours_cli']:.2f}x")
     print(f"Custodian cached / governance scan (CLI): {results['ratio_custodian_cached_over_ours_cli']:.2f}x")
-    out = REPO / "bench" / "results" / "bench_policy_custodian.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"written {out.relative_to(REPO)}")
+    write_results("bench_policy_custodian", results)
     return 0
 
 

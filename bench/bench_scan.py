@@ -18,7 +18,6 @@ threads do not share a GIL with the server. Results are also written to ``bench/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results_file import write_results  # noqa: E402
 from governance.policy import ScanState, scan  # noqa: E402
 from tests.servers import LOOPBACK, SeaweedFS, free_port  # noqa: E402
 
@@ -173,10 +173,7 @@ def main() -> int:
           f"of which listing {rescan.stats['listing_calls']:,} ({'met' if only_listing else 'MISSED'}); "
           f"{rescan.stats['reused_evidence']:,} resources reused")
     print(f"incremental rescan vs full scan time:         {rescan.seconds / full.seconds:6.3f}x")
-    out = REPO / "bench" / "results" / "bench_scan.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"\nwritten {out.relative_to(REPO)}")
+    write_results("bench_scan", results)
     return 0
 
 

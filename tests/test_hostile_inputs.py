@@ -155,6 +155,27 @@ def test_non_utf8_file_names_are_reported_not_fatal(tmp_path, keys):
     assert signed.returncode == 0, signed.stderr
 
 
+def test_a_caller_with_threads_loads_the_model_in_a_fresh_interpreter_not_a_fork(monkeypatch):
+    import threading
+
+    from governance.integrity import model_check
+
+    def no_fork(raw, seconds):
+        raise AssertionError("forked while other threads run: the child may inherit a held lock")
+
+    monkeypatch.setattr(model_check, "_load_in_fork", no_fork)
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        assert model_check.check_model(small_booster_bytes()) is None
+        assert model_check._load_in_child(DEEP_JSON, 60).code == "MODEL_UNPARSEABLE"
+        assert model_check.check_model(b'{"learner": {}}').code == "BAD_XGBOOST_MODEL"
+    finally:
+        release.set()
+        worker.join()
+
+
 def test_a_model_that_crashes_xgboost_is_a_finding_and_the_folder_scan_completes(tmp_path):
     from governance.integrity.model_check import _load_in_child
 

@@ -301,6 +301,7 @@ def test_scan_appends_to_a_signed_ledger_with_its_key(tmp_path, capsys):
     os.chmod(target / "a.txt", 0o644)
     argv = ["scan", str(target), "--quiet", "--output", str(tmp_path / "out.json"), "--ledger", str(ledger)]
     assert main(argv) == 2 and "LEDGER_SIGNED" in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()  # refused before scanning: no report without its ledger record
     assert main([*argv, "--ledger-key", str(private)]) == 0
     record = json.loads(ledger.read_text().splitlines()[-1])
     assert record["event"] == "scan" and record["details"]["verdict"] == "pass"

@@ -88,6 +88,7 @@ def test_scheduled_run_appends_to_a_signed_ledger(tmp_path):
     with pytest.raises(GovernanceError) as refused:
         run_scheduled_scan([str(target)], str(tmp_path / "out"), ledger_uri=str(ledger))
     assert refused.value.reason == "LEDGER_SIGNED"
+    assert not (tmp_path / "out").exists()  # refused before any report was written
     assert main([str(target), "--output-uri", str(tmp_path / "out"), "--ledger", str(ledger),
                  "--ledger-key", str(private)]) == 0
     record = json.loads(ledger.read_text().splitlines()[-1])

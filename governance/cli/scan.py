@@ -87,6 +87,10 @@ def scan_command(args: argparse.Namespace) -> int:
     guard_output(args.output, inputs=[*args.targets, args.policies, args.state, args.ledger], flag="--output")
     mode = scan_scale.wanted(args)
     ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
+    if args.ledger:
+        from governance.ledger import Ledger
+
+        Ledger(args.ledger, ledger_signer).check_appendable()  # a signed ledger without its key: nothing written
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:

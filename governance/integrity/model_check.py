@@ -7,8 +7,10 @@ Two guards, because the model bytes are attacker-controlled and XGBoost's parser
   than :data:`MAX_DEPTH` — which makes XGBoost's recursive parser overflow its stack — is refused before XGBoost
   sees it, and so are bytes after the model's closing ``}`` (XGBoost ignores them; a loader that tries pickle
   first would not);
-* XGBoost then loads the bytes in a forked child with a memory and CPU limit, so a crash or a hang becomes a
-  ``MODEL_UNPARSEABLE`` finding and the caller (a folder scan) carries on.
+* XGBoost then loads the bytes in a child process with a memory and CPU limit, so a crash or a hang becomes a
+  ``MODEL_UNPARSEABLE`` finding and the caller (a folder scan) carries on. A single-threaded caller forks (fast);
+  a caller with other threads running (a scan's worker pool) starts a fresh interpreter instead, because a fork
+  copies locks other threads hold and the child could wait on them until the time limit: a false finding.
 
 >>> check_model(b'{"learner": {}}').code
 'BAD_XGBOOST_MODEL'
@@ -25,6 +27,9 @@ import resource
 import select
 import signal
 import struct
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -212,6 +217,12 @@ def _child_load(raw: bytes, write_fd: int) -> None:
 
 
 def _load_in_child(raw: bytes, seconds: float) -> ModelProblem | None:
+    if threading.active_count() > 1:
+        return _load_in_fresh_interpreter(raw, seconds)
+    return _load_in_fork(raw, seconds)
+
+
+def _load_in_fork(raw: bytes, seconds: float) -> ModelProblem | None:
     import xgboost  # noqa: F401 - imported before the fork, so the child does not import under a memory limit
 
     read_fd, write_fd = os.pipe()
@@ -227,7 +238,7 @@ def _load_in_child(raw: bytes, seconds: float) -> ModelProblem | None:
             if left <= 0 or not select.select([read_fd], [], [], left)[0]:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                return ModelProblem("MODEL_UNPARSEABLE", f"XGBoost did not finish parsing it in {seconds:g} s")
+                return _timed_out(seconds)
             chunk = os.read(read_fd, 4096)
             if not chunk:
                 break
@@ -235,9 +246,29 @@ def _load_in_child(raw: bytes, seconds: float) -> ModelProblem | None:
     finally:
         os.close(read_fd)
     _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        name = signal.Signals(os.WTERMSIG(status)).name
-        return ModelProblem("MODEL_UNPARSEABLE", f"XGBoost's parser crashed on it ({name})")
+    signalled = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else None
+    return _outcome(message, signalled)
+
+
+def _load_in_fresh_interpreter(raw: bytes, seconds: float) -> ModelProblem | None:
+    """The same load in a new Python process (``python -m governance.integrity.model_check``): no inherited locks."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "governance.integrity.model_check"], input=raw,
+                              capture_output=True, timeout=seconds, check=False)
+    except subprocess.TimeoutExpired:  # run() has killed and reaped the child
+        return _timed_out(seconds)
+    signalled = signal.Signals(-done.returncode).name if done.returncode < 0 else None
+    return _outcome(done.stdout, signalled)
+
+
+def _timed_out(seconds: float) -> ModelProblem:
+    return ModelProblem("MODEL_UNPARSEABLE", f"XGBoost did not finish parsing it in {seconds:g} s")
+
+
+def _outcome(message: bytes, signalled: str | None) -> ModelProblem | None:
+    """The child's one-line report (or the signal that killed it) as a problem, ``None`` for a clean load."""
+    if signalled is not None:
+        return ModelProblem("MODEL_UNPARSEABLE", f"XGBoost's parser crashed on it ({signalled})")
     if message == b"ok":
         return None
     if message == b"memory":
@@ -259,3 +290,7 @@ def check_model(raw: bytes, *, seconds: float = LOAD_SECONDS) -> ModelProblem | 
     if problem is not None:
         return problem
     return _load_in_child(raw, seconds)
+
+
+if __name__ == "__main__":  # pragma: no cover - the fresh-interpreter child: model bytes on stdin, one line out
+    _child_load(sys.stdin.buffer.read(), sys.stdout.fileno())

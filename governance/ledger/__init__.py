@@ -81,6 +81,13 @@ class Ledger:
 
         return self.store.append(build, self.signer)[0]
 
+    def check_appendable(self) -> None:
+        """Raise what an append with this ledger's signer would raise (a signed head and no key), before any work.
+
+        A command that writes a report and then records it must refuse before writing, not after.
+        """
+        self.store.check_appendable(self.signer)
+
     def checkpoint(self) -> dict:
         """Sign the current head now (e.g. at the end of a pipeline run)."""
         if self.signer is None:

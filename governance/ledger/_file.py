@@ -134,6 +134,11 @@ class FileStore:
                                                      "appended")
         return head
 
+    def check_appendable(self, signer: Signer | None) -> None:
+        """Refuse now what :meth:`append` would refuse for this signer, before the caller does any work."""
+        if self.head_path.is_file():
+            self._checked_head(signer)
+
     def _last(self, fd: int, signer: Signer | None) -> dict | None:
         """The record to chain onto, after checking the tail against the head (see :meth:`append`)."""
         size = os.fstat(fd).st_size

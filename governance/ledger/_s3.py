@@ -133,6 +133,9 @@ class S3Store:
         self._last_key = max(self._last_key, key)
         return True
 
+    def check_appendable(self, signer: Signer | None) -> None:
+        """Nothing to check before an append: an S3 ledger has no head object (see :meth:`append`)."""
+
     def append(self, build: Callable[[dict | None], list[dict]], signer: Signer | None) -> list[dict]:
         """Optimistic append: build on the newest record, write with If-None-Match, retry when another writer won."""
         del signer  # deletes leave markers under Object Lock: no separate head object is needed

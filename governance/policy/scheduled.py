@@ -88,6 +88,10 @@ def run_scheduled_scan(
     """
     if not targets:
         raise GovernanceError("NO_TARGETS", "a scheduled scan needs at least one target")
+    if ledger_uri:
+        from governance.ledger import Ledger
+
+        Ledger(ledger_uri, ledger_signer).check_appendable()  # refused before any report is written
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H%M%SZ")
     with tempfile.TemporaryDirectory(prefix="governance-scan-") as work:
         state_path = _fetch_state(state_uri, Path(work))
