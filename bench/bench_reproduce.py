@@ -23,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.results_file import write_results  # noqa: E402
+
 REAL_DATA = REPO.parent / "shared" / "data" / "cs-training.csv.gz"
 
 
@@ -66,6 +68,9 @@ def main() -> None:
     print(f"govern step (reference)        {govern:8.1f} s")
     print(f"governance reproduce           {seconds:8.1f} s   ({result['summary']})")
     print(f"ratio reproduce / govern       {seconds / govern:8.2f}")
+    write_results("bench_reproduce", {"govern_seconds": round(govern, 2), "reproduce_seconds": round(seconds, 2),
+                                      "ratio_reproduce_vs_govern": round(seconds / govern, 3),
+                                      "figures": result["counts"], "summary": result["summary"]})
 
 
 if __name__ == "__main__":
