@@ -306,3 +306,15 @@ def test_tolerances_are_absolute_below_one_and_relative_above():
     assert close(350.0, 350.0003, 1e-6) and not close(350.0, 350.0004, 1e-6)
     assert close(float("nan"), float("nan"), 0) and not close(float("nan"), 0.0, 1.0)
     assert close(None, None, 0) and not close(1, None, 1.0) and close("PASS", "PASS", 0) and not close("a", "b", 1)
+
+
+def test_evidence_without_a_key_it_reads_is_bad_input(raw_data):
+    from governance.errors import InputError
+    from governance.reproduce import reproduce
+
+    with pytest.raises(InputError) as caught:
+        reproduce({"dataset.json": b"{}", "training.json": b"{}", "evaluation.json": b"{}"}, raw_data)
+    assert caught.value.reason == "EVIDENCE_SCHEMA" and "'split'" in caught.value.message
+    with pytest.raises(InputError) as caught:
+        reproduce({"dataset.json": b"{}"}, raw_data)
+    assert caught.value.reason == "EVIDENCE_MISSING" and "training.json" in caught.value.message

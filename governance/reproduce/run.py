@@ -95,8 +95,18 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
     """Every figure of the performance, fairness, explainability and data sections re-performed (see module doc).
 
     ``dataset.json``, ``training.json`` and ``evaluation.json`` are required (the data, the model, the
-    performance); the fairness and explainability figures are re-performed when the pack carries them.
+    performance); the fairness and explainability figures are re-performed when the pack carries them. Evidence
+    without a key this reads is bad input (``EVIDENCE_SCHEMA``), not a crash.
     """
+    try:
+        return _reproduce(files, data, tolerances, progress)
+    except KeyError as err:
+        raise InputError("EVIDENCE_SCHEMA", f"the pack's evidence has no key {err} that re-performance reads (was it "
+                                            "written by another version?)") from None
+
+
+def _reproduce(files: dict[str, bytes], data: str | os.PathLike | None, tolerances: dict[str, float] | None,
+               progress: Callable[[str], None]) -> Report:
     from governance.reproduce import data as data_figures
     from governance.reproduce.model import default_probability, retrain
     from governance.reproduce.performance import performance_figures
