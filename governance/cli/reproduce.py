@@ -13,7 +13,7 @@ from pathlib import Path
 
 from governance.errors import CheckFailed, InputError
 
-USAGE = ("governance reproduce PACK.pdf [--data CSV] (--key PUB | --trusted FILE) [--signature SIG] [--json] "
+USAGE = ("governance reproduce PACK.pdf --data CSV (--key PUB | --trusted FILE) [--signature SIG] [--json] "
          "[--tolerance KIND=VALUE ...]")
 
 
@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "and fairlearn, SHAP with shap.TreeExplainer. Exit 0 all match, 1 a figure differs (the first "
                     "is named) or the pack does not verify, 2 bad input, 3 could not complete.")
     parser.add_argument("pdf", metavar="PACK.pdf")
-    parser.add_argument("--data", metavar="CSV", help="the raw data file the pipeline read (plain or .gz)")
+    parser.add_argument("--data", metavar="CSV",
+                        help="the raw data file the pipeline read (plain or .gz); needed: every figure is re-derived "
+                             "from it (without it: exit 2)")
     key = parser.add_mutually_exclusive_group(required=True)
     key.add_argument("--key", metavar="PUB", help="the pack signer's public key")
     key.add_argument("--trusted", metavar="FILE", help="trusted-signers YAML (as for 'governance verify')")
