@@ -1,11 +1,15 @@
-"""The stack of ``pipeline/infra/*.yaml`` created in moto from the templates' own properties.
+"""The stack of ``pipeline/infra/*.yaml`` in moto: created through moto's CloudFormation where it can, the rest from
+the templates' own properties.
 
-moto's CloudFormation rejects the main template (it cannot resolve ``!GetAtt ArtefactKey.Arn`` there) and creates
-none of S3::BucketPolicy, SageMaker::ModelPackageGroup, Scheduler::Schedule, CloudWatch::Alarm. So the test
-resolves the intrinsic functions itself and sends each resource's properties, as read from the template, through
-the service's API; nothing about the stack is written here by hand. Resource types the rehearsal does not use
-(alarms, topics, queues, the schedule, the function itself — its handler is invoked in-process) are listed in
-``Stack.skipped``.
+:func:`created_through_cloudformation` reads back a stack moto's CloudFormation created (the deployment guide's
+own CreateStack) and completes it: moto 5.2.5 creates none of S3::BucketPolicy, IAM::RolePolicy,
+SageMaker::ModelPackageGroup, Scheduler::Schedule, CloudWatch::Alarm, Lambda::EventInvokeConfig, SQS::QueuePolicy,
+applies only a bucket's encryption and tags, and creates every KMS key symmetric (see
+:func:`kms_cloudformation_key_specs`). :func:`create_stack` creates a template's resources without CloudFormation
+(the rehearsal tests, which need only some of them). Either way the test resolves the intrinsic functions itself
+and sends each resource's properties, as read from the template, through the service's API; nothing about the
+stack is written here by hand. Types the rehearsal does not use (alarms, topics, the schedule, the function
+itself — its handler is invoked in-process) are listed in ``Stack.skipped``.
 
 moto evaluates no bucket-policy condition: a Deny with a condition denies every request (moto 5.2.5
 ``IAMPolicyStatement._check_conditions`` treats a condition it has no value for as met). :func:`tls_requests`
@@ -52,10 +56,11 @@ class Stack:
     physical: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    created_id: str = ""  # the StackId CloudFormation gave it, when it was created through CloudFormation
 
     @property
     def stack_id(self) -> str:
-        return f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{self.name}/{STACK_ID_SUFFIX}"
+        return self.created_id or f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{self.name}/{STACK_ID_SUFFIX}"
 
     # --- intrinsic functions -----------------------------------------------------------------------------------
 
@@ -205,6 +210,10 @@ class _Creator:
         if self.stack.region != "us-east-1":
             options["CreateBucketConfiguration"] = {"LocationConstraint": self.stack.region}
         s3.create_bucket(Bucket=name, **options)
+        self._configure_bucket(logical, name, p)
+
+    def _configure_bucket(self, logical: str, name: str, p: dict) -> None:
+        s3 = self.client("s3")
         if "BucketEncryption" in p:
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
                 {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
@@ -323,6 +332,103 @@ def create_stack(template_path: Path, name: str, region: str, parameters: dict[s
             continue
         creator.create(logical, resources[logical])
     return stack
+
+
+class _Adopter(_Creator):
+    """Reads back what CloudFormation created and applies the template properties moto's CloudFormation drops."""
+
+    def adopt(self, logical: str, resource: dict, physical: str) -> None:
+        self.stack.physical[logical] = physical
+        kind = resource["Type"].replace("AWS::", "").replace("::", "_").lower()
+        method = getattr(self, f"adopt_{kind}", None)
+        if method is not None:
+            method(logical, physical)
+
+    def adopt_kms_key(self, logical: str, physical: str) -> None:
+        metadata = self.client("kms").describe_key(KeyId=physical)["KeyMetadata"]
+        expected = self.stack.properties(logical)
+        assert metadata["KeySpec"] == expected.get("KeySpec", "SYMMETRIC_DEFAULT"), (logical, metadata["KeySpec"])
+        self.stack.attributes[logical] = {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+
+    def adopt_s3_bucket(self, logical: str, physical: str) -> None:
+        # moto 5.2.5 applies only BucketEncryption and Tags: the rest from the template's properties.
+        self.stack.attributes[logical] = {"Arn": f"arn:aws:s3:::{physical}"}
+        self._configure_bucket(logical, physical, self.stack.properties(logical))
+
+    def adopt_ecr_repository(self, logical: str, physical: str) -> None:
+        found = self.client("ecr").describe_repositories(repositoryNames=[physical])["repositories"][0]
+        self.stack.attributes[logical] = {"Arn": found["repositoryArn"], "RepositoryUri": found["repositoryUri"]}
+
+    def adopt_iam_role(self, logical: str, physical: str) -> None:
+        role = self.client("iam").get_role(RoleName=physical)["Role"]
+        self.stack.attributes[logical] = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+    def adopt_sqs_queue(self, logical: str, physical: str) -> None:
+        arn = self.client("sqs").get_queue_attributes(QueueUrl=physical, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        self.stack.attributes[logical] = {"Arn": arn, "QueueName": physical.rsplit("/", 1)[-1]}
+
+    def adopt_logs_loggroup(self, logical: str, physical: str) -> None:
+        self.stack.attributes[logical] = {"Arn": f"arn:aws:logs:{self.stack.region}:{ACCOUNT}:log-group:{physical}:*"}
+
+    def adopt_lambda_function(self, logical: str, physical: str) -> None:
+        arn = self.client("lambda").get_function_configuration(FunctionName=physical)["FunctionArn"]
+        self.stack.attributes[logical] = {"Arn": arn}
+
+
+def created_through_cloudformation(name: str, template_path: Path, region: str, clients,
+                                   parameters: dict[str, Any] | None = None) -> Stack:
+    """Stack ``name`` as CloudFormation created it, completed from ``template_path``'s own properties.
+
+    Every resource CloudFormation created is read back (physical id, attributes); the types moto's CloudFormation
+    does not create (bucket policies, role policies, the model package group) are created here, and a bucket's
+    properties moto drops are applied to the bucket it created. ``parameters`` default to the stack's own; give the
+    parent's resolved ones for a nested stack (moto lists a CommaDelimitedList parameter as a Python list's text).
+    """
+    cfn = clients("cloudformation")
+    described = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    if parameters is None:
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+    stack = Stack(load_template(template_path), described["StackName"], region, dict(parameters),
+                  created_id=described["StackId"])
+    created = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+               for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"] if r["LogicalResourceId"]}
+    adopter = _Adopter(stack, clients)
+    resources = stack.template["Resources"]
+    for logical in _order(resources):
+        if logical in created:
+            adopter.adopt(logical, resources[logical], created[logical])
+        else:
+            adopter.create(logical, resources[logical])
+    return stack
+
+
+def cloudformation_stack(template_path: Path, name: str, region: str, clients,
+                         parameters: dict[str, Any] | None = None) -> Stack:
+    """Create ``template_path`` as stack ``name`` through (moto's) CloudFormation, then complete it as above."""
+    clients("cloudformation").create_stack(
+        StackName=name, TemplateBody=template_path.read_text(encoding="utf-8"), Capabilities=["CAPABILITY_IAM"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in (parameters or {}).items()])
+    return created_through_cloudformation(name, template_path, region, clients)
+
+
+def kms_cloudformation_key_specs(monkeypatch) -> None:
+    """Make moto's CloudFormation create an ``AWS::KMS::Key`` with its ``KeySpec`` and ``KeyUsage`` (moto 5.2.5
+    creates every key as SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT, so the ECDSA signing key could not sign)."""
+    from moto.kms.models import Key, kms_backends
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        key = kms_backends[account_id][region_name].create_key(
+            policy=json.dumps(p["KeyPolicy"]) if isinstance(p["KeyPolicy"], dict) else p["KeyPolicy"],
+            key_usage=p.get("KeyUsage", "ENCRYPT_DECRYPT"), key_spec=p.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            description=p.get("Description"), tags=[{"TagKey": t["Key"], "TagValue": t["Value"]}
+                                                    for t in p.get("Tags", [])])
+        key.key_rotation_status = bool(p.get("EnableKeyRotation", False))
+        key.enabled = p.get("Enabled", True)
+        return key
+
+    monkeypatch.setattr(Key, "create_from_cloudformation_json", classmethod(create))
 
 
 def outputs(stack: Stack) -> dict[str, Any]:

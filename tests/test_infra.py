@@ -138,10 +138,11 @@ def test_least_privilege(template):
                 assert "*" not in as_list(statement["Resource"]), (name, statement["Sid"])
             if statement["Sid"] == "JobMetrics":
                 assert "StringLike" in statement["Condition"]
-    role = template["Resources"]["PipelineRole"]["Properties"]
-    trust = statements(role["AssumeRolePolicyDocument"])
+    from tests.stack_support import ACCOUNT, offline_stack
+
+    trust = statements(offline_stack(template, "quickloan").properties("PipelineRole")["AssumeRolePolicyDocument"])
     assert [s["Principal"] for s in trust] == [{"Service": "sagemaker.amazonaws.com"}]
-    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert trust[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     pipeline = {s["Sid"]: s for s in statements(template["Resources"]["PipelineRolePolicy"]["Properties"]
                                                 ["PolicyDocument"])}
     # Separation of duties: the pipeline registers, it never approves.
@@ -218,3 +219,21 @@ def test_nightly_scan_gets_the_deployments_settings_from_one_place(template):
         signing_keys=[stack.get_att("SigningKey", "Arn")], object_lock_mode="GOVERNANCE", retention_days=3650)
     assert json.loads(nested["PolicyParameters"]) == expected
     assert nested["SigningKeyArn"] == stack.get_att("SigningKey", "Arn")
+
+
+def test_rehearsal_as_the_pipeline_role_needs_and_gets_a_named_principal(template):
+    """Defect: `governance pipeline rehearse --as-role` assumes the pipeline role as the caller, but the role trusted
+    only SageMaker, so it could never work. RehearsalPrincipalArn adds exactly that one principal; by default
+    nothing but SageMaker may assume the role."""
+    from tests.stack_support import offline_stack
+
+    principal = "arn:aws:iam::123456789012:role/ml-engineer"
+    granted = statements(offline_stack(template, "quickloan", RehearsalPrincipalArn=principal)
+                         .properties("PipelineRole")["AssumeRolePolicyDocument"])
+    default = statements(offline_stack(template, "quickloan").properties("PipelineRole")["AssumeRolePolicyDocument"])
+    assert granted[0] == default[0] and len(default) == 1
+    assert granted[1] == {"Sid": "RehearsalRunsItsSteps", "Effect": "Allow", "Principal": {"AWS": principal},
+                          "Action": "sts:AssumeRole"}
+    parameter = template["Parameters"]["RehearsalPrincipalArn"]
+    assert parameter["Default"] == "" and "--as-role" in parameter["Description"]
+    assert "RehearsalPrincipalArn" in (REPO / "docs" / "sagemaker.md").read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from governance.signing.signer import LocalKeySigner, generate_private_key
 from pipeline.sagemaker.config import PipelineSettings
 from pipeline.steps import train as train_step
 
@@ -23,8 +24,7 @@ OFFLINE_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                "AWS_REGION", "AWS_DEFAULT_REGION")
 
 
-@pytest.fixture(scope="module")
-def definition() -> dict:
+def offline_definition(settings: PipelineSettings) -> dict:
     """Built with no credentials, no endpoint and no region in the environment: nothing can reach AWS."""
     from pipeline.sagemaker.definition import pipeline_definition
 
@@ -33,7 +33,12 @@ def definition() -> dict:
             patch.delenv(name, raising=False)
         patch.setenv("AWS_CONFIG_FILE", "/nonexistent")
         patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        return pipeline_definition(SETTINGS)
+        return pipeline_definition(settings)
+
+
+@pytest.fixture(scope="module")
+def definition() -> dict:
+    return offline_definition(SETTINGS)
 
 
 def steps_by_name(definition: dict) -> dict[str, dict]:
@@ -258,6 +263,40 @@ def test_govern_scans_with_the_deployments_own_key_and_account(definition):
     flags = {args[i]: args[i + 1] for i in range(0, len(args), 2)}
     assert flags["--allowed-kms-key"] == SETTINGS.kms_key_id
     assert flags["--trusted-account"] == SETTINGS.account
+
+
+def test_govern_judges_object_lock_by_the_stacks_settings(tmp_path, monkeypatch):
+    """Defect: the Govern step's scan took object_lock_mode and artefact_retention_days from the policy defaults, so
+    on a stack deployed with COMPLIANCE (or another period) it judged the bucket by what the stack did not set,
+    while the nightly scan used the stack's values. The settings → definition → container → scan parameters path
+    now gives the Govern scan exactly the nested stack's values for the same stack."""
+    from pipeline.infra.deploy import MAIN_TEMPLATE
+    from pipeline.steps.govern.checks import GovernChecks, GovernInputs
+    from pipeline.steps.govern.container import context_for
+    from pipeline.steps.govern.contract import GovernArgs
+    from tests.stack_support import load_template, offline_stack
+
+    stack = offline_stack(load_template(MAIN_TEMPLATE), "quickloan", "eu-west-1", ObjectLockMode="COMPLIANCE",
+                          ArtefactRetentionDays=2555)
+    nested = json.loads(stack.resolve(stack.template["Resources"]["ScanSchedule"]["Properties"]["Parameters"])[
+        "PolicyParameters"])
+    settings = PipelineSettings(**{**SETTINGS.model_dump(), "object_lock_mode": "COMPLIANCE",
+                                   "artefact_retention_days": 2555})
+    container = steps_by_name(offline_definition(settings))["Govern"]["Arguments"]["AppSpecification"][
+        "ContainerArguments"]
+    # The flags with literal values, as the container receives them (pipeline variables left out: no execution).
+    argv = [item for i in range(0, len(container), 2) if isinstance(container[i + 1], str)
+            for item in container[i:i + 2]]
+    monkeypatch.setenv("GOVERNANCE_ACTOR", "pipeline-role")
+    context = context_for(GovernArgs.from_argv(argv))
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"model")
+    signer = LocalKeySigner(generate_private_key())
+    inputs = GovernInputs(model, model, model, tmp_path / "evidence", tmp_path / "out", tmp_path / "ledger.jsonl")
+    parameters = GovernChecks(inputs, signer, context, None, tmp_path).policy_parameters()
+    for name in ("object_lock_mode", "artefact_retention_days"):
+        assert parameters[name] == nested[name], name
+    assert (parameters["object_lock_mode"], parameters["artefact_retention_days"]) == ("COMPLIANCE", 2555)
 
 
 def test_registered_container_serves_in_algorithm_mode(definition):

@@ -150,6 +150,7 @@ def test_the_function_can_write_its_encrypted_logs(template):
 
 def test_the_function_may_read_the_trusted_signing_key(template):
     """Defect: with the KMS signing key as the trusted signer, the scan must be allowed kms:GetPublicKey on it."""
-    policies = template["Resources"]["ScanRole"]["Properties"]["Policies"]
-    text = json.dumps(policies)
+    grant = template["Resources"]["TrustedSignerPolicy"]
+    assert grant["Condition"] == "HasSigningKey" and grant["Properties"]["RoleName"] == {"Ref": "ScanRole"}
+    text = json.dumps(grant["Properties"]["PolicyDocument"])
     assert "kms:GetPublicKey" in text and '"Ref": "SigningKeyArn"' in text

@@ -74,7 +74,7 @@ def parse_parameters(items: list[str]) -> dict:
 def scan_command(args: argparse.Namespace) -> int:
     from governance.cli.console import BarProgress, stderr
     from governance.policy import ScanState, load_policies, output, scan
-    from governance.policy.scan_record import open_ledger_signer, record_scan
+    from governance.policy.scan_record import ledger_signer_for, record_scan
     from governance.policy.state import state_key
     from governance.policy.targets import DISCOVER_TARGET
 
@@ -86,11 +86,7 @@ def scan_command(args: argparse.Namespace) -> int:
         args.targets = [*args.targets, DISCOVER_TARGET]
     guard_output(args.output, inputs=[*args.targets, args.policies, args.state, args.ledger], flag="--output")
     mode = scan_scale.wanted(args)
-    ledger_signer = open_ledger_signer(args.ledger_key, args.ledger_kms_key_id)  # refused before scanning
-    if args.ledger:
-        from governance.ledger import Ledger
-
-        Ledger(args.ledger, ledger_signer).check_appendable()  # a signed ledger without its key: nothing written
+    ledger_signer = ledger_signer_for(args.ledger, args.ledger_key, args.ledger_kms_key_id)  # before scanning
     bundle = load_policies(args.policies, parameters=parse_parameters(args.parameters))
     if not args.quiet:
         for skipped in bundle.skipped:

@@ -27,6 +27,20 @@ def record_scan(ledger_location: str, result: ScanResult, reports: Mapping[str, 
     )
 
 
+def ledger_signer_for(ledger_location: str | None, key: str | None = None,
+                      kms_key_id: str | None = None) -> Signer | None:
+    """The signer for ``ledger_location``'s records, after checking an append with it would be accepted.
+
+    A command that writes a report and then records it refuses here, before any work (a signed ledger and no key).
+    """
+    signer = open_ledger_signer(key, kms_key_id)
+    if ledger_location:
+        from governance.ledger import Ledger
+
+        Ledger(ledger_location, signer).check_appendable()
+    return signer
+
+
 def open_ledger_signer(key: str | None = None, kms_key_id: str | None = None) -> Signer | None:
     """The signer for a ledger's records: a PEM private key file, or an AWS KMS key id, ARN or alias."""
     if key and kms_key_id:

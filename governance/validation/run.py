@@ -24,14 +24,17 @@ from scipy.stats import norm
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 from governance import hashing
-from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.credit_data import FEATURES
 from governance.errors import CheckFailed, InputError
 from governance.jsonio import dumps, read_json
 from governance.signing import Signer, dsse
 from governance.storage import write_bytes_atomic
 from governance.validation.challenger import BinnedLogistic
+from governance.validation.charts import write_charts
+from governance.validation.curves import roc_points
 from governance.validation.data import load_splits, predict
 from governance.validation.delong import delong_test
+from governance.validation.fairness import fairness_side_by_side
 from governance.validation.policy import ValidationPolicy, load_validation_policy
 from governance.validation.robustness import robustness
 from governance.validation.security import extraction, label_flip, membership_inference
@@ -61,33 +64,7 @@ class ValidationResult:
 def _discrimination(y: np.ndarray, scores: np.ndarray) -> dict:
     fpr, tpr, _ = roc_curve(y, scores)
     return {"auc": float(roc_auc_score(y, scores)), "ks": float(np.max(tpr - fpr)),
-            "brier": float(brier_score_loss(y, scores))}
-
-
-def _fairness_side_by_side(x: np.ndarray, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
-                           threshold: float) -> dict:
-    from governance.age_bands import assign_bands
-    from governance.fairness.policy import load_policy
-
-    policy = load_policy(None)
-    banding = assign_bands(x[:, FEATURES.index(PROTECTED_ATTRIBUTE)], policy.age.age_bands(), policy.age.valid_range)
-    rows, rates = [], {"champion": [], "challenger": []}
-    for code, label in enumerate(banding.labels):
-        members = banding.codes == code
-        good = members & (y == 0)
-        row = {"band": label, "count": int(members.sum())}
-        for name, scores in (("champion", champion), ("challenger", challenger)):
-            approved = scores <= threshold
-            rate = float(approved[members].mean()) if members.any() else None
-            row[name] = {"approval_rate": rate,
-                         "good_payer_approval_rate": float(approved[good].mean()) if good.any() else None}
-            if members.sum() >= policy.age.min_count and rate is not None:
-                rates[name].append(rate)
-        rows.append(row)
-    return {"threshold": threshold, "split": "test", "bands": rows,
-            "adverse_impact_ratio": {name: (min(v) / max(v) if v and max(v) > 0 else None)
-                                     for name, v in rates.items()},
-            "min_count": policy.age.min_count}
+            "brier": float(brier_score_loss(y, scores)), "roc": roc_points(y, scores)}
 
 
 def _judge(policy: ValidationPolicy, check: str, value, detail: str) -> dict:
@@ -189,7 +166,8 @@ def validate(
                   "challenger": {**_discrimination(data.test.y, challenger), **challenger_model.describe()},
                   "delong": {**delong, "a": "champion", "b": "challenger",
                              "p_value_challenger_better": p_challenger_better},
-                  "fairness": _fairness_side_by_side(data.test.x, data.test.y, champion, challenger, threshold)}
+                  "fairness": fairness_side_by_side(evidence, data.test.x, data.test.y,
+                                                    {"champion": champion, "challenger": challenger}, threshold)}
 
     progress("per-applicant elderly test")
     from governance.elderly_counterfactual import elderly_counterfactual
@@ -245,6 +223,8 @@ def validate(
         "seconds_by_part": timings,
     }
     out = Path(out_dir) if out_dir is not None else evidence
+    progress("charts")
+    document["charts"] = write_charts(document, out)  # before validation.json, which lists their digests
     path = write_signed(document, out, signer)
     if out.resolve() == evidence.resolve():
         progress("ledger record and index re-seal")
@@ -290,7 +270,8 @@ def _checks(policy, comparison, elderly, sens, robust, security) -> list[dict]:
 def validation_statement(document_bytes: bytes, document: dict) -> dict:
     return dsse.statement(
         [{"name": VALIDATION_FILE, "digest": {"sha256": hashing.sha256_bytes(document_bytes)}},
-         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}}],
+         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}},
+         *({"name": c["file"], "digest": {"sha256": c["sha256"]}} for c in document.get("charts", []))],
         PREDICATE_TYPE, {"status": document["status"], "validator": document["validator"]["identity"]})
 
 

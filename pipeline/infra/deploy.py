@@ -13,20 +13,21 @@ Steps, in order (``--skip STEP`` leaves one out, ``--dry-run`` only says what ea
                  ``aws cloudformation package`` does
 ``stack``        create the stack, or update it (no change is not an error), and wait for it
 ``settings``     write the pipeline settings (``sagemaker.yaml``) from the stack's outputs
-``image``        log in to ECR, build the step image for linux/amd64 (SageMaker's ml.* instances), push it;
-                 skipped when the tag is already in the (immutable) repository
+``image``        log in to ECR (GetAuthorizationToken), build the step image for linux/amd64 (SageMaker's ml.*
+                 instances), push it; skipped when the tag is already in the (immutable) repository
 ``data``         upload the training data under ``s3://BUCKET/PREFIX/data/`` with the stack's KMS key, unless
                  an object with the same sha256 is already there
 ``pipeline``     ``governance pipeline deploy``: upsert the pipeline and start it (``--rehearse`` runs
                  ``governance pipeline rehearse`` instead, to see it work before paying for it)
 
-Every AWS call goes through boto3 (``--endpoint-url`` points them all elsewhere); the image step runs the
-``aws`` and ``docker`` commands it prints.
+Every AWS call goes through boto3 (``--endpoint-url`` points them all elsewhere), the ECR login included; the
+image step runs the ``docker`` commands it prints (the password goes to ``docker login`` on stdin).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import os
 import subprocess
@@ -45,11 +46,14 @@ REPO = INFRA.parents[1]
 MAIN_TEMPLATE = INFRA / "quickloan-governance.yaml"
 SCAN_TEMPLATE = INFRA / "scan-schedule.yaml"
 DOCKERFILE = REPO / "pipeline" / "sagemaker" / "Dockerfile"
+# CloudFormation puts the stack's tags on every resource that takes tags (the keys carry none of their own).
+STACK_TAGS = [{"Key": "project", "Value": "quickloan"}]
 STEPS = ("code-bucket", "lambda-zip", "package", "stack", "settings", "image", "data", "pipeline")
 # Stack outputs → pipeline settings keys (the template's Metadata.Settings says the same).
 SETTINGS_FROM_OUTPUTS = {"role_arn": "PipelineRoleArn", "bucket": "ArtefactBucketName", "prefix": "ArtefactPrefix",
                          "kms_key_id": "ArtefactKeyArn", "signing_key_id": "SigningKeyArn",
-                         "model_package_group": "ModelPackageGroupName", "pipeline_name": "PipelineName"}
+                         "model_package_group": "ModelPackageGroupName", "pipeline_name": "PipelineName",
+                         "object_lock_mode": "ObjectLockMode", "artefact_retention_days": "ArtefactRetentionDays"}
 
 
 @dataclass
@@ -152,7 +156,8 @@ class Deployment:
         cfn = self.client("cloudformation")
         body = Path(self.state.get("template") or self.build_dir / "quickloan-governance.packaged.yaml")
         request = {"StackName": self.stack_name, "TemplateBody": body.read_text(encoding="utf-8") if body.is_file()
-                   else "", "Parameters": self.stack_parameters(), "Capabilities": ["CAPABILITY_IAM"]}
+                   else "", "Parameters": self.stack_parameters(), "Capabilities": ["CAPABILITY_IAM"],
+                   "Tags": STACK_TAGS}
         exists = self._stack_exists(cfn)
         if self.dry_run:
             self.say(f"stack: would {'update' if exists else 'create'} {self.stack_name}")
@@ -202,6 +207,7 @@ class Deployment:
             raise Incomplete("STACK_OUTPUTS_MISSING", f"stack {self.stack_name} has no output(s) {', '.join(missing)}")
         settings = {"region": self.region, **{key: out[name] for key, name in SETTINGS_FROM_OUTPUTS.items()},
                     "image_uri": self.image_uri()}
+        settings["artefact_retention_days"] = int(settings["artefact_retention_days"])
         text = yaml.safe_dump(settings, sort_keys=False)
         if not self.dry_run:
             from governance.storage import write_bytes_atomic
@@ -210,16 +216,23 @@ class Deployment:
         self.say(f"settings: {self.settings_file}")
 
     def image_commands(self) -> list[list[str]]:
-        """The ECR login, the linux/amd64 build and the push (what the image step runs)."""
+        """The registry login (its password from ECR GetAuthorizationToken, on stdin), the linux/amd64 build and
+        the push: what the image step runs."""
         uri = self.image_uri()
         registry = uri.split("/", 1)[0]
         return [
-            ["sh", "-c", f"aws ecr get-login-password --region {self.region} | "
-                         f"docker login --username AWS --password-stdin {registry}"],
+            ["docker", "login", "--username", "AWS", "--password-stdin", registry],
             ["docker", "build", "--platform", "linux/amd64", "-f", str(DOCKERFILE.relative_to(REPO)), "-t", uri,
              "."],
             ["docker", "push", uri],
         ]
+
+    def _registry_password(self, ecr) -> str:
+        token = self.call("GetAuthorizationToken", lambda: ecr.get_authorization_token())["authorizationData"][0]
+        user, _, password = base64.b64decode(token["authorizationToken"]).decode("utf-8").partition(":")
+        if user != "AWS" or not password:
+            raise Incomplete("ECR_TOKEN", "ECR returned an authorization token that is not AWS:<password>")
+        return password
 
     def image_step(self) -> None:
         ecr = self.client("ecr")
@@ -232,12 +245,15 @@ class Deployment:
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") != "ImageNotFoundException":
                 raise aws_error(err, f"describe image {self.image_uri()}") from None
+        password = None if self.dry_run else self._registry_password(ecr)
         for command in self.image_commands():
             self.say("image: " + " ".join(command))
-            if not self.dry_run:
-                done = subprocess.run(command, cwd=REPO, check=False)
-                if done.returncode != 0:
-                    raise Incomplete("IMAGE_FAILED", f"{command[0]} exited {done.returncode}")
+            if self.dry_run:
+                continue
+            secret = password if "--password-stdin" in command else None
+            done = subprocess.run(command, cwd=REPO, check=False, input=secret, text=True)
+            if done.returncode != 0:
+                raise Incomplete("IMAGE_FAILED", f"{' '.join(command[:2])} exited {done.returncode}")
 
     def data_step(self) -> None:
         if self.data is None:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,6 +64,10 @@ class PipelineSettings(BaseModel):
     input_data_uri: str | None = Field(default=None, description="default raw CSV, or a prefix holding one; a "
                                                                  "pipeline parameter at start")
     governance_file_uri: str | None = Field(default=None, description="model governance YAML for the audit pack")
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        default="GOVERNANCE", description="the bucket's Object Lock mode, as the stack set it (what RET-S3 expect)")
+    artefact_retention_days: int = Field(default=3650, ge=1, le=36500,
+                                         description="the bucket's default retention in days, as the stack set it")
     processing_instance_type: str = "ml.m5.xlarge"
     training_instance_type: str = "ml.m5.xlarge"
     govern_instance_type: str = "ml.m5.2xlarge"

@@ -260,6 +260,7 @@ def _govern_step(b: _Build, process, train, evaluate, xgboost_image: str):
     inputs = [b.s3_input(name, sources[name], INPUT_DIRS[name]) for name in INPUT_DIRS]
     args = GovernArgs(
         kms_key_id=settings.signing_key_id, allowed_kms_key=settings.kms_key_id, trusted_account=settings.account,
+        object_lock_mode=settings.object_lock_mode, retention_days=settings.artefact_retention_days,
         artefact_uri=artefact, data_uri=p["input_data"],
         evidence_uri=published["evidence"], publish_uri=published["governance"],
         auc_threshold=p["auc_threshold"].to_string(), decision_threshold=p["decision_threshold"].to_string(),

@@ -44,6 +44,8 @@ class GovernContext:
     training_image_uri: str | None = None
     allowed_kms_key: str | None = None  # the deployment's artefact key: what ENC-S3-00x accept
     trusted_account: str | None = None  # the deployment's account: what ACC-S3-005 accepts
+    object_lock_mode: str | None = None  # the bucket's Object Lock default as deployed: what RET-S3 expect
+    retention_days: int | None = None
     actor: str = "governance-pipeline"
 
 
@@ -249,9 +251,24 @@ class GovernChecks:
         return CheckOutcome(name, FAIL if grade == "red" else PASS, f"{name} verdict {grade}: {note}",
                             red_reason if grade == "red" else None, grade, [file])
 
+    def policy_parameters(self) -> dict:
+        """The deployment's own settings (its key, account and Object Lock default) and the model signer just
+        used are what this scan trusts, exactly as the scheduled scan does; the lineage is in this run's evidence
+        folder, signed by the evidence key. (An alias in the allow-list is resolved to its key ARN by the scan.)"""
+        from governance.policy.deployment import deployment_parameters
+
+        return {
+            **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
+                                    account_ids=[self.context.trusted_account or ""],
+                                    signing_keys=[str(self.model_public_key)],
+                                    object_lock_mode=self.context.object_lock_mode,
+                                    retention_days=self.context.retention_days),
+            "evidence_dir": str(self.evidence),
+            "lineage_signer_keys": [str(self.public_key)],
+        }
+
     def policy(self) -> CheckOutcome:
         from governance.policy import scan, write_outputs
-        from governance.policy.deployment import deployment_parameters
 
         targets = [self.artefact_uri, str(self.evidence)]
         # The data the model was trained on is governed too: an unencrypted input object is a finding.
@@ -262,14 +279,7 @@ class GovernChecks:
         # The deployment's own settings (its key, its account) and the model signer just used are what this scan
         # trusts, exactly as the scheduled scan does; the lineage is in this run's evidence folder, signed by the
         # evidence key. (An alias in the allow-list is resolved to its key ARN by the scan itself.)
-        parameters = {
-            **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
-                                    account_ids=[self.context.trusted_account or ""],
-                                    signing_keys=[str(self.model_public_key)]),
-            "evidence_dir": str(self.evidence),
-            "lineage_signer_keys": [str(self.public_key)],
-        }
-        result = scan(targets, self.inputs.policies_dir, parameters=parameters)
+        result = scan(targets, self.inputs.policies_dir, parameters=self.policy_parameters())
         written = write_outputs(result, self.evidence)
         code = int(result.exit_code)
         status = {0: PASS, 1: FAIL}.get(code, ERROR)

@@ -64,7 +64,8 @@ def context_for(args: GovernArgs) -> GovernContext:
         publish_uri=args.publish_uri, auc_threshold=args.auc_threshold, decision_threshold=args.decision_threshold,
         training_job=args.training_job, execution=args.execution, image_uri=args.image_uri,
         training_image_uri=args.training_image_uri, allowed_kms_key=args.allowed_kms_key,
-        trusted_account=args.trusted_account,
+        trusted_account=args.trusted_account, object_lock_mode=args.object_lock_mode,
+        retention_days=args.retention_days,
     )
 
 

@@ -54,6 +54,9 @@ class GovernArgs:
     key: Any = field(default=None, metadata={"help": "local ECDSA P-256 private key PEM", "group": "signer"})
     allowed_kms_key: Any = field(default=None, metadata={"help": "the stack's artefact key (policy allowed_kms_keys)"})
     trusted_account: Any = field(default=None, metadata={"help": "the stack's account (policy trusted_accounts)"})
+    object_lock_mode: Any = field(default=None, metadata={"help": "the stack's Object Lock mode (object_lock_mode)"})
+    retention_days: Any = field(default=None, metadata={"help": "the stack's default retention in days "
+                                                                "(artefact_retention_days)", "type": int})
     artefact_uri: Any = field(default=None, metadata={"help": "the artefact as it will be registered"})
     data_uri: Any = field(default=None, metadata={"help": "the raw data the process step read"})
     evidence_uri: Any = field(default=None, metadata={"help": "where the evidence folder is published"})
