@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "approve",
     "validate",
     "diff",
+    "reproduce",
     "deploy",
     "monitor",
 )
