@@ -99,6 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir")
     args = parser.parse_args()
+    from governance.runtime import prefer_passive_openmp
+
+    prefer_passive_openmp()  # as `governance validate` does, before XGBoost loads
     work = prepare(args.workdir)
     bench_delong(work)
     bench_validate(work)

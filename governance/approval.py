@@ -221,19 +221,13 @@ def check_segregation(ledger: str, sha256: str, by: str, allowed: bool = False) 
 def _verify_sealed_index(folder: Path, verifier, sha256: str | None) -> dict[str, str]:
     """The index sealed by the model signer, or re-sealed by the validator whose signed validation is there."""
     from governance.evidence import verify_index
+    from governance.validation_record import validator_verifier
 
     try:
         return verify_index(folder, verifier)
     except CheckFailed as by_signer:
-        if not sha256 or not (folder / "validation.json").is_file():
-            raise
-        from governance.signing import PublicKeyVerifier
-        from governance.validation import read_validation
-
-        document = read_validation(folder, sha256)  # a bad validation is refused for what it is
-        try:
-            validator = PublicKeyVerifier(document["validator"]["public_key_pem"].encode("ascii"))
-        except (GovernanceError, KeyError, TypeError, ValueError, AttributeError):
+        validator = validator_verifier(folder, sha256)  # a bad validation is refused for what it is
+        if validator is None:
             raise by_signer from None
         return verify_index(folder, validator)
 
@@ -277,7 +271,7 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier,
         folder = Path(evidence)
         if storage.is_s3_uri(evidence):
             folder = Path(scratch)
-            copy_s3_folder(evidence, folder)
+            _copy_s3_folder(evidence, folder)
         files = _verify_sealed_index(folder, verifier, candidate.metadata.get("artefact_sha256"))
         digests = verdict.get("digests", {})
         for key, name in EVIDENCE_REPORTS.items():
@@ -299,25 +293,16 @@ def check_evidence(candidate: Candidate, verdict: dict, verifier,
     return f"evidence index verified ({len(files)} files); reports match the verdict"
 
 
-def copy_s3_folder(uri: str, target: Path) -> None:
-    """Copy every object under ``uri/`` into ``target``, refusing keys that would land outside it."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    location = storage.parse_s3_uri(uri.rstrip("/") + "/")
-    client = storage.s3_client()
+def _copy_s3_folder(uri: str, target: Path) -> None:
+    """Copy the ``s3://`` evidence folder into ``target`` (bounded; a key outside it is refused)."""
     try:
-        pages = client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key)
-        keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-    except (ClientError, BotoCoreError) as err:
-        raise storage.aws_error(err, uri) from None
-    if not keys:
-        raise CheckFailed("NO_EVIDENCE", f"{uri}: the evidence folder is empty or missing")
-    for key in keys:
-        parts = key[len(location.key):].split("/")
-        if any(part in ("", ".", "..") for part in parts):
-            raise CheckFailed("EVIDENCE_UNSAFE_NAME", f"s3://{location.bucket}/{key}: not a plain evidence file name")
-        path = target.joinpath(*parts)
-        storage.write_bytes_atomic(path, storage.read_bytes(f"s3://{location.bucket}/{key}"))
+        storage.download_folder(uri, target)
+    except NotFound:
+        raise CheckFailed("NO_EVIDENCE", f"{uri}: the evidence folder is empty or missing") from None
+    except InputError as err:
+        if err.reason != "UNSAFE_NAME":
+            raise
+        raise CheckFailed("EVIDENCE_UNSAFE_NAME", err.message) from None
 
 
 def ledger_location(candidate: Candidate, requested: str | None,

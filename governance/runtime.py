@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from importlib import metadata
 
@@ -27,3 +28,14 @@ def library_versions(distributions: tuple[str, ...] = RESULT_LIBRARIES) -> dict[
         if version is not None:
             versions[name] = version
     return versions
+
+
+def prefer_passive_openmp() -> None:
+    """Let idle OpenMP threads sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``) unless the user chose.
+
+    XGBoost's threads meet at a barrier many times per boosting round; spinning there, they burn the cores other
+    processes need, and on a shared machine each round waits on them. The wait policy changes no number (the same
+    model bytes). OpenMP reads it once, when XGBoost's library loads: call this before the first ``import xgboost``
+    (the command line and the step entry points do).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

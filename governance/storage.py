@@ -199,17 +199,20 @@ def exists(uri: str | os.PathLike) -> bool:
     return Path(uri).is_file()
 
 
-def write_bytes_atomic(uri: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path | str:
+def write_bytes_atomic(uri: str | os.PathLike, data: bytes, *, mode: int | None = None,
+                       encryption: dict[str, str] | None = None) -> Path | str:
     """Write all of ``data`` or nothing: a temporary file in the same folder, fsync, then rename.
 
-    For ``s3://`` a single PutObject is already all-or-nothing.
+    For ``s3://`` a single PutObject is already all-or-nothing; ``encryption`` (see :func:`object_encryption`) asks
+    for that server-side encryption instead of the bucket's default.
     """
     if is_s3_uri(uri):
         from botocore.exceptions import BotoCoreError, ClientError
 
         location = parse_s3_uri(str(uri))
         try:
-            s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data, ChecksumAlgorithm="SHA256")
+            s3_client().put_object(Bucket=location.bucket, Key=location.key, Body=data, ChecksumAlgorithm="SHA256",
+                                   **(encryption or {}))
         except (ClientError, BotoCoreError) as err:
             raise aws_error(err, str(uri)) from None
         return str(uri)
@@ -269,3 +272,66 @@ def atomic_output(path: str | os.PathLike, *, mode: int = 0o644) -> Iterator[Pat
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+# Bounds on reading a folder of evidence from S3: an evidence folder is a few MB of JSON, charts and provenance.
+FOLDER_MAX_OBJECTS = 2_000
+FOLDER_MAX_BYTES = 512 * 1024 * 1024
+
+
+def object_encryption(uri: str) -> dict[str, str]:
+    """The server-side encryption ``uri`` was written with, as PutObject arguments (empty when none is reported).
+
+    Files added beside an object written by a SageMaker job (which encrypts its outputs with the job's KMS key) are
+    written the same way, so the folder stays under one key whatever the bucket's default.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    location = parse_s3_uri(uri)
+    try:
+        head = s3_client().head_object(Bucket=location.bucket, Key=location.key)
+    except (ClientError, BotoCoreError) as err:
+        raise aws_error(err, uri) from None
+    algorithm = head.get("ServerSideEncryption")
+    if algorithm in ("aws:kms", "aws:kms:dsse") and head.get("SSEKMSKeyId"):
+        return {"ServerSideEncryption": algorithm, "SSEKMSKeyId": head["SSEKMSKeyId"]}
+    return {"ServerSideEncryption": algorithm} if algorithm else {}
+
+
+def download_folder(uri: str, target: str | os.PathLike, *, max_objects: int = FOLDER_MAX_OBJECTS,
+                    max_bytes: int = FOLDER_MAX_BYTES) -> dict[str, str]:
+    """Copy every object under the ``s3://`` prefix ``uri`` into ``target``; ``{relative name: sha256}``.
+
+    Bounded: more than ``max_objects`` objects or ``max_bytes`` bytes in all is refused before anything is read
+    (``INPUT_TOO_LARGE``), and a key that would land outside ``target`` (``..``, empty parts) is refused
+    (``UNSAFE_NAME``). Nothing is executed or extracted; an empty prefix is :class:`~governance.errors.NotFound`.
+    """
+    import hashlib
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    location = parse_s3_uri(uri.rstrip("/") + "/")
+    client = s3_client()
+    listed: list[tuple[str, int]] = []
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key):
+            listed += [(item["Key"], int(item.get("Size", 0))) for item in page.get("Contents", [])]
+            if len(listed) > max_objects:
+                raise InputError("INPUT_TOO_LARGE", f"{uri}: more than {max_objects:,} objects under the prefix")
+    except (ClientError, BotoCoreError) as err:
+        raise aws_error(err, uri) from None
+    listed = [(key, size) for key, size in listed if not key.endswith("/")]
+    if not listed:
+        raise NotFound("NOT_FOUND", f"{uri}: no objects under this prefix")
+    if sum(size for _, size in listed) > max_bytes:
+        raise InputError("INPUT_TOO_LARGE", f"{uri}: more than {max_bytes:,} bytes under the prefix")
+    root = Path(target)
+    found = {}
+    for key, size in listed:
+        relative = key[len(location.key):]
+        if any(part in ("", ".", "..") for part in relative.split("/")):
+            raise InputError("UNSAFE_NAME", f"s3://{location.bucket}/{key}: not a plain file name under {uri}")
+        data = read_bytes(f"s3://{location.bucket}/{key}", max_bytes=max(size, 0))
+        write_bytes_atomic(root.joinpath(*relative.split("/")), data)
+        found[relative] = hashlib.sha256(data).hexdigest()
+    return found

@@ -90,6 +90,20 @@ def signed_pack(tmp_path_factory, pack_evidence) -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_pack(tmp_path_factory, real_data):
+    """A signed audit pack of the real data (the fast governance settings of the pack tests; integrity and the
+    policy scan left out: they print no figure that is re-derived), for the re-performance test."""
+    from governance.cli import main
+    from tests.pack_evidence import build_evidence
+
+    built = build_evidence(tmp_path_factory.mktemp("real-pack"), data=real_data,
+                           skip=("integrity", "policy"))
+    out = built.root / "audit-pack.pdf"
+    assert main(["pack", str(built.evidence), "-o", str(out), "--key", str(built.key)]) == 0
+    return built, out
+
+
+@pytest.fixture(scope="session")
 def moto_server():
     server = MotoServer().start()
     yield server

@@ -43,8 +43,11 @@ PARTS = ("integrity", "explain", "fairness", "ledger", "lineage", "policy")
 
 
 def build_evidence(root: str | Path, rows: int = DEFAULT_ROWS, *, fast: bool = True,
-                   skip: tuple[str, ...] = ()) -> BuiltEvidence:
-    """Run the pipeline and every governance part (except those named in ``skip``), then seal the folder."""
+                   skip: tuple[str, ...] = (), data: Path | None = None) -> BuiltEvidence:
+    """Run the pipeline and every governance part (except those named in ``skip``), then seal the folder.
+
+    ``data``: a raw data file to run on instead of the synthetic one (``rows`` then does not apply).
+    """
     from governance.evidence import write_index
     from governance.explain import explain_model, load_inputs, tree_shap
     from governance.fairness import assess_fairness, load_policy
@@ -63,8 +66,9 @@ def build_evidence(root: str | Path, rows: int = DEFAULT_ROWS, *, fast: bool = T
     root.mkdir(parents=True, exist_ok=True)
     key, public = write_key_pair(root / "keys")
     signer = LocalKeySigner.from_pem_file(key)
-    data = root / "data" / "synthetic-cs-training.csv"
-    synthetic.write_csv(data, rows=rows, seed=11)
+    if data is None:
+        data = root / "data" / "synthetic-cs-training.csv"
+        synthetic.write_csv(data, rows=rows, seed=11)
     run = run_pipeline(data, root, hyperparameters={"num_round": 60} if fast else None)
     evidence, model, validation = run.evidence_dir, run.model_path, run.validation_path
     parts = [part for part in PARTS if part not in skip]

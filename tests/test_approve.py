@@ -439,3 +439,20 @@ def test_a_sagemaker_approval_never_overrides_a_decision_taken_since_the_package
                      expected_status=stale.approval_status)
     assert caught.value.reason == "STATUS_CHANGED"
     assert describe_package(arn).approval_status == "Rejected"
+
+
+def test_the_lineage_scan_accepts_the_index_the_validator_re_sealed_and_nothing_else(governed, work):
+    """ART-005 (the nightly scan's lineage check) on a validated folder: the index is the validator's, the
+    statements the evidence key's; a changed validation fails it."""
+    from governance.policy import scan
+
+    def art_005() -> list[str]:
+        result = scan([str(work / "model" / "model.tar.gz")], parameters={
+            "trusted_signer_keys": [str(governed.public_key)], "evidence_dir": str(work / "evidence")})
+        return [f"{f.status} {f.message}" for f in result.findings if f.check.id == "ART-005"]
+
+    assert [line.split()[0] for line in art_005()] == ["PASS"], art_005()
+    validation = work / "evidence" / "validation.json"
+    validation.write_bytes(validation.read_bytes().replace(b'"status": "PASS"', b'"status": "PASS" '))
+    found = art_005()
+    assert [line.split()[0] for line in found] == ["FAIL"], found

@@ -16,11 +16,12 @@ PACKAGE = "governance"
 FORBIDDEN = ("pipeline", "reports")  # governance never reaches up (pipeline) or down the flow (reports)
 # The commands that wire the three packages together (docs/ARCHITECTURE.md: "the CLI is the one place that wires
 # them"): the end-to-end demo, the pipeline commands, the audit pack, approve (which finds the deployment's
-# ledger in the pipeline settings) and deploy (its bucket, KMS key, role and ledger from the same settings). No library
-# module may join this list.
+# ledger in the pipeline settings), deploy (its bucket, KMS key, role and ledger from the same settings) and reproduce
+# (the pack is verified and its attachments read by the one pack verifier in reports; governance.reproduce re-derives
+# the figures without it). No library module may join this list.
 WIRING_COMMANDS = frozenset({"governance.cli.demo", "governance.cli.pipeline", "governance.cli.pack",
                              "governance.cli.approve", "governance.cli.deploy",
-                             "governance.cli.pipeline_sagemaker"})
+                             "governance.cli.pipeline_sagemaker", "governance.cli.reproduce"})
 CLI_MAX_LINES = 150
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import boto3
 import pytest
@@ -89,10 +88,13 @@ def definition_for(settings) -> dict:
 
 
 def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synthetic_csv, tmp_path, monkeypatch,
-                                                                     aws):
+                                                                     aws, capsys):
     from governance.approval import Trust, approve
+    from governance.cli import main
+    from governance.errors import CheckFailed
     from governance.policy.lambda_handler import handler
     from governance.policy.scheduled import ScheduledScanFailed
+    from governance.signing.signer import write_key_pair
     from pipeline.sagemaker.rehearse import REGISTER, rehearse
     from pipeline.sagemaker.serving import serving_problems
 
@@ -124,15 +126,35 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     artefact = container["ModelDataUrl"]
     assert artefact.endswith("/output/model.tar.gz")
 
-    # A named person approves; the name has characters SageMaker's metadata pattern refuses.
+    # A named person approves; the name has characters SageMaker's metadata pattern refuses. The shipped validation
+    # policy blocks approval until an independent validator has validated the model where its evidence lives.
     ledger = f"s3://{settings.bucket}/{settings.prefix}/ledger/"
-    # `governance validate` reads a local evidence folder only, so an S3 package cannot carry an independent
-    # validation yet: this deployment's validation policy says so explicitly (the default blocks approval).
-    shipped = (Path(__file__).parent.parent / "policies" / "validation.yaml").read_text(encoding="utf-8")
-    relaxed = tmp_path / "validation.yaml"
-    relaxed.write_text(shipped.replace("require_validation: true", "require_validation: false"), encoding="utf-8")
-    approved = approve(result.model_package_arn, "Siobhán O'Brien", Trust(kms_key_id=settings.signing_key_id),
-                       ledger=ledger, validation_policy=str(relaxed))
+    trust = Trust(kms_key_id=settings.signing_key_id)
+    with pytest.raises(CheckFailed) as refused:
+        approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)
+    assert refused.value.reason == "NO_VALIDATION", refused.value.message
+    assert sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)[
+        "ModelApprovalStatus"] == "PendingManualApproval"
+    evidence = package["CustomerMetadataProperties"]["evidence_uri"]
+    bucket, _, key = evidence.removeprefix("s3://").partition("/")
+
+    def evidence_file(name: str) -> dict:
+        return json.loads(clients("s3").get_object(Bucket=bucket, Key=f"{key.rstrip('/')}/{name}")["Body"].read())
+
+    # Govern measured fairness and explanations on the untouched test split the Process step wrote, and says so.
+    test_split = evidence_file("dataset.json")["outputs"]["test"]
+    for name in ("fairness.json", "explain.json"):
+        assert evidence_file(name)["data"]["sha256"] == test_split["sha256"], name
+    validator, _ = write_key_pair(tmp_path / "validator")  # the validator's own key, not the KMS model signer
+    # The evidence ledger's head is signed with the pipeline's KMS key, which the validator does not hold: the
+    # validate record goes to the deployment's ledger, where approvals of SageMaker packages go too.
+    assert main(["validate", "--model", artefact, "--evidence", evidence, "--key", str(validator),
+                 "--ledger", ledger, "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    head = clients("s3").head_object(Bucket=bucket, Key=f"{key.rstrip('/')}/validation.json")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == settings.kms_key_id
+    approved = approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)
+    assert approved.checks["validation"].startswith("independent validation PASS"), approved.checks
     assert approved.ledger["seq"] >= 1
     package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
     assert package["ModelApprovalStatus"] == "Approved"

@@ -65,9 +65,17 @@ def test_a_signed_append_refuses_to_sign_over_a_forged_record(signed, keys):
 
 def test_a_head_signed_by_another_key_refuses_the_append(signed, keys):
     other, _, _ = keypair()
-    with pytest.raises(CheckFailed) as refused:
+    before = signed.read_bytes()
+    with pytest.raises(InputError) as refused:  # named as the wrong key: the envelope says which key signed it
         Ledger(signed, other).append("sign", "ci")
-    assert refused.value.reason == "LEDGER_TAMPERED"
+    assert refused.value.reason == "LEDGER_KEY_MISMATCH" and signed.read_bytes() == before
+    head = signed.with_name("ledger.jsonl.head")
+    stored = json.loads(head.read_bytes())
+    stored["envelope"]["signatures"][0]["keyid"] = other.key_hint  # a forged key hint: the signature decides
+    head.write_text(json.dumps(stored))
+    with pytest.raises(CheckFailed) as forged:
+        Ledger(signed, other).append("sign", "ci")
+    assert forged.value.reason == "LEDGER_TAMPERED" and signed.read_bytes() == before
 
 
 def test_a_signed_append_refuses_an_unsigned_ledger(tmp_path, keys):

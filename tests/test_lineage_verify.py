@@ -234,3 +234,26 @@ def test_a_forged_statement_does_not_make_verify_read_the_files_it_names(evidenc
 
     assert sha256_bytes(b"outside the evidence folder") not in text
     assert any("provenance/evaluate.intoto.json" in w and "not read" in w for w in report.warnings)
+
+
+def test_an_index_re_sealed_by_another_key_verifies_with_that_key_as_anchor(evidence, tmp_path, capsys):
+    """A validated folder: the validator re-seals the index; the statements and the ledger stay the evidence key's."""
+    folder, _, _, public = evidence
+    validator, validator_verifier, validator_public = keypair(tmp_path / "validator")
+    (folder / "validation.json").write_text("{}")
+    write_index(folder, validator)
+    code, _, err = cli(capsys, "lineage", "verify", str(folder), "--key", str(public))
+    assert code == 1 and "index.json" in last_line(err)
+    code, out, err = cli(capsys, "lineage", "verify", str(folder), "--key", str(public), "--anchor-key",
+                         str(validator_public))
+    assert code == 0, err
+    assert "lineage verified" in out
+    # The anchor key checks the index only: a statement is still checked with the evidence key.
+    assert check_lineage(folder, validator_verifier).passed is False
+    code, _, err = cli(capsys, "lineage", "verify", str(folder), "--key", str(validator_public), "--anchor-key",
+                       str(validator_public))
+    assert code == 1
+    # And a key that sealed nothing is no anchor.
+    _, _, stranger = keypair(tmp_path / "stranger")
+    code, _, err = cli(capsys, "lineage", "verify", str(folder), "--key", str(public), "--anchor-key", str(stranger))
+    assert code == 1 and "index.json" in last_line(err)

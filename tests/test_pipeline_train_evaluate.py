@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import tarfile
 
@@ -43,6 +44,53 @@ def test_training_is_reproducible_byte_for_byte(tmp_path, synthetic_run):
     first = train(synthetic_run.train_path, synthetic_run.validation_path, tmp_path / "a", params)
     second = train(synthetic_run.train_path, synthetic_run.validation_path, tmp_path / "b", params)
     assert sha256_file(first.model_path) == sha256_file(second.model_path) == sha256_file(synthetic_run.model_path)
+
+
+def test_the_model_and_its_final_metrics_equal_a_per_round_watch_list_fit(tmp_path, synthetic_run):
+    """Metrics are taken once from the finished model: same trees, same numbers as the per-round watch-list."""
+    from governance.credit_data import FEATURES, read_split
+
+    params = coerce_hyperparameters({"num_round": 60})
+    result = train(synthetic_run.train_path, synthetic_run.validation_path, tmp_path / "m", {"num_round": 60})
+    splits = {name: read_split(path) for name, path in (("train", synthetic_run.train_path),
+                                                        ("validation", synthetic_run.validation_path))}
+    evals = [(xgboost.DMatrix(f[list(FEATURES)], label=f.iloc[:, 0], feature_names=list(FEATURES)), name)
+             for name, f in splits.items()]
+    history: dict = {}
+    watched = xgboost.train({k: v for k, v in params.items() if k != "num_round"}, evals[0][0], num_boost_round=60,
+                            evals=evals, evals_result=history, verbose_eval=False)
+    assert tarball_bytes({MODEL_MEMBER: bytes(watched.save_raw("ubj"))}) == result.model_path.read_bytes()
+    assert result.metadata["final_metrics"] == {f"{split}_auc": values["auc"][-1]
+                                                for split, values in history.items()}
+    assert result.metadata["monotone_constraint"]["auc_with_constraint"] == history["validation"]["auc"][-1]
+
+
+def test_the_entry_point_lets_openmp_threads_sleep_and_trains_the_same_bytes(tmp_path, synthetic_run):
+    """OMP_WAIT_POLICY=PASSIVE (set by the entry point unless the user chose) changes no byte of the model."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = ("import os, sys; from pipeline.steps.train import main; rc = main(sys.argv[1:]); "
+            "print(os.environ['OMP_WAIT_POLICY']); raise SystemExit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, "--train", str(synthetic_run.train_path), "--validation",
+                           str(synthetic_run.validation_path), "--model-dir", str(tmp_path / "m"),
+                           "--hyperparameters", str(tmp_path / "none.json"), "--set", "num_round=60"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PASSIVE"]
+    assert sha256_file(tmp_path / "m" / "model.tar.gz") == sha256_file(synthetic_run.model_path)
+
+
+def test_a_wait_policy_the_user_chose_is_kept(monkeypatch):
+    from governance.runtime import prefer_passive_openmp
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    prefer_passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    prefer_passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_different_hyperparameters_give_a_different_artefact(tmp_path, synthetic_run):

@@ -177,6 +177,9 @@ def test_govern_step_inputs_and_outputs(definition):
                   {"Get": "Steps.Process.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}),
         "validation": ("/opt/ml/processing/validation",
                        {"Get": "Steps.Process.ProcessingOutputConfig.Outputs['validation'].S3Output.S3Uri"}),
+        # Fairness and explanations are measured on the untouched test split, as the local runner measures them.
+        "test": ("/opt/ml/processing/test",
+                 {"Get": "Steps.Process.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri"}),
         "profile": ("/opt/ml/processing/profile",
                     {"Get": "Steps.Process.ProcessingOutputConfig.Outputs['profile'].S3Output.S3Uri"}),
         "evaluation": ("/opt/ml/processing/evaluation",
@@ -192,6 +195,7 @@ def test_govern_step_inputs_and_outputs(definition):
     assert flags["--artefact-uri"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     assert flags["--training-job"] == {"Get": "Steps.Train.TrainingJobArn"}
     assert flags["--evidence-uri"] == arguments["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+    assert flags["--test"] == "/opt/ml/processing/test/test.csv"
     # The container entry point knows every flag the definition passes.
     from pipeline.steps.govern import build_parser
 

@@ -120,7 +120,8 @@ def test_a_check_that_cannot_run_is_an_error_never_a_pass(governed, tmp_path):
 def container_layout(root: Path, run) -> Path:
     """The processing container's /opt/ml/processing inputs, as SageMaker downloads them."""
     for name, source in (("model", run.model_path), ("train", run.train_path), ("validation", run.validation_path),
-                         ("evaluation", run.evaluation_path), ("profile", run.workdir / "data" / "profile.json")):
+                         ("test", run.test_path), ("evaluation", run.evaluation_path),
+                         ("profile", run.workdir / "data" / "profile.json")):
         (root / name).mkdir(parents=True)
         shutil.copy(source, root / name / Path(source).name)
     return root
@@ -129,7 +130,7 @@ def container_layout(root: Path, run) -> Path:
 def container_arguments(root: Path, key: Path, *extra: str) -> list[str]:
     return [
         "--model", str(root / "model" / "model.tar.gz"), "--train", str(root / "train" / "train.csv"),
-        "--validation", str(root / "validation" / "validation.csv"),
+        "--validation", str(root / "validation" / "validation.csv"), "--test", str(root / "test" / "test.csv"),
         "--profile", str(root / "profile" / "profile.json"),
         "--evaluation", str(root / "evaluation" / "evaluation.json"),
         "--evidence-dir", str(root / "evidence"), "--out-dir", str(root / "governance"), "--key", str(key),
@@ -150,6 +151,34 @@ def test_container_entry_point_runs_locally(governed, tmp_path, capsys):
     assert (root / "model" / "model.tar.gz.sig").is_file()
     assert list((root / "evidence" / "provenance").glob("*.intoto.json"))
     assert verdict["customer_metadata"]["evidence_uri"] == str((root / "evidence").resolve())
+
+
+def test_the_container_measures_fairness_and_explanations_on_the_test_split_as_the_local_path_does(governed,
+                                                                                                  tmp_path):
+    """Every performance and fairness figure comes from the untouched test split, in SageMaker as locally."""
+    root = container_layout(tmp_path / "processing", governed.run)
+    assert main(container_arguments(root, governed.key, "--skip", "policy", "--skip", "audit_pack")) == 0
+    local, container = governed.workdir / "evidence", root / "evidence"
+    test_split = json.loads((local / "dataset.json").read_text())["outputs"]["test"]
+    for name in ("fairness.json", "explain.json"):
+        made_here, made_there = (json.loads((folder / name).read_text()) for folder in (local, container))
+        # The evidence names the split each figure used: the test split's file and digest.
+        assert made_there["data"]["sha256"] == test_split["sha256"] == made_here["data"]["sha256"], name
+        assert made_there["data"]["file"].endswith("/test/test.csv"), made_there["data"]
+        assert made_there["data"]["rows"] == made_here["data"]["rows"]
+    fairness = [json.loads((folder / "fairness.json").read_text()) for folder in (local, container)]
+    for key in ("bands", "disparities", "elderly", "verdict"):
+        assert fairness[0][key] == fairness[1][key], key
+    explain = [json.loads((folder / "explain.json").read_text()) for folder in (local, container)]
+    for key in ("global", "decomposition", "verdict"):
+        assert explain[0][key] == explain[1][key], key
+    # The lineage says Evaluate read the test split the Process step wrote (its digest), not the validation split.
+    import base64
+
+    envelope = json.loads((container / "provenance" / "evaluate.intoto.json").read_text())
+    evaluate = base64.b64decode(envelope["payload"]).decode()
+    validation_split = json.loads((local / "dataset.json").read_text())["outputs"]["validation"]
+    assert test_split["sha256"] in evaluate and validation_split["sha256"] not in evaluate
 
 
 def test_container_exit_codes(governed, tmp_path, capsys):

@@ -132,3 +132,80 @@ def test_the_pack_prints_the_independent_validation(governed, validated, work, t
     assert "Independent validation" in text and "DeLong" in text
     assert "Membership inference" in text and "Labels flipped 5%" in text
     assert f"{document['challenger']['challenger']['auc']:.4f}" in text
+    # Each chart, captioned with the evidence file and the figures it draws from.
+    flat = " ".join(text.split())
+    for number, entry in enumerate(document["charts"], start=1):
+        assert f"Figure V{number}." in flat and entry["file"] in flat
+    assert "validation.json: challenger.champion.roc" in flat
+    # Challenger fairness beside the champion's, with intervals; the DeLong p printed at its size.
+    assert "Disparity across judged bands" in flat and "adverse impact ratio" in flat
+    band = next(b for b in document["challenger"]["fairness"]["bands"] if b["judged"])
+    low, high = band["challenger"]["approval_rate"]["interval"]
+    assert f"({low * 100:.1f}%–{high * 100:.1f}%)" in flat
+    p_value = document["challenger"]["delong"]["p_value"]
+    assert f"p = {p_value:.2g}" in flat or f"p = {p_value:.1e}" in flat
+
+
+def test_the_charts_are_drawn_from_the_signed_numbers_and_sealed(validated):
+    from governance.validation.charts import CHARTS, write_charts
+
+    evidence = validated.workdir / "evidence"
+    document = json.loads((evidence / VALIDATION_FILE).read_text())
+    files = verify_index(evidence, load_verifier(validated.validator_public_key))
+    assert [c["file"] for c in document["charts"]] == [f"validation/{chart.name}" for chart in CHARTS]
+    for entry in document["charts"]:
+        png = (evidence / entry["file"]).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and files[entry["file"]] == entry["sha256"]
+        for field in entry["draws_from"]:  # every field a chart names is in the document
+            value = document
+            for key in field.split("."):
+                value = value[key]
+            assert value
+    # The same numbers give the same bytes; another number gives another picture.
+    redrawn = write_charts(document, validated.root / "redrawn")
+    assert [e["sha256"] for e in redrawn] == [e["sha256"] for e in document["charts"]]
+    document["challenger"]["challenger"]["roc"]["tpr"][5] = 0.0
+    assert write_charts(document, validated.root / "changed")[0]["sha256"] != document["charts"][0]["sha256"]
+    curve = document["challenger"]["champion"]["roc"]
+    assert curve["fpr"][0] == 0 and curve["fpr"][-1] == 1 and curve["tpr"][-1] == 1
+    assert curve["tpr"] == sorted(curve["tpr"])
+
+
+def test_the_challenger_fairness_has_intervals_drawn_as_the_models(validated):
+    """Same bands, bootstrap resamples, seed and confidence as the model's fairness.json; every judged figure has
+    an interval around it, for the champion and the challenger alike."""
+    evidence = validated.workdir / "evidence"
+    document = json.loads((evidence / VALIDATION_FILE).read_text())
+    model_fairness = json.loads((evidence / "fairness.json").read_text())
+    side = document["challenger"]["fairness"]
+    settings = model_fairness["settings"]["bootstrap"]
+    assert {k: side["bootstrap"][k] for k in ("resamples", "seed", "confidence")} == \
+        {k: settings[k] for k in ("resamples", "seed", "confidence")}
+    assert side["policy_from"].startswith("fairness.json")
+    assert model_fairness["data"]["sha256"] == document["splits"]["test"]["sha256"]
+    for ours, theirs in zip(side["bands"], model_fairness["bands"], strict=True):
+        assert ours["band"] == theirs["label"] and ours["count"] == theirs["count"]
+        # The champion's point figures are the model's own fairness figures (same split, same routine).
+        assert ours["champion"]["approval_rate"]["value"] == theirs["metrics"]["approval_rate"]["value"]
+        if ours["judged"]:
+            for name in ("champion", "challenger"):
+                entry = ours[name]["approval_rate"]
+                assert entry["interval"][0] <= entry["value"] <= entry["interval"][1]
+                assert entry["interval"][0] < entry["interval"][1]
+    for name in ("champion", "challenger"):
+        air = side["disparities"][name]["adverse_impact_ratio"]
+        assert air["interval"][0] <= air["value"] <= air["interval"][1]
+    assert side["disparities"]["champion"]["adverse_impact_ratio"]["value"] == \
+        model_fairness["disparities"]["adverse_impact_ratio"]["value"]
+
+
+def test_a_ledger_it_cannot_append_to_is_refused_before_any_work(validated, work, capsys):
+    """Without the ledger's key the validator's record would be refused: nothing is validated or written first."""
+    evidence = work / "evidence"
+    for name in (VALIDATION_FILE, "validation.json.sig"):
+        (evidence / name).unlink()
+    before = {path.name: path.read_bytes() for path in evidence.iterdir() if path.is_file()}
+    code = main(["validate", "--model", str(work / "model" / "model.tar.gz"), "--evidence", str(evidence),
+                 "--key", str(validated.validator_key)])
+    assert code == 2 and "LEDGER_KEY_MISMATCH" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in evidence.iterdir() if path.is_file()} == before

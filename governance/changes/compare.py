@@ -39,11 +39,9 @@ class _Evidence:
         self.location = str(location).rstrip("/")
         self.folder = Path(self.location)
         if storage.is_s3_uri(self.location):
-            from governance.approval import copy_s3_folder
-
             self._scratch = tempfile.TemporaryDirectory(prefix="diff-evidence-")
             self.folder = Path(self._scratch.name)
-            copy_s3_folder(self.location, self.folder)
+            storage.download_folder(self.location, self.folder)
         elif not self.folder.is_dir():
             raise InputError("NOT_FOUND", f"{location}: no such evidence folder")
         self.sealed = (self.folder / "index.json").is_file()

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "approve",
     "validate",
     "diff",
+    "reproduce",
     "deploy",
     "monitor",
 )
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from governance.runtime import prefer_passive_openmp
+
+    prefer_passive_openmp()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = actions.add_parser("verify", help="check the index, every signature, every link and the bytes")
     verify.add_argument("evidence_dir", metavar="EVIDENCE_DIR")
     verify.add_argument("--key", metavar="PUB", required=True, help="public key PEM of the evidence signer")
+    verify.add_argument("--anchor-key", metavar="PUB", help="public key that sealed the index when it is not the "
+                                                           "evidence signer's (a validated folder: the validator's)")
     verify.add_argument("--no-files", action="store_true",
                         help="skip re-hashing the referenced data and model files (local or s3://)")
     verify.add_argument("--json", action="store_true", help="print the full report as JSON on stdout")
@@ -84,7 +86,8 @@ def verify_command(args: argparse.Namespace) -> int:
     from governance.cli.console import print_json, stderr, stdout
     from governance.lineage import check_lineage
 
-    report = check_lineage(args.evidence_dir, _verifier(args.key), check_files=not args.no_files)
+    report = check_lineage(args.evidence_dir, _verifier(args.key), check_files=not args.no_files,
+                           anchor_verifier=_verifier(args.anchor_key))
     if args.json:
         print_json(report.to_dict())
     else:

@@ -14,54 +14,25 @@ caller to act on (the command line exits 1); inputs that cannot be assessed rais
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from governance.age_bands import Banding, assign_bands
 from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
 from governance.elderly_counterfactual import elderly_counterfactual
 from governance.errors import Incomplete, InputError
 from governance.fairness import charts
-from governance.fairness.cells import CellData, bootstrap_cells
-from governance.fairness.metrics import BAND_METRICS, DISPARITIES, band_metrics_by_group, band_table, disparities
+from governance.fairness.measures import interval_or_none, measure_bands
 from governance.fairness.policy import FairnessPolicy, load_policy
 from governance.fairness.sweep import grid, threshold_sweep
 from governance.grading import GradedCheck, apply_waivers, judge, overall
 from governance.runtime import library_versions
 
 SCHEMA = "quickloan-governance/fairness/v1"
-# The numpy engine must reproduce fairlearn's point estimates; anything beyond rounding noise is a defect.
-POINT_TOLERANCE = 1e-9
-
-
-def _num(value) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
-def _interval(low: float, high: float) -> list | None:
-    return None if math.isnan(low) or math.isnan(high) else [low, high]
-
-
-def _check_point_estimates(table: pd.DataFrame, point, overall_points: dict[str, float]) -> None:
-    for metric in BAND_METRICS:
-        ours, theirs = point.band[metric][0], table[metric].to_numpy(dtype=float)
-        mismatch = ~((np.isnan(ours) & np.isnan(theirs)) | (np.abs(ours - theirs) <= POINT_TOLERANCE))
-        if mismatch.any():
-            raise Incomplete("METRIC_MISMATCH", f"bootstrap engine and fairlearn disagree on {metric}: "
-                             f"{ours[mismatch][0]!r} vs {theirs[mismatch][0]!r}")
-    for name, theirs in overall_points.items():
-        ours = point.overall[name][0]
-        if not (math.isnan(ours) and math.isnan(theirs)) and not abs(ours - theirs) <= POINT_TOLERANCE:
-            raise Incomplete("METRIC_MISMATCH",
-                             f"bootstrap engine and fairlearn disagree on {name}: {ours} vs {theirs}")
-
 
 def _elderly_age_shap(inputs, rows: np.ndarray, shap_values) -> tuple[np.ndarray, dict]:
     """SHAP of ``age`` for the given data rows: from precomputed values, else TreeSHAP on those rows only."""
@@ -185,13 +156,7 @@ def assess_fairness(
             "TOO_FEW_BANDS", f"{inputs.data_label}: {int(judged.sum())} band(s) have at least {policy.age.min_count} "
             "applicants; at least two are needed to compare bands")
 
-    progress("score and measure per band (fairlearn)")
     banded = np.flatnonzero(banding.codes >= 0)
-    codes, y, scores = banding.codes[banded], inputs.target[banded], inputs.scores()[banded]
-    labels = banding.labels
-    table = band_table(band_metrics_by_group(y, scores, threshold, codes, labels), scores, codes, labels, judged)
-    point_disparities = disparities(table[judged])
-
     elderly_rule = policy.checks.elderly_age_effect
     elderly_positions = np.flatnonzero(banding.ages[banded] >= elderly_rule.min_age)
     age_shap, shap_source = None, None
@@ -199,13 +164,13 @@ def assess_fairness(
         progress(f"SHAP of age for applicants aged {elderly_rule.min_age}+")
         age_shap, shap_source = _elderly_age_shap(inputs, banded[elderly_positions], shap_values)
 
-    progress(f"bootstrap intervals ({policy.bootstrap.resamples:,} resamples)")
+    progress(f"measure per band (fairlearn), bootstrap intervals ({policy.bootstrap.resamples:,} resamples)")
     # Drawn on cells (band x score slice x outcome x elderly), so the cost does not grow with the rows.
-    sample = CellData.build(codes, y, scores, threshold, judged,
-                            group_rows=elderly_positions if age_shap is not None else None, group_values=age_shap)
-    _check_point_estimates(table, sample.point(), point_disparities)
-    boot = bootstrap_cells(sample, policy.bootstrap.resamples, policy.bootstrap.seed)
     confidence = policy.bootstrap.confidence
+    measured = measure_bands(banding, inputs.target, inputs.scores(), threshold, judged,
+                             resamples=policy.bootstrap.resamples, seed=policy.bootstrap.seed, confidence=confidence,
+                             group_rows=elderly_positions if age_shap is not None else None, group_values=age_shap)
+    table, boot, labels = measured.table, measured.boot, banding.labels
 
     bands_out = []
     for code, band in enumerate(banding.bands):
@@ -214,17 +179,10 @@ def assess_fairness(
             "count": int(counts[code]),
             "share": float(counts[code] / counts.sum()),
             "judged": bool(judged[code]),
-            "metrics": {
-                metric: {"value": _num(table[metric].iloc[code]),
-                         "interval": _interval(*boot.interval(metric, confidence, band=code))}
-                for metric in BAND_METRICS
-            },
+            "metrics": measured.bands[code],
         })
     best = int(np.flatnonzero(judged)[np.argmax(table["approval_rate"].to_numpy()[judged])])
-    overall_out = {
-        name: {"value": _num(point_disparities[name]), "interval": _interval(*boot.interval(name, confidence))}
-        for name in DISPARITIES
-    }
+    overall_out = measured.overall
     overall_out["adverse_impact_ratio"]["reference_band"] = labels[best]
     overall_out["equal_opportunity_ratio"]["reference_band"] = labels[
         int(np.flatnonzero(judged)[np.argmax(table["good_payer_approval_rate"].to_numpy()[judged])])]
@@ -238,7 +196,7 @@ def assess_fairness(
                                                         findings)
 
     progress("threshold sweep and verdicts")
-    sweep = threshold_sweep(codes, scores, y, labels, judged,
+    sweep = threshold_sweep(measured.codes, measured.scores, measured.y, labels, judged,
                             grid(policy.sweep.start, policy.sweep.stop, policy.sweep.step))
     expired = [] if ignore_waivers else apply_waivers(findings, policy.waivers, today)
     result = {
@@ -253,7 +211,7 @@ def assess_fairness(
             "bootstrap": {"resamples": policy.bootstrap.resamples, "confidence": confidence,
                           "seed": policy.bootstrap.seed, "method": "percentile, rows resampled with replacement "
                                     "(drawn as multinomial counts over band x score-slice x outcome cells)",
-                          "cells": sample.cells},
+                          "cells": measured.cells},
             "min_count": policy.age.min_count,
             "waivers_ignored": ignore_waivers,
             "policy": policy.settings(),
@@ -288,7 +246,7 @@ def _elderly_section(rule, positions, age_shap, shap_source, boot, confidence, f
             f"no applicants aged {rule.min_age} or over in the data: the elderly check could not run"))
         return section
     mean = float(age_shap.mean())
-    interval = _interval(*boot.interval("group_mean", confidence)) if boot.resamples else None
+    interval = interval_or_none(*boot.interval("group_mean", confidence)) if boot.resamples else None
     section.update(mean_age_shap=mean, interval=interval, share_adverse=float(np.mean(age_shap > 0)))
     status, verdict = judge(mean, tuple(interval) if interval else None, rule, "max")
     span = f" ({confidence:.0%} interval {interval[0]:+.3f} to {interval[1]:+.3f})" if interval else ""

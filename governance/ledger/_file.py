@@ -125,6 +125,13 @@ class FileStore:
         if signer is not None and head.get("envelope"):
             from governance.evidence import open_statement
 
+            envelope = head["envelope"] if isinstance(head["envelope"], dict) else {}
+            signed_by = {entry.get("keyid") for entry in envelope.get("signatures") or [] if isinstance(entry, dict)}
+            if signed_by and signer.key_hint not in signed_by:
+                # A key hint only names a key (it proves nothing): a mismatch is a wrong key, not yet a tamper.
+                raise InputError("LEDGER_KEY_MISMATCH", f"{self.path}: its head is signed by another key than the "
+                                                        "one appending; give the ledger's own signing key "
+                                                        "(nothing appended)")
             try:
                 statement = open_statement(head["envelope"], _head_verifier(signer), "the ledger's head")
             except (CheckFailed, InputError) as err:

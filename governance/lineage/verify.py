@@ -221,15 +221,19 @@ def _check_ledger(root: Path, verifier: Verifier | None, report: LineageReport) 
         report.problems.append(Problem(problem.reason, f"{LEDGER}: {problem.message}", LEDGER))
 
 
-def check_lineage(evidence_dir: str | os.PathLike, verifier: Verifier | None, *, check_files: bool = True) \
-        -> LineageReport:
-    """Run every check and collect every problem (``report.passed`` when there are none)."""
+def check_lineage(evidence_dir: str | os.PathLike, verifier: Verifier | None, *, check_files: bool = True,
+                  anchor_verifier: Verifier | None = None) -> LineageReport:
+    """Run every check and collect every problem (``report.passed`` when there are none).
+
+    ``anchor_verifier`` checks the index when another key re-sealed it (an independent validation re-seals the
+    folder with the validator's key); the statements and the ledger are still checked with ``verifier``.
+    """
     root = Path(evidence_dir)
     if not root.is_dir():
         raise InputError("NOT_A_DIRECTORY", f"{root}: no such evidence folder")
     report = LineageReport(root, signatures_checked=verifier is not None)
     try:
-        report.index = check_index(root, verifier)
+        report.index = check_index(root, anchor_verifier or verifier)
         report.problems.extend(report.index.problems)
     except (CheckFailed, InputError) as err:
         report.problems.append(Problem(err.reason, err.message, "index.json"))
@@ -248,7 +252,8 @@ def check_lineage(evidence_dir: str | os.PathLike, verifier: Verifier | None, *,
     return report
 
 
-def verify_lineage(evidence_dir: str | os.PathLike, verifier: Verifier | None, *, check_files: bool = True) \
-        -> LineageReport:
+def verify_lineage(evidence_dir: str | os.PathLike, verifier: Verifier | None, *, check_files: bool = True,
+                   anchor_verifier: Verifier | None = None) -> LineageReport:
     """The report when everything verifies; otherwise ``CheckFailed`` naming the first thing that broke."""
-    return check_lineage(evidence_dir, verifier, check_files=check_files).raise_for_problems()
+    return check_lineage(evidence_dir, verifier, check_files=check_files,
+                         anchor_verifier=anchor_verifier).raise_for_problems()

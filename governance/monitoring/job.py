@@ -56,7 +56,7 @@ def scheduled_window(environ=os.environ) -> tuple[datetime, tuple[datetime, date
 
 def run() -> dict:
     """One monitoring run from the environment; returns the report (written, and recorded when configured)."""
-    from governance.approval import copy_s3_folder
+    from governance import storage
     from governance.monitoring import load_policy, monitor, write_report
     from governance.policy.scan_record import open_ledger_signer
 
@@ -67,7 +67,7 @@ def run() -> dict:
     signer = open_ledger_signer(kms_key_id=os.environ.get("MONITOR_KMS_KEY_ID") or None)
     with tempfile.TemporaryDirectory(prefix="monitor-evidence-") as scratch:
         evidence = Path(scratch)
-        copy_s3_folder(evidence_uri, evidence)
+        storage.download_folder(evidence_uri, evidence)  # bounded; names that would escape are refused
         report = monitor(model, evidence, capture, load_policy(policy_uri), labels=os.environ.get("MONITOR_LABELS_URI")
                          or None, policy_source=policy_uri, capture_window=window)
     report["evidence"]["folder"] = evidence_uri

@@ -3,6 +3,8 @@
     from governance.validation import validate
     result = validate("work/model/model.tar.gz", "work/evidence", load_signer("validator.pem"))
     result.passed, result.document["challenger"]["delong"]["p_value"]
+
+An evidence folder in S3 (the SageMaker pipeline's) is validated in place by ``validate_s3``.
 """
 
 from governance.validation.delong import delong_test
@@ -14,6 +16,7 @@ from governance.validation.run import (
     read_validation,
     validate,
 )
+from governance.validation.s3_evidence import validate_s3
 
 __all__ = ["VALIDATION_FILE", "VALIDATION_SIGNATURE", "ValidationPolicy", "ValidationResult", "delong_test",
-           "load_validation_policy", "read_validation", "validate"]
+           "load_validation_policy", "read_validation", "validate", "validate_s3"]

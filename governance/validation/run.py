@@ -24,30 +24,31 @@ from scipy.stats import norm
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 from governance import hashing
-from governance.credit_data import FEATURES, PROTECTED_ATTRIBUTE
+from governance.credit_data import FEATURES
 from governance.errors import CheckFailed, InputError
 from governance.jsonio import dumps, read_json
 from governance.signing import Signer, dsse
 from governance.storage import write_bytes_atomic
 from governance.validation.challenger import BinnedLogistic
+from governance.validation.charts import write_charts
+from governance.validation.curves import roc_points
 from governance.validation.data import load_splits, predict
 from governance.validation.delong import delong_test
+from governance.validation.fairness import fairness_side_by_side
 from governance.validation.policy import ValidationPolicy, load_validation_policy
 from governance.validation.robustness import robustness
 from governance.validation.security import extraction, label_flip, membership_inference
 from governance.validation.sensitivity import sensitivity
+from governance.validation_record import PREDICATE_TYPE, VALIDATION_FILE, VALIDATION_SIGNATURE, read_validation
 
 SCHEMA = "quickloan-governance/validation/v1"
-VALIDATION_FILE = "validation.json"
-VALIDATION_SIGNATURE = "validation.json.sig"
-PREDICATE_TYPE = "https://quickloan-governance.dev/validation/v1"
 PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
 
 
 @dataclass
 class ValidationResult:
     document: dict
-    path: Path
+    path: Path | str  # an s3:// URI when the evidence is in S3
 
     @property
     def passed(self) -> bool:
@@ -61,33 +62,7 @@ class ValidationResult:
 def _discrimination(y: np.ndarray, scores: np.ndarray) -> dict:
     fpr, tpr, _ = roc_curve(y, scores)
     return {"auc": float(roc_auc_score(y, scores)), "ks": float(np.max(tpr - fpr)),
-            "brier": float(brier_score_loss(y, scores))}
-
-
-def _fairness_side_by_side(x: np.ndarray, y: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
-                           threshold: float) -> dict:
-    from governance.age_bands import assign_bands
-    from governance.fairness.policy import load_policy
-
-    policy = load_policy(None)
-    banding = assign_bands(x[:, FEATURES.index(PROTECTED_ATTRIBUTE)], policy.age.age_bands(), policy.age.valid_range)
-    rows, rates = [], {"champion": [], "challenger": []}
-    for code, label in enumerate(banding.labels):
-        members = banding.codes == code
-        good = members & (y == 0)
-        row = {"band": label, "count": int(members.sum())}
-        for name, scores in (("champion", champion), ("challenger", challenger)):
-            approved = scores <= threshold
-            rate = float(approved[members].mean()) if members.any() else None
-            row[name] = {"approval_rate": rate,
-                         "good_payer_approval_rate": float(approved[good].mean()) if good.any() else None}
-            if members.sum() >= policy.age.min_count and rate is not None:
-                rates[name].append(rate)
-        rows.append(row)
-    return {"threshold": threshold, "split": "test", "bands": rows,
-            "adverse_impact_ratio": {name: (min(v) / max(v) if v and max(v) > 0 else None)
-                                     for name, v in rates.items()},
-            "min_count": policy.age.min_count}
+            "brier": float(brier_score_loss(y, scores)), "roc": roc_points(y, scores)}
 
 
 def _judge(policy: ValidationPolicy, check: str, value, detail: str) -> dict:
@@ -138,11 +113,16 @@ def validate(
     actor: str = "model-validator",
     ledger_signer: Signer | None = None,
     progress: Callable[[str], None] = lambda message: None,
+    artefact_label: str | None = None,
+    ledger: str | os.PathLike | None = None,
 ) -> ValidationResult:
     """Validate ``model`` against the splits recorded in ``evidence_dir``; write and sign ``validation.json``.
 
     ``ledger_signer`` signs the evidence ledger's head for the ``validate`` record (default: the validator's key; give
     the ledger's own key to keep its head verifiable with one key, as ``governance approve --ledger-key`` does).
+    ``artefact_label`` is where the model is recorded as living (default: ``model``; an S3 URI when read from S3).
+    ``ledger`` is where the ``validate`` record goes (default: the evidence folder's ``ledger.jsonl``; a ledger whose
+    head another key signs, such as a pipeline's KMS-signed one, takes the deployment's ``s3://…/ledger/`` instead).
     """
     started = time.perf_counter()
     policy = policy if isinstance(policy, ValidationPolicy) else load_validation_policy(policy)
@@ -165,6 +145,11 @@ def validate(
     params = dict(training.get("hyperparameters") or {})
     if not params:
         raise InputError("NO_HYPERPARAMETERS", f"{evidence / 'training.json'}: no hyperparameters recorded")
+    out = Path(out_dir) if out_dir is not None else evidence
+    if out.resolve() == evidence.resolve():  # refused now, not after minutes of work and a written validation.json
+        from governance.ledger import Ledger
+
+        Ledger(ledger or evidence / "ledger.jsonl", ledger_signer or signer).check_appendable()
     progress("reading the recorded splits")
     data = load_splits(evidence, data_dir)
     model_signer = _model_signer_hint(model, evidence) or _previous_model_signer(evidence)
@@ -189,7 +174,8 @@ def validate(
                   "challenger": {**_discrimination(data.test.y, challenger), **challenger_model.describe()},
                   "delong": {**delong, "a": "champion", "b": "challenger",
                              "p_value_challenger_better": p_challenger_better},
-                  "fairness": _fairness_side_by_side(data.test.x, data.test.y, champion, challenger, threshold)}
+                  "fairness": fairness_side_by_side(evidence, data.test.x, data.test.y,
+                                                    {"champion": champion, "challenger": challenger}, threshold)}
 
     progress("per-applicant elderly test")
     from governance.elderly_counterfactual import elderly_counterfactual
@@ -225,7 +211,7 @@ def validate(
         "summary": (f"{len(blocking_failed)} blocking check(s) failed: "
                     + ", ".join(c["id"] for c in blocking_failed)) if blocking_failed
         else f"all {sum(c['blocking'] for c in checks)} blocking checks passed",
-        "model": {"artefact": str(model), "sha256": sha256},
+        "model": {"artefact": artefact_label or str(model), "sha256": sha256},
         "validator": {"identity": signer.identity, "key_hint": signer.key_hint, "actor": actor,
                       "public_key_pem": signer.public_key_pem().decode("ascii")},
         "independence": {"model_signer_key_hint": model_signer,
@@ -244,11 +230,12 @@ def validate(
         "seconds": round(time.perf_counter() - started, 2),
         "seconds_by_part": timings,
     }
-    out = Path(out_dir) if out_dir is not None else evidence
+    progress("charts")
+    document["charts"] = write_charts(document, out)  # before validation.json, which lists their digests
     path = write_signed(document, out, signer)
     if out.resolve() == evidence.resolve():
         progress("ledger record and index re-seal")
-        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor)
+        _record_and_reseal(evidence, signer, ledger_signer or signer, document, actor, ledger)
     return ValidationResult(document, path)
 
 
@@ -290,7 +277,8 @@ def _checks(policy, comparison, elderly, sens, robust, security) -> list[dict]:
 def validation_statement(document_bytes: bytes, document: dict) -> dict:
     return dsse.statement(
         [{"name": VALIDATION_FILE, "digest": {"sha256": hashing.sha256_bytes(document_bytes)}},
-         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}}],
+         {"name": "model.tar.gz", "digest": {"sha256": document["model"]["sha256"]}},
+         *({"name": c["file"], "digest": {"sha256": c["sha256"]}} for c in document.get("charts", []))],
         PREDICATE_TYPE, {"status": document["status"], "validator": document["validator"]["identity"]})
 
 
@@ -304,40 +292,18 @@ def write_signed(document: dict, out: Path, signer: Signer) -> Path:
     return out / VALIDATION_FILE
 
 
-def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str) -> None:
+def _record_and_reseal(evidence: Path, signer: Signer, ledger_signer: Signer, document: dict, actor: str,
+                       ledger: str | os.PathLike | None = None) -> None:
     from governance.evidence import write_index
     from governance.ledger import Ledger
 
     digests = {"model.tar.gz": document["model"]["sha256"],
                VALIDATION_FILE: hashing.sha256_file(evidence / VALIDATION_FILE)}
-    Ledger(evidence / "ledger.jsonl", ledger_signer).append(
+    Ledger(ledger or evidence / "ledger.jsonl", ledger_signer).append(
         "validate", actor=actor, subject=document["model"]["artefact"], digests=digests,
         details={"status": document["status"], "summary": document["summary"][:500],
                  "validator": document["validator"]["identity"]})
     write_index(evidence, signer)
-
-
-def read_validation(folder: str | os.PathLike, model_sha256: str) -> dict:
-    """The validation in ``folder``, its signature verified with the key it names; raises if absent or bad."""
-    from governance.signing import PublicKeyVerifier
-
-    path, signature = Path(folder) / VALIDATION_FILE, Path(folder) / VALIDATION_SIGNATURE
-    if not path.is_file() or not signature.is_file():
-        raise CheckFailed("NO_VALIDATION", f"{path}: no signed independent validation")
-    data = path.read_bytes()
-    document = read_json(path)
-    pem = document.get("validator", {}).get("public_key_pem", "").encode("ascii")
-    try:
-        verifier = PublicKeyVerifier(pem)
-        statement = dsse.verify_envelope(read_json(signature), verifier)
-    except Exception as err:  # any failure to verify is a refusal, never a pass
-        raise CheckFailed("VALIDATION_SIGNATURE_INVALID", f"{signature}: does not verify ({err})") from None
-    digests = {s.get("name"): s.get("digest", {}).get("sha256") for s in statement.get("subject", [])}
-    if digests.get(VALIDATION_FILE) != hashing.sha256_bytes(data):
-        raise CheckFailed("DIGEST_MISMATCH", f"{path}: changed since the validator signed it")
-    if digests.get("model.tar.gz") != model_sha256 or document.get("model", {}).get("sha256") != model_sha256:
-        raise CheckFailed("DIGEST_MISMATCH", f"{path}: validates another model")
-    return document
 
 
 __all__ = ["VALIDATION_FILE", "VALIDATION_SIGNATURE", "ValidationResult", "read_validation", "validate",

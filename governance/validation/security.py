@@ -17,10 +17,13 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from governance.validation.curves import histogram, roc_points
 from governance.validation.data import ValidationData, fit_booster, predict, subsample
 from governance.validation.delong import delong_test
 
 EPSILON = 1e-12
+# The per-row log loss of the attack's rows, kept as counts over log-spaced bins for the chart.
+LOSS_BINS, LOSS_FLOOR = 40, 1e-4
 
 
 def _log_loss_per_row(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -43,9 +46,13 @@ def membership_inference(booster, data: ValidationData, rows: int, resamples: in
         if 0 < is_member[index].sum() < 2 * n:
             boots.append(roc_auc_score(is_member[index], -loss[index]))
     interval = [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))] if boots else None
+    high = float(np.max(loss))
     return {"attack": "loss threshold (lower loss = member)", "members": n, "non_members": n,
             "members_from": "train", "non_members_from": "test", "auc": auc, "interval": interval,
-            "confidence": 0.95, "resamples": len(boots), "reading": "0.5 = no membership signal"}
+            "confidence": 0.95, "resamples": len(boots), "reading": "0.5 = no membership signal",
+            "roc": roc_points(is_member, -loss),
+            "loss_histogram": {"members": histogram(loss[:n], bins=LOSS_BINS, low=LOSS_FLOOR, high=high),
+                               "non_members": histogram(loss[n:], bins=LOSS_BINS, low=LOSS_FLOOR, high=high)}}
 
 
 def extraction(booster, data: ValidationData, threshold: float, budgets: list[int], repeats: int,

@@ -41,8 +41,8 @@ from pipeline.steps.govern.contract import (
     input_path,
 )
 
-# The untouched test split: written by Process, read by Evaluate (the Govern container's inputs are its contract's).
-TEST_DIR = f"{PROCESSING}/test"
+# The untouched test split: written by Process, read by Evaluate and Govern (the Govern container's contract's path).
+TEST_DIR = INPUT_DIRS["test"]
 MAX_RUNTIME_SECONDS = {"process": 3600, "train": 7200, "evaluate": 3600, "govern": 7200}
 STEP_NAMES = ("Process", "Train", "Evaluate", "Govern", "RegistrationGate", "Register", "RegistrationRefused")
 
@@ -178,9 +178,8 @@ def _process_step(b: _Build):
         description="Validate and remediate the raw credit file, split train/validation/test, impute on train",
         step_args=b.processor("pipeline.steps.process", b.settings.processing_instance_type, isolated=True).run(
             inputs=[b.s3_input("raw", p["input_data"], f"{PROCESSING}/input")],
-            outputs=[*(b.s3_output(name, b.location("process", name), INPUT_DIRS[name])
-                       for name in ("train", "validation", "profile")),
-                     b.s3_output("test", b.location("process", "test"), TEST_DIR)],
+            outputs=[b.s3_output(name, b.location("process", name), INPUT_DIRS[name])
+                     for name in ("train", "validation", "test", "profile")],
             arguments=[
                 "--input", f"{PROCESSING}/input",
                 "--train-dir", INPUT_DIRS["train"],
@@ -255,7 +254,8 @@ def _govern_step(b: _Build, process, train, evaluate, xgboost_image: str):
     s, settings, p = b.s, b.settings, b.parameters
     artefact = train.properties.ModelArtifacts.S3ModelArtifacts
     published = {name: b.location("govern", name) for name in OUTPUT_DIRS}
-    sources = {"model": artefact, **{name: _output_uri(process, name) for name in ("train", "validation", "profile")},
+    sources = {"model": artefact,
+               **{name: _output_uri(process, name) for name in ("train", "validation", "test", "profile")},
                "evaluation": _output_uri(evaluate, "evaluation")}
     inputs = [b.s3_input(name, sources[name], INPUT_DIRS[name]) for name in INPUT_DIRS]
     args = GovernArgs(

@@ -1,11 +1,16 @@
-"""Appendix: the evidence index (every file with its sha256), the attachments, and how to check this PDF."""
+"""Appendix: the evidence index (every file with its sha256), the attachments, how to check this PDF and how to
+re-perform its figures."""
 
 from __future__ import annotations
+
+from pathlib import PurePosixPath
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
+from reports import evidence_models as em
 from reports.attachments import attachment_plan
+from reports.sections import data as data_section
 from reports.sections._base import Assessment, PackContext, count, dig
 from reports.styles import data_table, esc, kv_table, mono, p
 
@@ -50,4 +55,22 @@ def build(ctx: PackContext) -> list[Flowable]:
         "digest in that index. 2. Any PDF reader lists the attachments (for example <font name='PackMono'>pdfdetach "
         "-list audit-pack.pdf</font>); the attached <font name='PackMono'>index.json.sig</font> lets anyone check "
         f"the index against the evidence signer's public key. {esc('')}")]
-    return story
+    return story + reperformance(ctx)
+
+
+def reperformance(ctx: PackContext) -> list[Flowable]:
+    """The one command that re-derives every figure of this pack from its attachments and the raw data."""
+    dataset = em.dataset(ctx.evidence)
+    source = str((dataset.source.get("uri") if dataset else None) or "RAW-DATA.csv")
+    data = PurePosixPath(source.replace("\\", "/")).name or "RAW-DATA.csv"
+    digest = dataset.source.get("sha256") if dataset else None
+    command = f"governance reproduce audit-pack.pdf --data {data} --key signing-key.pub.pem"
+    return [p("Re-performing the figures", "h2"), p(
+        f"<font name='PackMono'>{esc(command)}</font> verifies this PDF as above, then re-derives every figure of "
+        f"the performance, fairness, explainability and data sections from the evidence attached here and the raw "
+        f"data file{f' (sha256 {esc(digest[:16])}…, as in {ctx.link(data_section.KEY)})' if digest else ''}: the "
+        "splits are re-drawn with the recorded seed, the model re-trained with the recorded hyperparameters (its "
+        "digest must match), metrics re-computed with scipy, fairness with pandas and fairlearn's MetricFrame, SHAP "
+        "with shap.TreeExplainer. It prints each figure as printed here and as recomputed, with its tolerance, "
+        "and exits 1 naming the first that differs. What depends on cloud state at scan time (the policy scan of "
+        "storage settings) is listed as attested, not re-performed.")]

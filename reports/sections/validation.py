@@ -7,10 +7,11 @@ file states them (PASS / FAIL / ERROR).
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, KeepTogether
 
-from reports.sections._base import PackContext, dig, missing, num, pct
-from reports.styles import data_table, gap, kv_table, p
+from reports.sections._base import PackContext, as_float, dig, missing, num, pct, png_image
+from reports.sections.fairness import interval, ratio
+from reports.styles import data_table, esc, gap, kv_table, p
 
 KEY = "validation"
 TITLE = "Independent validation"
@@ -22,6 +23,70 @@ def _interval(values) -> str:
     if not isinstance(values, list) or len(values) != 2 or None in values:
         return "—"
     return f"[{num(values[0])}, {num(values[1])}]"
+
+
+def _p_value(value) -> str:
+    """A p-value readable at any size: 0.032, 4.1e-07 (fixed decimals would print a tiny one as 0.0000)."""
+    number = as_float(value)
+    if number is None:
+        return "—"
+    return f"{number:.2g}" if number >= 1e-3 or number == 0 else f"{number:.1e}"
+
+
+def _rate(entry) -> str:
+    """A rate with its interval when the file gives one (``{"value", "interval"}``), else the plain rate."""
+    if not isinstance(entry, dict):
+        return pct(entry)
+    bounds = entry.get("interval")
+    spread = f" ({pct(bounds[0])}–{pct(bounds[1])})" if isinstance(bounds, list) and len(bounds) == 2 else ""
+    return pct(entry.get("value")) + spread
+
+
+def _fairness(fairness: dict) -> list[Flowable]:
+    """Approval and good-payer approval by band, then every disparity, champion beside challenger."""
+    names = ("champion", "challenger")
+    rows = [[b.get("band"), str(b.get("count"))] + [_rate(dig(b, name, metric)) for metric in
+                                                     ("approval_rate", "good_payer_approval_rate") for name in names]
+            for b in fairness.get("bands") or []]
+    if not rows:
+        return []
+    out: list[Flowable] = [gap(), data_table(["Age band", "n", "Approval (champion)", "Approval (challenger)",
+                                              "Good-payer approval (champion)", "Good-payer approval (challenger)"],
+                                             rows)]
+    disparities = fairness.get("disparities") or {}
+    if disparities:
+        boot = fairness.get("bootstrap") or {}
+        out += [gap(), data_table(["Disparity across judged bands", "Champion", "Challenger"], [
+            [metric.replace("_", " ")] + [f"{ratio(dig(disparities, name, metric, 'value'))} "
+                                          f"({interval(dig(disparities, name, metric, 'interval'))})"
+                                          for name in names]
+            for metric in disparities.get("champion") or {}]),
+            p(f"Intervals: {pct(boot.get('confidence'), 0)} bootstrap, {boot.get('resamples', '—')} resamples, seed "
+              f"{boot.get('seed', '—')}, {esc(str(boot.get('method', '')))}; policy from "
+              f"{esc(str(fairness.get('policy_from', '—')))}. Bands under {fairness.get('min_count', '—')} "
+              "applicants are shown, not judged.", "small")]
+    else:  # a validation written before intervals were recorded
+        out.append(p(f"Adverse impact ratio: champion {num(dig(fairness, 'adverse_impact_ratio', 'champion'))}, "
+                     f"challenger {num(dig(fairness, 'adverse_impact_ratio', 'challenger'))}.", "small"))
+    return out
+
+
+def _chart(ctx: PackContext, doc: dict, name: str) -> list[Flowable]:
+    """The validator's chart ``validation/<name>``, captioned with the figures of validation.json it draws."""
+    charts = [c for c in doc.get("charts") or [] if isinstance(c, dict)]
+    for number, entry in enumerate(charts, start=1):
+        if entry.get("file") != f"validation/{name}":
+            continue
+        data = ctx.evidence.read_bytes(entry["file"])
+        if data is None or ctx.evidence.digest(entry["file"]) != entry.get("sha256"):
+            return [p(f"Figure V{number} ({esc(entry['file'])}) is not in the sealed evidence as validation.json "
+                      "lists it.", "small")]
+        fields = ", ".join(esc(str(f)) for f in entry.get("draws_from") or [])
+        return [KeepTogether([png_image(data, 160 if name != "roc.png" else 115),
+                              p(f"Figure V{number}. {esc(str(entry.get('caption', '')))} Drawn from "
+                                f"{FILE}: {fields}.", "small"),
+                              ctx.source(entry["file"], FILE), gap()])]
+    return []
 
 
 def build(ctx: PackContext) -> list[Flowable]:
@@ -51,16 +116,9 @@ def build(ctx: PackContext) -> list[Flowable]:
     out.append(p(f"DeLong test of the AUC difference: {num(delong.get('difference'))} "
                  f"(standard error {num(delong.get('standard_error'))}, "
                  f"95% interval {_interval(delong.get('interval'))}), "
-                 f"two-sided p = {num(delong.get('p_value'))}.", "small"))
-    fairness = dig(doc, "challenger", "fairness") or {}
-    rows = [[b.get("band"), str(b.get("count")), pct(dig(b, "champion", "approval_rate")),
-             pct(dig(b, "challenger", "approval_rate")), pct(dig(b, "champion", "good_payer_approval_rate")),
-             pct(dig(b, "challenger", "good_payer_approval_rate"))] for b in fairness.get("bands") or []]
-    if rows:
-        out += [gap(), data_table(["Age band", "n", "Approval (champion)", "Approval (challenger)",
-                                   "Good-payer approval (champion)", "Good-payer approval (challenger)"], rows),
-                p(f"Adverse impact ratio: champion {num(dig(fairness, 'adverse_impact_ratio', 'champion'))}, "
-                  f"challenger {num(dig(fairness, 'adverse_impact_ratio', 'challenger'))}.", "small")]
+                 f"two-sided p = {_p_value(delong.get('p_value'))}.", "small"))
+    out += _chart(ctx, doc, "roc.png")
+    out += _fairness(dig(doc, "challenger", "fairness") or {})
     elderly = doc.get("elderly_counterfactual") or {}
     out += [gap(), p(f"Per-applicant elderly test: {elderly.get('failed', '—')} of {elderly.get('applicants', '—')} "
                      f"applicants aged {elderly.get('min_age', 62)}+ score worse at their real age than at the most "
@@ -90,5 +148,7 @@ def build(ctx: PackContext) -> list[Flowable]:
     for row in flip.get("flips") or []:
         pairs.append((f"Labels flipped {pct(row.get('rate'), 0)}", f"AUC drop {num(row.get('auc_drop'))}, 95% "
                                                                   f"interval {_interval(row.get('interval'))}"))
-    out += [gap(), kv_table(pairs), ctx.source(FILE, "validation.json.sig")]
+    out += [gap(), kv_table(pairs), ctx.source(FILE, "validation.json.sig"), gap()]
+    for name in ("sensitivity.png", "robustness.png", "membership_inference.png", "extraction.png"):
+        out += _chart(ctx, doc, name)
     return out

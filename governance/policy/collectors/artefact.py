@@ -179,22 +179,14 @@ def s3_evidence_prefix(uri: str) -> str | None:
 
 
 def _download_evidence(prefix_uri: str, into: Path) -> Path:
-    """Copy an ``s3://`` evidence folder to ``into`` (keys are checked to stay inside it)."""
-    from governance.storage import parse_s3_uri, s3_client, write_bytes_atomic
+    """Copy an ``s3://`` evidence folder to ``into`` (bounded; keys must stay inside it)."""
+    from governance.storage import download_folder
 
-    location = parse_s3_uri(prefix_uri)
-    client = s3_client()
-    root = into.resolve()
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=location.key):
-        for item in page.get("Contents", []):
-            relative = item["Key"][len(location.key):]
-            target = (root / relative).resolve()
-            if not relative or relative.endswith("/") or not target.is_relative_to(root):
-                continue
-            body = client.get_object(Bucket=location.bucket, Key=item["Key"])["Body"].read()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(target, body)
-    return root
+    try:
+        download_folder(prefix_uri, into)
+    except GovernanceError as err:
+        raise EvidenceUnavailable(f"{prefix_uri}: {err.reason}: {err.message}") from None
+    return into.resolve()
 
 
 def _evidence_dir(uri: str, parameters: Mapping[str, Any], scratch: Path) -> tuple[Path, str]:
@@ -216,6 +208,21 @@ def _evidence_dir(uri: str, parameters: Mapping[str, Any], scratch: Path) -> tup
                               "policy parameter evidence_dir)")
 
 
+_INDEX_FILES = ("index.json", "index.json.sig")
+
+
+def _validator_anchor(root: Path, sha256: str | None):
+    """The key of the validator whose signed validation of this artefact is in the folder, else None (a validation
+    that does not verify anchors nothing: the index problem then stands)."""
+    from governance.errors import CheckFailed
+    from governance.validation_record import validator_verifier
+
+    try:
+        return validator_verifier(root, sha256)
+    except CheckFailed:
+        return None
+
+
 def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[str, Any]) -> dict:
     try:
         from governance.lineage import check_lineage
@@ -235,13 +242,16 @@ def _lineage(uri: str, sha256: str | None, key: str | None, parameters: Mapping[
         root, shown = _evidence_dir(uri, parameters, Path(scratch))
         try:
             report = check_lineage(root, verifier, check_files=False)
+            anchor = _validator_anchor(root, sha256) if any(p.path in _INDEX_FILES for p in report.problems) else None
+            if anchor is not None:  # the independent validator re-sealed the index; the statements are still checked
+                report = check_lineage(root, verifier, check_files=False, anchor_verifier=anchor)
         except GovernanceError as err:
             raise EvidenceUnavailable(f"lineage could not be read from {shown}: {err.reason}: {err.message}") \
                 from None
         unsealed = not (root / "index.json").exists()
     # The scan runs before the evidence folder is sealed: an index that does not exist yet is not a gap.
     missing = [f"{p.reason}: {p.message}" for p in report.problems
-               if not (unsealed and p.path in ("index.json", "index.json.sig"))]
+               if not (unsealed and p.path in _INDEX_FILES)]
     trainer = report.chain.producer_of("model")
     model_digest = sha256_of(trainer.subject("model")) if trainer else None
     if trainer is not None and sha256 and model_digest != sha256:

@@ -11,6 +11,7 @@ is written, whatever it says: the pipeline's condition is the gate, and its Fail
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 from governance.errors import InputError
@@ -77,19 +78,19 @@ def container_run(args: GovernArgs, context: GovernContext) -> dict:
                                                    "the lineage (--train, --profile)")
     split = read_json(profile).get("split", {})
     training = training_job(context.training_job)
-    model, validation, evaluation = str(args.model), str(args.validation), str(args.evaluation)
+    model, validation, test, evaluation = str(args.model), str(args.validation), str(args.test), str(args.evaluation)
     steps = [
         {"name": "process", "module": "pipeline.steps.process",
          "parameters": {"validation_fraction": split.get("validation_fraction"), "seed": split.get("seed")},
          "inputs": {"dataset": context.data_uri} if context.data_uri else {},
-         "outputs": {"train": str(train), "validation": validation, "profile": str(profile)},
+         "outputs": {"train": str(train), "validation": validation, "test": test, "profile": str(profile)},
          "image_uri": context.image_uri},
         {"name": "train", "module": "pipeline.steps.train", "parameters": training.get("parameters", {}),
          "inputs": {"train": str(train), "validation": validation}, "outputs": {"model": model},
          "job_arn": context.training_job, "image_uri": context.training_image_uri, **training.get("times", {})},
         {"name": "evaluate", "module": "pipeline.steps.evaluate",
          "parameters": {"decision_threshold": context.decision_threshold},
-         "inputs": {"model": model, "validation": validation}, "outputs": {"evaluation": evaluation},
+         "inputs": {"model": model, "test": test}, "outputs": {"evaluation": evaluation},
          "image_uri": context.image_uri},
     ]
     for step in steps:
@@ -125,6 +126,40 @@ def training_job(arn: str | None) -> dict:
             "times": times}
 
 
+def training_record(args: GovernArgs, context: GovernContext, into: Path) -> Path | None:
+    """``training.json`` for the evidence, from the training job as SageMaker ran it; None off SageMaker.
+
+    The XGBoost algorithm container writes no training record, yet the independent validator retrains with the
+    hyperparameters the model was trained with: they are read back from ``DescribeTrainingJob``, coerced as the train
+    step coerces them, with the split sizes and digests from the process step's profile.
+    """
+    job = training_job(context.training_job)
+    recorded = job.get("parameters", {}).get("hyperparameters") or {}
+    if not recorded:
+        return None
+    from governance.credit_data import FEATURES
+    from governance.hashing import sha256_file
+    from governance.jsonio import write_json
+    from governance.model_artifact import MODEL_MEMBER
+    from pipeline.steps.train import DEFAULT_HYPERPARAMETERS, coerce_hyperparameters
+
+    profile = read_json(args.profile) if Path(args.profile).is_file() else {}
+    outputs = profile.get("outputs", {})
+    record = {
+        "algorithm": "xgboost", "xgboost_version": None, "model_format": "ubj", "member": MODEL_MEMBER,
+        "runner": job["parameters"].get("runner"), "training_job": context.training_job,
+        "training_image": context.training_image_uri,
+        "hyperparameters": coerce_hyperparameters({k: v for k, v in recorded.items() if k in DEFAULT_HYPERPARAMETERS}),
+        "features": list(FEATURES),
+        "rows": {name: count for name, count in profile.get("rows", {}).items() if name in ("train", "validation")},
+        "inputs": {name: outputs[name] for name in ("train", "validation") if name in outputs},
+        "model_sha256": sha256_file(args.model),
+        **({"started_at": job["times"]["started_at"], "finished_at": job["times"]["finished_at"]}
+           if job.get("times") else {}),
+    }
+    return Path(write_json(into / "training.json", record))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = GovernArgs.from_argv(argv)
     from pipeline.steps import run_entry_point
@@ -133,10 +168,15 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> None:
         context = context_for(args)
+        with tempfile.TemporaryDirectory(prefix="govern-training-") as scratch:
+            governed(context, training_record(args, context, Path(scratch)))
+
+    def governed(context: GovernContext, training: Path | None) -> None:
+        # Fairness and explanations are measured on the untouched test split, as the evaluation is (and locally).
         verdict = govern(
-            args.model, args.validation, args.evaluation, args.evidence_dir, signer_for(args), out_dir=args.out_dir,
+            args.model, args.test, args.evaluation, args.evidence_dir, signer_for(args), out_dir=args.out_dir,
             train=args.train if Path(args.train).is_file() else None,
-            profile=args.profile if Path(args.profile).is_file() else None,
+            profile=args.profile if Path(args.profile).is_file() else None, training_metadata=training,
             run=lambda: container_run(args, context), context=context, key_path=args.key,
             policies_dir=args.policies, governance_file=args.governance_file, skip=args.skip,
             on_check=lambda name: print(f"govern: {name}", file=sys.stderr, flush=True),

@@ -21,8 +21,9 @@ from governance.verdict import CHECKS
 
 PROCESSING = "/opt/ml/processing"
 # Processing inputs (name → the folder SageMaker downloads it to) and the file each one holds.
-INPUT_DIRS = {name: f"{PROCESSING}/{name}" for name in ("model", "train", "validation", "profile", "evaluation")}
-INPUT_FILES = {"model": "model.tar.gz", "train": "train.csv", "validation": "validation.csv",
+INPUT_DIRS = {name: f"{PROCESSING}/{name}"
+              for name in ("model", "train", "validation", "test", "profile", "evaluation")}
+INPUT_FILES = {"model": "model.tar.gz", "train": "train.csv", "validation": "validation.csv", "test": "test.csv",
                "profile": "profile.json", "evaluation": "evaluation.json"}
 GOVERNANCE_FILE_DIR = f"{PROCESSING}/governance-file"
 # Processing outputs (name → the folder SageMaker uploads from).
@@ -44,7 +45,10 @@ class GovernArgs:
 
     model: Any = field(default=input_path("model"), metadata={"help": "the trained model.tar.gz"})
     train: Any = field(default=input_path("train"), metadata={"help": "the train split (for the lineage)"})
-    validation: Any = field(default=input_path("validation"), metadata={"help": "the validation split"})
+    validation: Any = field(default=input_path("validation"), metadata={"help": "the validation split (for the "
+                                                                                "lineage)"})
+    test: Any = field(default=input_path("test"), metadata={"help": "the untouched test split: fairness and "
+                                                                    "explanations are measured on it"})
     profile: Any = field(default=input_path("profile"), metadata={"help": "the process step's dataset profile"})
     evaluation: Any = field(default=input_path("evaluation"), metadata={"help": "the evaluate step's evaluation.json"})
     evidence_dir: Any = field(default=OUTPUT_DIRS["evidence"], metadata={"help": "the evidence folder"})
