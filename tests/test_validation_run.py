@@ -44,6 +44,12 @@ def test_the_validation_is_signed_by_the_validator_sealed_and_recorded(governed,
     assert len(document["sensitivity"]["seeds"]) >= 5 and len(document["sensitivity"]["features_dropped"]) == 10
     assert document["security"]["membership_inference"]["interval"] is not None
     assert [r["rate"] for r in document["security"]["label_flip"]["flips"]] == [0.01, 0.05]
+    extraction = document["security"]["extraction"]
+    if extraction["reached_in_all_repeats"]:  # the median's bootstrap interval over the attacker's draws
+        low, high = extraction["interval"]
+        assert extraction["range"][0] <= low <= extraction["queries_needed"] <= high <= extraction["range"][1]
+    else:
+        assert extraction["interval"] is None
     assert document["elderly_counterfactual"]["failed"] == 0
     # The index is re-sealed by the validator and lists the validation; the ledger has the validate record.
     files = verify_index(evidence, load_verifier(validated.validator_public_key))
@@ -144,6 +150,10 @@ def test_the_pack_prints_the_independent_validation(governed, validated, work, t
     assert f"({low * 100:.1f}%–{high * 100:.1f}%)" in flat
     p_value = document["challenger"]["delong"]["p_value"]
     assert f"p = {p_value:.2g}" in flat or f"p = {p_value:.1e}" in flat
+    extraction = document["security"]["extraction"]
+    if extraction["interval"] is not None:  # the query count with its interval, as counts
+        low, high = extraction["interval"]
+        assert f"agreement, 95% interval [{low:,.0f}, {high:,.0f}]" in flat
 
 
 def test_the_charts_are_drawn_from_the_signed_numbers_and_sealed(validated):

@@ -42,7 +42,7 @@ class Security(_Strict):
     membership_rows: int = Field(default=10000, ge=100)
     bootstrap: int = Field(default=200, ge=0)
     extraction_budgets: list[int] = Field(default=[250, 500, 1000, 2000, 4000, 8000, 16000], min_length=1)
-    extraction_repeats: int = Field(default=3, ge=1)
+    extraction_repeats: int = Field(default=10, ge=1)
     extraction_agreement: float = Field(default=0.95, gt=0, le=1)
     label_flip_rates: list[float] = Field(default=[0.01, 0.05], min_length=1)
 

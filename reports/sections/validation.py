@@ -25,6 +25,13 @@ def _interval(values) -> str:
     return f"[{num(values[0])}, {num(values[1])}]"
 
 
+def _count_interval(values) -> str:
+    """An interval of counts, as counts: [250, 500]."""
+    if not isinstance(values, list) or len(values) != 2 or None in values:
+        return "—"
+    return f"[{as_float(values[0]):,.0f}, {as_float(values[1]):,.0f}]"
+
+
 def _p_value(value) -> str:
     """A p-value readable at any size: 0.032, 4.1e-07 (fixed decimals would print a tiny one as 0.0000)."""
     number = as_float(value)
@@ -141,8 +148,10 @@ def build(ctx: PackContext) -> list[Flowable]:
         ("Membership inference (loss threshold)", f"attack AUC {num(mi.get('auc'))}, 95% interval "
                                                  f"{_interval(mi.get('interval'))} (0.5 = no leak)"),
         ("Extraction (surrogate tree)", f"{ext.get('queries_needed') or 'not reached'} label queries to "
-                                        f"{pct(ext.get('agreement_target'), 0)} agreement (range "
-                                        f"{_interval(ext.get('range'))}; a constant answer agrees "
+                                        f"{pct(ext.get('agreement_target'), 0)} agreement, 95% interval "
+                                        f"{_count_interval(ext.get('interval'))} (draws "
+                                        f"{_count_interval(ext.get('range'))}; "
+                                        "a constant answer agrees "
                                         f"{pct(ext.get('majority_class_agreement'))})"),
     ]
     for row in flip.get("flips") or []:
