@@ -4,11 +4,11 @@ the templates' own properties.
 :func:`created_through_cloudformation` reads back a stack moto's CloudFormation created (the deployment guide's
 own CreateStack) and completes it: moto 5.2.5 creates none of S3::BucketPolicy, IAM::RolePolicy,
 SageMaker::ModelPackageGroup, Scheduler::Schedule, CloudWatch::Alarm, Lambda::EventInvokeConfig, SQS::QueuePolicy,
-applies only a bucket's encryption and tags, and creates every KMS key symmetric (see
-:func:`kms_cloudformation_key_specs`). :func:`create_stack` creates a template's resources without CloudFormation
-(the rehearsal tests, which need only some of them). Either way the test resolves the intrinsic functions itself
-and sends each resource's properties, as read from the template, through the service's API; nothing about the
-stack is written here by hand. Types the rehearsal does not use (alarms, topics, the schedule, the function
+applies only a bucket's encryption and tags, attaches no role's ``ManagedPolicyArns``, and creates every KMS key
+symmetric (see :func:`kms_cloudformation_key_specs`). :func:`create_stack` creates a template's resources without
+CloudFormation (the rehearsal tests, which need only some of them). Either way the test resolves the intrinsic
+functions itself and sends each resource's properties, as read from the template, through the service's API; nothing
+about the stack is written here by hand. Types the rehearsal does not use (alarms, topics, the schedule, the function
 itself — its handler is invoked in-process) are listed in ``Stack.skipped``.
 
 moto evaluates no bucket-policy condition: a Deny with a condition denies every request (moto 5.2.5
@@ -305,8 +305,16 @@ class _Creator:
         for policy in p.get("Policies", []):
             iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
                                 PolicyDocument=json.dumps(policy["PolicyDocument"]))
+        self._attach_managed_policies(name, p)
         self.stack.physical[logical] = name
         self.stack.attributes[logical] = {"Arn": created["Arn"], "RoleId": created["RoleId"]}
+
+    def _attach_managed_policies(self, role: str, p: dict) -> None:
+        iam = self.client("iam")
+        attached = {a["PolicyArn"] for a in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]}
+        for arn in p.get("ManagedPolicyArns", []):
+            if arn not in attached:
+                iam.attach_role_policy(RoleName=role, PolicyArn=arn)
 
     def iam_rolepolicy(self, logical: str, p: dict) -> None:
         self.client("iam").put_role_policy(RoleName=p["RoleName"], PolicyName=p["PolicyName"],
@@ -362,6 +370,7 @@ class _Adopter(_Creator):
     def adopt_iam_role(self, logical: str, physical: str) -> None:
         role = self.client("iam").get_role(RoleName=physical)["Role"]
         self.stack.attributes[logical] = {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+        self._attach_managed_policies(physical, self.stack.properties(logical))  # moto 5.2.5 drops them
 
     def adopt_sqs_queue(self, logical: str, physical: str) -> None:
         arn = self.client("sqs").get_queue_attributes(QueueUrl=physical, AttributeNames=["QueueArn"])[
@@ -381,9 +390,10 @@ def created_through_cloudformation(name: str, template_path: Path, region: str, 
     """Stack ``name`` as CloudFormation created it, completed from ``template_path``'s own properties.
 
     Every resource CloudFormation created is read back (physical id, attributes); the types moto's CloudFormation
-    does not create (bucket policies, role policies, the model package group) are created here, and a bucket's
-    properties moto drops are applied to the bucket it created. ``parameters`` default to the stack's own; give the
-    parent's resolved ones for a nested stack (moto lists a CommaDelimitedList parameter as a Python list's text).
+    does not create (bucket policies, role policies, the model package group) are created here, and the bucket
+    properties and role managed policies moto drops are applied to what it created. ``parameters`` default to the
+    stack's own; give the parent's resolved ones for a nested stack (moto lists a CommaDelimitedList parameter as a
+    Python list's text).
     """
     cfn = clients("cloudformation")
     described = cfn.describe_stacks(StackName=name)["Stacks"][0]

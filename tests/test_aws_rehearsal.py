@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import boto3
 import pytest
 
 from tests.stack_support import (
+    ACCOUNT,
     MAIN_TEMPLATE,
     SCAN_TEMPLATE,
     admin_credentials,
@@ -34,6 +36,7 @@ from tests.stack_support import (
 pytestmark = [pytest.mark.servers, pytest.mark.filterwarnings("ignore:Tried to parse AWS::")]
 REGION = "us-east-1"
 FEW_ROUNDS = {"NumRound": "60"}
+VALIDATORS = f"arn:aws:iam::{ACCOUNT}:role/model-risk-validators"
 
 
 def clients(service: str):
@@ -49,8 +52,10 @@ def stack(aws, monkeypatch):
     sagemaker_resources(monkeypatch, REGION)
     s3_inventory_fields(monkeypatch)
     kms_cloudformation_key_specs(monkeypatch)
-    # The main stack through moto's CloudFormation, completed from the template where moto stops short.
-    return cloudformation_stack(MAIN_TEMPLATE, "quickloan", REGION, clients)
+    # The main stack through moto's CloudFormation, completed from the template where moto stops short; the
+    # validators' federated role may assume the stack's ValidatorRole.
+    return cloudformation_stack(MAIN_TEMPLATE, "quickloan", REGION, clients,
+                                {"ValidatorPrincipalArn": VALIDATORS})
 
 
 def settings_from(stack):
@@ -147,10 +152,17 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
         assert evidence_file(name)["data"]["sha256"] == test_split["sha256"], name
     validator, _ = write_key_pair(tmp_path / "validator")  # the validator's own key, not the KMS model signer
     # The evidence ledger's head is signed with the pipeline's KMS key, which the validator does not hold: the
-    # validate record goes to the deployment's ledger, where approvals of SageMaker packages go too.
-    assert main(["validate", "--model", artefact, "--evidence", evidence, "--key", str(validator),
-                 "--ledger", ledger, "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
-    capsys.readouterr()
+    # validate record goes to the deployment's ledger, where approvals of SageMaker packages go too. The validator
+    # runs under the stack's ValidatorRole, with moto enforcing IAM: a permission the role lacks fails the command.
+    deployer = {name: os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    use_credentials(monkeypatch, role_credentials(outputs(stack)["ValidatorRoleArn"], "model-validator", REGION))
+    with iam_enforced(aws):
+        assert main(["validate", "--model", artefact, "--evidence", evidence, "--key", str(validator),
+                     "--ledger", ledger, "--endpoint-url", aws.endpoint]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        validator_cannot_sign_approve_or_rewrite(stack, settings, result.model_package_arn, key.rstrip("/"),
+                                                 deployer)
+    use_credentials(monkeypatch, deployer)
     head = clients("s3").head_object(Bucket=bucket, Key=f"{key.rstrip('/')}/validation.json")
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == settings.kms_key_id
     approved = approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)
@@ -191,6 +203,59 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
         except ScheduledScanFailed as failed:
             summary = failed.summary
     assert summary["verdict"] == "pass", undecided(settings)
+
+
+def use_credentials(monkeypatch, credentials: dict[str, str]) -> None:
+    """Make every client built from now on use ``credentials`` (a role's temporary ones or a user's keys)."""
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in credentials.items():
+        monkeypatch.setenv(name, value)
+
+
+def forbidden(call) -> str:
+    """``STATUS CODE MESSAGE`` of an AWS call that must be refused (moto answers a JSON-protocol service's denial in
+    XML, which botocore keeps whole as the message: it names the action refused)."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as refused:
+        call()
+    status, error = refused.value.response["ResponseMetadata"]["HTTPStatusCode"], refused.value.response["Error"]
+    return f"{status} {error['Code']} {error['Message']}"
+
+
+def validator_cannot_sign_approve_or_rewrite(stack, settings, package_arn: str, evidence_key: str,
+                                             deployer: dict[str, str]) -> None:
+    """Separation of duties, under the validator role: no signature with the model signing key, no approval, no
+    rewriting what the pipeline wrote — not even with a broad grant added to the role beside the stack's policy."""
+    session = boto3.session.Session(region_name=REGION)  # the validator's credentials (boto3's default session
+    kms, sagemaker, s3 = (session.client(s) for s in ("kms", "sagemaker", "s3"))  # keeps the first ones it read)
+
+    def sign_and_approve_refused() -> None:
+        signed = forbidden(lambda: kms.sign(KeyId=settings.signing_key_id, Message=b"\0" * 32, MessageType="DIGEST",
+                                            SigningAlgorithm="ECDSA_SHA_256"))
+        assert signed.startswith("403 ") and "not authorized to perform: kms:Sign" in signed, signed
+        approved = forbidden(lambda: sagemaker.update_model_package(ModelPackageArn=package_arn,
+                                                                    ModelApprovalStatus="Approved"))
+        assert approved.startswith("403 ") and "perform: sagemaker:UpdateModelPackage" in approved, approved
+
+    sign_and_approve_refused()
+    for key in (f"{evidence_key}/verdict.json", f"{settings.prefix}/data/cs-training.csv.gz"):
+        # what the pipeline wrote is not the validator's to replace; the raw data set is not the validator's to read
+        assert forbidden(lambda k=key: s3.put_object(Bucket=settings.bucket, Key=k, Body=b"{}")).startswith(
+            "403 AccessDenied"), key
+    assert forbidden(lambda: s3.get_object(Bucket=settings.bucket, Key=f"{settings.prefix}/data/cs-training.csv.gz")
+                     ).startswith("403 AccessDenied")
+    # The explicit denies hold whatever else the validators' principal is given (e.g. a platform-wide grant added
+    # by the deployer, whose keys sign the IAM calls).
+    iam = boto3.client("iam", region_name=REGION, aws_access_key_id=deployer["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=deployer["AWS_SECRET_ACCESS_KEY"])
+    role = outputs(stack)["ValidatorRoleArn"].rsplit("/", 1)[-1]
+    iam.put_role_policy(RoleName=role, PolicyName="platform-wide-grant", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    try:
+        sign_and_approve_refused()
+    finally:
+        iam.delete_role_policy(RoleName=role, PolicyName="platform-wide-grant")
 
 
 def test_an_unencrypted_input_object_ends_in_the_fail_step_naming_enc_s3_003(stack, synthetic_csv, tmp_path, aws,
