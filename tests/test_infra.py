@@ -237,3 +237,32 @@ def test_rehearsal_as_the_pipeline_role_needs_and_gets_a_named_principal(templat
     parameter = template["Parameters"]["RehearsalPrincipalArn"]
     assert parameter["Default"] == "" and "--as-role" in parameter["Description"]
     assert "RehearsalPrincipalArn" in (REPO / "docs" / "sagemaker.md").read_text(encoding="utf-8")
+
+
+def test_the_validator_may_validate_but_never_sign_as_the_model_signer_nor_approve(template):
+    """Separation of duties for `governance validate`: what it writes is its own validation, the re-sealed index and
+    the ledger; signing with the model key and touching packages are denied outright (tests/test_aws_rehearsal.py
+    runs validate under the role with moto enforcing IAM)."""
+    from tests.stack_support import offline_stack
+
+    policy = {s["Sid"]: s for s in statements(template["Resources"]["ModelValidatorPolicy"]["Properties"]
+                                              ["PolicyDocument"])}
+    allowed = [a for s in policy.values() if s["Effect"] == "Allow" for a in as_list(s["Action"])]
+    assert not [a for a in allowed if a in ("kms:Sign", "kms:CreateGrant") or a.startswith(("iam:", "sts:"))
+                or (a.startswith("sagemaker:") and not a.startswith(("sagemaker:Describe", "sagemaker:List")))]
+    assert policy["NeverSignAsTheModelSigner"]["Effect"] == "Deny"
+    assert "kms:Sign" in policy["NeverSignAsTheModelSigner"]["Action"]
+    assert policy["NeverSignAsTheModelSigner"]["Resource"] == {"Fn::GetAtt": ["SigningKey", "Arn"]}
+    assert policy["NeverApprovePackages"]["Effect"] == "Deny"
+    assert "sagemaker:UpdateModelPackage" in policy["NeverApprovePackages"]["Action"]
+    writes = sorted(r["Fn::Sub"].split("${ArtefactPrefix}/", 1)[1] for s in policy.values()
+                    if s["Effect"] == "Allow" and "s3:PutObject" in as_list(s["Action"])
+                    for r in as_list(s["Resource"]))
+    assert writes == ["executions/*/govern/evidence/index.json*", "executions/*/govern/evidence/validation*",
+                      "ledger/*"]
+    # The role exists only for a named validators' principal, and holds exactly that policy.
+    assert template["Resources"]["ValidatorRole"]["Condition"] == "HasValidatorPrincipal"
+    principal = "arn:aws:iam::123456789012:role/model-risk-validators"
+    role = offline_stack(template, "quickloan", ValidatorPrincipalArn=principal).properties("ValidatorRole")
+    assert [s["Principal"] for s in statements(role["AssumeRolePolicyDocument"])] == [{"AWS": principal}]
+    assert role["ManagedPolicyArns"] == ["modelvalidatorpolicy-id"]
