@@ -547,7 +547,7 @@ def sagemaker_resources(monkeypatch, region: str) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
     def determine_resource(self) -> str:
-        package = self._get_param("ModelPackageName")
+        package = self._get_param("ModelPackageName") or self._get_param("ModelPackageArn")  # Update names it so
         if package:
             return package if package.startswith("arn:") else "*"
         for parameter, kind in _SAGEMAKER_RESOURCES:

@@ -165,7 +165,11 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     use_credentials(monkeypatch, deployer)
     head = clients("s3").head_object(Bucket=bucket, Key=f"{key.rstrip('/')}/validation.json")
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == settings.kms_key_id
-    approved = approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)
+    # A named person approves with the stack's ModelApproverPolicy on their own principal, moto enforcing IAM.
+    use_credentials(monkeypatch, approver_credentials(stack, deployer))
+    with iam_enforced(aws):
+        approved = approve(result.model_package_arn, "Siobhán O'Brien", trust, ledger=ledger)
+    use_credentials(monkeypatch, deployer)
     assert approved.checks["validation"].startswith("independent validation PASS"), approved.checks
     assert approved.ledger["seq"] >= 1
     package = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)
@@ -207,9 +211,21 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
 
 def use_credentials(monkeypatch, credentials: dict[str, str]) -> None:
     """Make every client built from now on use ``credentials`` (a role's temporary ones or a user's keys)."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it keeps the credentials it read first
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     for name, value in credentials.items():
         monkeypatch.setenv(name, value)
+
+
+def approver_credentials(stack, deployer: dict[str, str]) -> dict[str, str]:
+    """Temporary credentials of an approvers' role holding only the stack's ModelApproverPolicy."""
+    iam = boto3.client("iam", region_name=REGION, aws_access_key_id=deployer["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=deployer["AWS_SECRET_ACCESS_KEY"])
+    trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    role = iam.create_role(RoleName="model-approvers", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [trust]}))["Role"]
+    iam.attach_role_policy(RoleName="model-approvers", PolicyArn=outputs(stack)["ModelApproverPolicyArn"])
+    return role_credentials(role["Arn"], "approver", REGION)
 
 
 def forbidden(call) -> str:
