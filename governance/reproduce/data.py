@@ -60,6 +60,10 @@ def data_figures(report: Report, dataset: dict, data: str | os.PathLike, splits:
         if name in dataset["outputs"]:
             report.number(SECTION, f"{SOURCE}:outputs.{name}.sha256", dataset["outputs"][name].get("sha256"),
                           splits.digest(name), "exact", "split re-drawn from the raw data and the recorded seed")
+    if dataset["split"].get("out_of_time"):
+        report.number(SECTION, f"{SOURCE}:split.cut", dataset["split"].get("cut"), splits.cut, "exact",
+                      f"the (1 - test_fraction) quantile of {dataset['split'].get('split_column')}, interpolated "
+                      "exactly from the order statistics")
     frames = {"total": splits.raw, "remediated": splits.remediated, **splits.parts}
     for part, frame in frames.items():
         if part in dataset["rows"]:
