@@ -314,7 +314,7 @@ def test_evidence_without_a_key_it_reads_is_bad_input(raw_data):
 
     with pytest.raises(InputError) as caught:
         reproduce({"dataset.json": b"{}", "training.json": b"{}", "evaluation.json": b"{}"}, raw_data)
-    assert caught.value.reason == "EVIDENCE_SCHEMA" and "'split'" in caught.value.message
+    assert caught.value.reason == "EVIDENCE_SCHEMA" and "'source'" in caught.value.message
     with pytest.raises(InputError) as caught:
         reproduce({"dataset.json": b"{}"}, raw_data)
     assert caught.value.reason == "EVIDENCE_MISSING" and "training.json" in caught.value.message
@@ -446,4 +446,27 @@ def test_the_right_data_with_one_row_changed_is_named_at_the_dataset_digest(sign
     assert "these differ with it: data (" in result["first_difference"]["note"]
     assert result["figures"][0]["figure"] == "dataset.json:source.sha256"
     assert any(f["status"] == DIFFERS for f in result["figures"][1:])
+    _one_line_naming_the_data(err)
+
+
+def test_a_data_file_the_sections_cannot_be_rederived_from_is_still_a_difference(signed_pack, pack_evidence,
+                                                                                 dated_pack, tmp_path, capsys):
+    """Other data too small for the fairness bands, or without the recorded date column: not bad input (exit 2)
+    but the dataset digest first and the section that could not be re-derived named among the differences."""
+    from pipeline.synthetic import write_csv
+
+    small = tmp_path / "small.csv"
+    write_csv(small, rows=800, seed=3)
+    code, result, err = reproduce_json([str(signed_pack), "--data", str(small), "--key",
+                                        str(pack_evidence.public_key)], capsys)
+    assert code == 1 and result["first_difference"]["figure"] == "dataset.json:source.sha256"
+    fairness = next(f for f in result["figures"] if f["figure"] == "fairness.json:*")
+    assert fairness["status"] == DIFFERS and "could not be re-derived from the data given: TOO_FEW_BANDS" in \
+        fairness["note"]
+    _one_line_naming_the_data(err)
+    built, pdf, _ = dated_pack
+    code, result, err = reproduce_json([str(pdf), "--data", str(small), "--key", str(built.public_key)], capsys)
+    assert code == 1 and [f["figure"] for f in result["figures"] if f["status"] == DIFFERS] == [
+        "dataset.json:source.sha256", "dataset.json:source.bytes", "dataset.json:*"]
+    assert "SCHEMA_MISMATCH" in result["figures"][-1]["note"] and "application_date" in result["figures"][-1]["note"]
     _one_line_naming_the_data(err)

@@ -50,12 +50,16 @@ def _quality_counts(raw: pd.DataFrame) -> dict[tuple[str, str], int]:
     return counts
 
 
-def data_figures(report: Report, dataset: dict, data: str | os.PathLike, splits: Splits) -> None:
+def source_figures(report: Report, dataset: dict, data: str | os.PathLike) -> None:
+    """The raw file's digests and sizes: checked first, since every other figure is re-derived from that file."""
     source = _file_digests(data)
     for key in ("sha256", "bytes", "content_sha256", "content_bytes"):
         if key in dataset["source"]:
             report.number(SECTION, f"{SOURCE}:source.{key}", dataset["source"][key], source.get(key), "exact",
                           "hashlib over the file given with --data")
+
+
+def data_figures(report: Report, dataset: dict, splits: Splits) -> None:
     for name in SPLITS:
         if name in dataset["outputs"]:
             report.number(SECTION, f"{SOURCE}:outputs.{name}.sha256", dataset["outputs"][name].get("sha256"),

@@ -86,6 +86,10 @@ class Report:
     def attested(self, section: str, figure: str, printed: Any, why: str) -> None:
         self.figures.append(Figure(section, figure, _plain(printed), None, None, ATTESTED, why))
 
+    def not_rederived(self, section: str, figure: str, why: str) -> None:
+        """Figures that could not be re-derived at all (from a data file that is not the pack's): a difference."""
+        self.figures.append(Figure(section, figure, None, None, None, DIFFERS, "not re-derived", why))
+
     def covered(self) -> set[str]:
         return {f.figure for f in self.figures}
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from governance.errors import InputError
+from governance.errors import GovernanceError, InputError
 from governance.hashing import sha256_bytes
 from governance.jsonio import loads
 from governance.reproduce.figures import DIFFERS, Report
@@ -142,8 +142,14 @@ def _reproduce(files: dict[str, bytes], data: str | os.PathLike | None, toleranc
     if data is None:
         raise InputError("DATA_REQUIRED", "give the raw data file (--data CSV): every figure is re-derived from it")
     progress("re-draw the splits")
-    splits = rebuild_splits(data, dataset["split"])
-    data_figures.data_figures(report, dataset, data, splits)
+    data_figures.source_figures(report, dataset, data)
+    try:
+        splits = rebuild_splits(data, dataset["split"])
+    except GovernanceError as err:
+        if not _not_rederived_from_other_data(report, "data", "dataset.json", err):
+            raise
+        return _finish(report, docs)
+    data_figures.data_figures(report, dataset, splits)
     progress("re-train the model")
     booster, archive = retrain(splits.imputed["train"], training["hyperparameters"])
     digest = sha256_bytes(archive)
@@ -155,15 +161,35 @@ def _reproduce(files: dict[str, bytes], data: str | os.PathLike | None, toleranc
     features, y = splits.labelled(test)
     performance_figures(report, evaluation, y.to_numpy(), default_probability(booster, features))
     shap_by_split: dict = {}
-    if "explain.json" in docs:
-        _explainability(report, splits, booster, docs["explain.json"], shap_by_split, progress)
-    if "fairness.json" in docs:
-        _fairness(report, splits, booster, docs["fairness.json"], shap_by_split, progress)
+    for name, section, action in (("explain.json", "explainability", _explainability),
+                                  ("fairness.json", "fairness", _fairness)):
+        if name in docs:
+            try:
+                action(report, splits, booster, docs[name], shap_by_split, progress)
+            except GovernanceError as err:
+                if not _not_rederived_from_other_data(report, section, name, err):
+                    raise
     _name_dependents(report, docs)
     _policy(report, docs.get("policy.json"), archive if digest == training["model_sha256"] else None)
+    return _finish(report, docs)
+
+
+def _finish(report: Report, docs: dict[str, dict]) -> Report:
     _name_source_dependents(report)
     report.absent.update({section: name for name, section in OPTIONAL.items() if name not in docs})
     return report
+
+
+def _not_rederived_from_other_data(report: Report, section: str, evidence: str, err: GovernanceError) -> bool:
+    """On a data file that is not the pack's, a section that cannot be re-derived from it at all (too few rows for
+    the age bands, say) is one more difference that data causes, recorded as such; on the pack's own data the
+    error stands (False)."""
+    source = next((f for f in report.figures if f.figure == SOURCE_FIGURES[0]), None)
+    if source is None or source.status != DIFFERS:
+        return False
+    report.not_rederived(section, f"{evidence}:*", f"could not be re-derived from the data given: {err.reason}: "
+                                                   f"{err.message}")
+    return True
 
 
 def _shap_for(name: str, splits, booster, cache: dict, progress: Callable[[str], None]):
