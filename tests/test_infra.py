@@ -208,8 +208,8 @@ def test_scan_code_comes_from_a_bucket_that_exists_before_the_stack(template):
 
 def test_nightly_scan_gets_the_deployments_settings_from_one_place(template):
     """Defect: the nested stack passed only allowed_kms_keys; no trusted signer, account or retention. Its
-    PolicyParameters must be exactly what the Govern step derives (governance.policy.deployment)."""
-    from governance.policy.deployment import deployment_parameters
+    PolicyParameters must be exactly what the Govern step derives (governance.policy.stack_parameters)."""
+    from governance.policy.stack_parameters import deployment_parameters
     from tests.stack_support import ACCOUNT, offline_stack
 
     stack = offline_stack(template, "quickloan")

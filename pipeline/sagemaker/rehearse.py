@@ -215,7 +215,7 @@ class _Rehearsal:
         return count
 
     def key_arn(self, key: str | None) -> str | None:
-        from governance.policy.deployment import is_kms_key_arn, resolve_kms_key_arn
+        from governance.policy.stack_parameters import is_kms_key_arn, resolve_kms_key_arn
 
         if not key or is_kms_key_arn(key):
             return key

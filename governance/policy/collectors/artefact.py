@@ -33,7 +33,7 @@ from governance.policy.collectors.base import (
     ScanContext,
     register,
 )
-from governance.policy.deployment import is_kms_key_reference
+from governance.policy.stack_parameters import is_kms_key_reference
 from governance.storage import is_s3_uri
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".npy")

@@ -255,7 +255,7 @@ class GovernChecks:
         """The deployment's own settings (its key, account and Object Lock default) and the model signer just
         used are what this scan trusts, exactly as the scheduled scan does; the lineage is in this run's evidence
         folder, signed by the evidence key. (An alias in the allow-list is resolved to its key ARN by the scan.)"""
-        from governance.policy.deployment import deployment_parameters
+        from governance.policy.stack_parameters import deployment_parameters
 
         return {
             **deployment_parameters(kms_key_arns=[self.context.allowed_kms_key or ""],
