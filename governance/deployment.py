@@ -16,7 +16,8 @@ Refused (:class:`~governance.errors.CheckFailed`, and the refusal recorded in th
 Then the SageMaker model is created from the package itself (``Containers=[{"ModelPackageName": ARN}]``, so the
 endpoint runs the inference container the package was registered with), an endpoint configuration with Data
 Capture of inputs and outputs into the governed bucket under the KMS key, and the endpoint (updated when it
-exists). The deployment — package, artefact digest, endpoint, capture settings — is appended to the ledger.
+exists). The deployment — package, artefact digest, endpoint, capture settings — is appended to the ledger. When a
+SageMaker call fails, what this run created is deleted again and nothing is recorded (exit 3).
 """
 
 from __future__ import annotations
