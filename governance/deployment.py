@@ -16,7 +16,8 @@ Refused (:class:`~governance.errors.CheckFailed`, and the refusal recorded in th
 Then the SageMaker model is created from the package itself (``Containers=[{"ModelPackageName": ARN}]``, so the
 endpoint runs the inference container the package was registered with), an endpoint configuration with Data
 Capture of inputs and outputs into the governed bucket under the KMS key, and the endpoint (updated when it
-exists). The deployment — package, artefact digest, endpoint, capture settings — is appended to the ledger.
+exists). The deployment — package, artefact digest, endpoint, capture settings — is appended to the ledger. When a
+SageMaker call fails, what this run created is deleted again and nothing is recorded (exit 3).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def _names(endpoint: str, candidate: Candidate, sha256: str) -> tuple[str, str]:
 
 def _create(candidate: Candidate, endpoint: str, capture: CaptureSettings, role_arn: str, instance_type: str,
             instance_count: int, sha256: str) -> tuple[str, str, str]:
+    """Model, endpoint configuration, then the endpoint (created, or updated when it exists). On any failure what
+    this run created is deleted again, newest first, so a failed deploy leaves no half-made version behind; what
+    existed before (the endpoint being updated, the configuration it serves) is never touched."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from governance.sagemaker_registry import sagemaker_client
@@ -112,21 +116,54 @@ def _create(candidate: Candidate, endpoint: str, capture: CaptureSettings, role_
     model, config = _names(endpoint, candidate, sha256)
     tags = [{"Key": "governance:model-package", "Value": candidate.arn[:256]},
             {"Key": "governance:artefact-sha256", "Value": sha256}]
+    created: list[tuple[str, str]] = []  # (kind, name) in creation order
     try:
         client.create_model(ModelName=model, ExecutionRoleArn=role_arn,
                             Containers=[{"ModelPackageName": candidate.arn}], Tags=tags)
+        created.append(("model", model))
         client.create_endpoint_config(
             EndpointConfigName=config, KmsKeyId=capture.kms_key_id, DataCaptureConfig=capture.config(), Tags=tags,
             ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type,
                                  "InitialInstanceCount": instance_count}])
+        created.append(("endpoint config", config))
         existing = {e["EndpointName"] for e in client.list_endpoints(NameContains=endpoint).get("Endpoints", [])}
         if endpoint in existing:
             client.update_endpoint(EndpointName=endpoint, EndpointConfigName=config)
         else:
             client.create_endpoint(EndpointName=endpoint, EndpointConfigName=config, Tags=tags)
+            created.append(("endpoint", endpoint))
+        return model, config, client.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
     except (ClientError, BotoCoreError) as err:
-        raise storage.aws_error(err, f"deploying {candidate.arn} to {endpoint}") from None
-    return model, config, client.describe_endpoint(EndpointName=endpoint)["EndpointArn"]
+        error = storage.aws_error(err, f"deploying {candidate.arn} to {endpoint}")
+        raise type(error)(error.reason, error.message + _undo(client, created)) from None
+
+
+_DELETE = {"model": ("delete_model", "ModelName"), "endpoint config": ("delete_endpoint_config", "EndpointConfigName"),
+           "endpoint": ("delete_endpoint", "EndpointName")}
+
+
+def _undo(client, created: list[tuple[str, str]]) -> str:
+    """Delete what a failed deploy created (newest first); the sentence that says what was removed and what, if a
+    delete failed too, is left for the operator to remove."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    removed, gone, left = [], [], []
+    for kind, name in reversed(created):
+        method, key = _DELETE[kind]
+        try:
+            getattr(client, method)(**{key: name})
+            removed.append(f"{kind} {name}")
+        except ClientError as err:
+            message = err.response.get("Error", {}).get("Message", "")
+            if "could not find" in message.lower():  # SageMaker's not-found is a ValidationException
+                gone.append(f"{kind} {name}")
+            else:
+                left.append(f"{kind} {name} ({' '.join(str(err).split())[:200]})")
+        except BotoCoreError as err:
+            left.append(f"{kind} {name} ({' '.join(str(err).split())[:200]})")
+    text = f"; removed what this run created: {', '.join(removed)}" if removed else ""
+    text += f"; already gone: {', '.join(gone)}" if gone else ""
+    return text + (f"; could NOT remove, delete by hand: {', '.join(left)}" if left else "")
 
 
 def deploy(

@@ -43,10 +43,12 @@ PARTS = ("integrity", "explain", "fairness", "ledger", "lineage", "policy")
 
 
 def build_evidence(root: str | Path, rows: int = DEFAULT_ROWS, *, fast: bool = True,
-                   skip: tuple[str, ...] = (), data: Path | None = None) -> BuiltEvidence:
+                   skip: tuple[str, ...] = (), data: Path | None = None,
+                   split_column: str | None = None) -> BuiltEvidence:
     """Run the pipeline and every governance part (except those named in ``skip``), then seal the folder.
 
-    ``data``: a raw data file to run on instead of the synthetic one (``rows`` then does not apply).
+    ``data``: a raw data file to run on instead of the synthetic one (``rows`` then does not apply);
+    ``split_column``: a date column of it to split the test set out of time on.
     """
     from governance.evidence import write_index
     from governance.explain import explain_model, load_inputs, tree_shap
@@ -69,7 +71,7 @@ def build_evidence(root: str | Path, rows: int = DEFAULT_ROWS, *, fast: bool = T
     if data is None:
         data = root / "data" / "synthetic-cs-training.csv"
         synthetic.write_csv(data, rows=rows, seed=11)
-    run = run_pipeline(data, root, hyperparameters={"num_round": 60} if fast else None)
+    run = run_pipeline(data, root, hyperparameters={"num_round": 60} if fast else None, split_column=split_column)
     evidence, model, validation = run.evidence_dir, run.model_path, run.validation_path
     parts = [part for part in PARTS if part not in skip]
 

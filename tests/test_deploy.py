@@ -191,12 +191,44 @@ def test_a_second_version_replaces_the_first_on_the_same_endpoint(setup, capsys)
     assert main(["deploy", second, "--endpoint", "quickloan-prod", "--key", str(setup["pub"]), "--capture-uri",
                  f"s3://{BUCKET}/quickloan/datacapture", "--kms-key-id", KMS, "--role-arn", ROLE,
                  "--ledger", str(setup["ledger"])]) == 3
-    assert f"deploying {second} to quickloan-prod" in capsys.readouterr().err
-    configs = [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]]
-    new = [c for c in configs if "-v2-" in c]
-    assert new, configs
-    capture = sagemaker.describe_endpoint_config(EndpointConfigName=new[0])["DataCaptureConfig"]
-    assert capture["EnableCapture"] is True and capture["KmsKeyId"] == KMS
+    err = capsys.readouterr().err
+    assert f"deploying {second} to quickloan-prod" in err and "removed what this run created" in err
+    # What this run created (v2's model and configuration) is deleted again; v1's, which the endpoint still
+    # serves, is untouched.
+    assert _sagemaker_names(sagemaker) == ({first["model"]}, {first["endpoint_config"]}, {"quickloan-prod"})
     assert sagemaker.describe_endpoint(EndpointName="quickloan-prod")["EndpointConfigName"] == \
         first["endpoint_config"]
+    assert _records(setup["ledger"])[-1] == before
+
+
+def _sagemaker_names(sagemaker) -> tuple[set, set, set]:
+    return ({m["ModelName"] for m in sagemaker.list_models()["Models"]},
+            {c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]},
+            {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]})
+
+
+def test_a_first_deploy_whose_endpoint_cannot_be_created_leaves_nothing_behind(setup, capsys):
+    """CreateEndpoint fails on a first deploy (here: another actor deletes the new configuration just before the
+    call, so moto's CreateEndpoint really refuses it): exit 3, nothing recorded, the model this run created is
+    deleted, and a model made by someone else beside the gate is left alone."""
+    _approve(setup)
+    sagemaker = setup["sagemaker"]
+    sagemaker.create_model(ModelName="not-ours", ExecutionRoleArn=ROLE,
+                           Containers=[{"ModelPackageName": setup["arn"]}])
+    before = _records(setup["ledger"])[-1]
+
+    def other_actor(params, **_):
+        sagemaker.delete_endpoint_config(EndpointConfigName=params["EndpointConfigName"])
+
+    boto3.setup_default_session()  # the deploy's client is made from it and inherits the handler
+    boto3.DEFAULT_SESSION.events.register("provide-client-params.sagemaker.CreateEndpoint", other_actor)
+    try:
+        assert deploy(setup) == 3
+    finally:
+        boto3.DEFAULT_SESSION = None
+    err = capsys.readouterr().err
+    assert "deploying" in err and "ValidationException: Could not find endpoint" in err and "Traceback" not in err
+    assert "removed what this run created: model quickloan-prod-v1-" in err
+    assert "already gone: endpoint config quickloan-prod-v1-" in err
+    assert _sagemaker_names(sagemaker) == ({"not-ours"}, set(), set())
     assert _records(setup["ledger"])[-1] == before

@@ -314,7 +314,159 @@ def test_evidence_without_a_key_it_reads_is_bad_input(raw_data):
 
     with pytest.raises(InputError) as caught:
         reproduce({"dataset.json": b"{}", "training.json": b"{}", "evaluation.json": b"{}"}, raw_data)
-    assert caught.value.reason == "EVIDENCE_SCHEMA" and "'split'" in caught.value.message
+    assert caught.value.reason == "EVIDENCE_SCHEMA" and "'source'" in caught.value.message
     with pytest.raises(InputError) as caught:
         reproduce({"dataset.json": b"{}"}, raw_data)
     assert caught.value.reason == "EVIDENCE_MISSING" and "training.json" in caught.value.message
+
+
+def dated_csv(path: Path, seed: int) -> Path:
+    """A small synthetic raw file with an application date (two years, to the second) to split out of time on."""
+    import numpy as np
+    import pandas as pd
+
+    from pipeline.synthetic import write_csv
+
+    write_csv(path, rows=3000, seed=seed)
+    frame = pd.read_csv(path)
+    seconds = np.random.default_rng(seed).integers(0, 730 * 24 * 3600, len(frame))
+    frame["application_date"] = (pd.Timestamp("2021-01-01") + pd.to_timedelta(seconds, "s")).astype(str)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dated_pack(tmp_path_factory):
+    """A pack of a run whose test set is out-of-time, carrying no fairness, explainability or policy evidence."""
+    from tests.pack_evidence import build_evidence
+
+    root = tmp_path_factory.mktemp("dated-pack")
+    data = dated_csv(root / "dated.csv", seed=5)
+    built = build_evidence(root / "run", data=data, split_column="application_date",
+                           skip=("integrity", "explain", "fairness", "policy"))
+    pdf = built.root / "audit-pack.pdf"
+    assert main(["pack", str(built.evidence), "-o", str(pdf), "--key", str(built.key)]) == 0
+    return built, pdf, data
+
+
+@pytest.fixture(scope="module")
+def dated_reproduced(dated_pack):
+    built, pdf, data = dated_pack
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["reproduce", str(pdf), "--data", str(data), "--key", str(built.public_key), "--json"])
+    return code, json.loads(out.getvalue()), err.getvalue()
+
+
+def test_an_out_of_time_split_is_redrawn_from_the_date_column(dated_reproduced, dated_pack):
+    code, result, _ = dated_reproduced
+    assert code == 0, result["summary"]
+    figures = {f["figure"]: f for f in result["figures"]}
+    dataset = json.loads((dated_pack[0].evidence / "dataset.json").read_text())
+    assert dataset["split"]["out_of_time"] and dataset["split"]["split_column"] == "application_date"
+    cut = figures["dataset.json:split.cut"]
+    assert cut["status"] == MATCH and cut["recomputed"] == dataset["split"]["cut"]
+    for name in ("train", "validation", "test"):
+        assert figures[f"dataset.json:outputs.{name}.sha256"]["status"] == MATCH
+    assert figures["training.json:model_sha256"]["status"] == MATCH
+    assert figures["evaluation.json:binary_classification_metrics.auc.value"]["status"] == MATCH
+
+
+@pytest.mark.parametrize("test_fraction", [0.2, 0.25, 0.3333])
+def test_the_out_of_time_cut_is_rederived_as_the_process_step_cuts(test_fraction):
+    """Order statistics in exact arithmetic against the process step's pandas quantile, on dates with many ties
+    and on dates whose interpolated cut falls between two seconds."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.reproduce.splits import _out_of_time
+    from pipeline.steps.process import split_three_way
+
+    rng = np.random.default_rng(1)
+    for dates in (pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 40, 997), "D"),
+                  pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 10**8, 1001), "s")):
+        frame = pd.DataFrame({"SeriousDlqin2yrs": rng.integers(0, 2, len(dates)), "when": dates.astype(str)})
+        _, _, test, how = split_three_way(frame, 0.2, test_fraction, 42, "when")
+        rest, again, cut = _out_of_time(frame, "when", test_fraction)
+        assert list(again.index) == list(test.index) and len(rest) + len(again) == len(frame)
+        assert cut == how["cut"]
+
+
+def test_a_pack_without_fairness_or_explain_says_which_sections_were_absent(dated_reproduced):
+    code, result, err = dated_reproduced
+    assert code == 0
+    assert result["absent_sections"] == [
+        {"section": "explainability", "evidence": "explain.json", "status": "not re-performed"},
+        {"section": "fairness", "evidence": "fairness.json", "status": "not re-performed"},
+        {"section": "policy", "evidence": "policy.json", "status": "not re-performed"}]
+    assert not {f["section"] for f in result["figures"]} & {"fairness", "explainability", "policy"}
+    said = ("not in the pack, so not re-performed: explainability (no explain.json), fairness (no fairness.json), "
+            "policy (no policy.json)")
+    assert said in result["summary"] and said in err
+
+
+def test_the_full_pack_names_no_absent_section(reproduced):
+    assert reproduced[1]["absent_sections"] == [] and "not re-performed" not in reproduced[1]["summary"]
+
+
+def _one_line_naming_the_data(err: str) -> str:
+    lines = [line for line in err.splitlines() if "first difference" in line]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert "first difference: data dataset.json:source.sha256 — the data file given is not the one the pack was " \
+           "made from" in lines[0]
+    return lines[0]
+
+
+def test_another_data_file_names_the_dataset_digest_first_and_what_differs_with_it(dated_pack, tmp_path, capsys):
+    built, pdf, _ = dated_pack
+    other = dated_csv(tmp_path / "other.csv", seed=6)
+    code, result, err = reproduce_json([str(pdf), "--data", str(other), "--key", str(built.public_key)], capsys)
+    assert code == 1
+    first = result["first_difference"]
+    assert first["figure"] == "dataset.json:source.sha256" and first["section"] == "data"
+    for section in ("data (", "training (1)", "performance ("):
+        assert section in first["note"]
+    line = _one_line_naming_the_data(err)
+    assert "training (1)" in line and "performance (" in line
+
+
+def test_the_right_data_with_one_row_changed_is_named_at_the_dataset_digest(signed_pack, pack_evidence, raw_data,
+                                                                             tmp_path, capsys):
+    lines = raw_data.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = lines[10].rstrip("\n").split(",")
+    column = header.index("NumberOfOpenCreditLinesAndLoans")
+    row[column] = str(int(float(row[column])) + 7)
+    changed = tmp_path / raw_data.name
+    changed.write_text("".join([*lines[:10], ",".join(row) + "\n", *lines[11:]]))
+    code, result, err = reproduce_json([str(signed_pack), "--data", str(changed), "--key",
+                                        str(pack_evidence.public_key)], capsys)
+    assert code == 1
+    assert result["first_difference"]["figure"] == "dataset.json:source.sha256"
+    assert "these differ with it: data (" in result["first_difference"]["note"]
+    assert result["figures"][0]["figure"] == "dataset.json:source.sha256"
+    assert any(f["status"] == DIFFERS for f in result["figures"][1:])
+    _one_line_naming_the_data(err)
+
+
+def test_a_data_file_the_sections_cannot_be_rederived_from_is_still_a_difference(signed_pack, pack_evidence,
+                                                                                 dated_pack, tmp_path, capsys):
+    """Other data too small for the fairness bands, or without the recorded date column: not bad input (exit 2)
+    but the dataset digest first and the section that could not be re-derived named among the differences."""
+    from pipeline.synthetic import write_csv
+
+    small = tmp_path / "small.csv"
+    write_csv(small, rows=800, seed=3)
+    code, result, err = reproduce_json([str(signed_pack), "--data", str(small), "--key",
+                                        str(pack_evidence.public_key)], capsys)
+    assert code == 1 and result["first_difference"]["figure"] == "dataset.json:source.sha256"
+    fairness = next(f for f in result["figures"] if f["figure"] == "fairness.json:*")
+    assert fairness["status"] == DIFFERS and "could not be re-derived from the data given: TOO_FEW_BANDS" in \
+        fairness["note"]
+    _one_line_naming_the_data(err)
+    built, pdf, _ = dated_pack
+    code, result, err = reproduce_json([str(pdf), "--data", str(small), "--key", str(built.public_key)], capsys)
+    assert code == 1 and [f["figure"] for f in result["figures"] if f["status"] == DIFFERS] == [
+        "dataset.json:source.sha256", "dataset.json:source.bytes", "dataset.json:*"]
+    assert "SCHEMA_MISMATCH" in result["figures"][-1]["note"] and "application_date" in result["figures"][-1]["note"]
+    _one_line_naming_the_data(err)

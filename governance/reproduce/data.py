@@ -50,16 +50,24 @@ def _quality_counts(raw: pd.DataFrame) -> dict[tuple[str, str], int]:
     return counts
 
 
-def data_figures(report: Report, dataset: dict, data: str | os.PathLike, splits: Splits) -> None:
+def source_figures(report: Report, dataset: dict, data: str | os.PathLike) -> None:
+    """The raw file's digests and sizes: checked first, since every other figure is re-derived from that file."""
     source = _file_digests(data)
     for key in ("sha256", "bytes", "content_sha256", "content_bytes"):
         if key in dataset["source"]:
             report.number(SECTION, f"{SOURCE}:source.{key}", dataset["source"][key], source.get(key), "exact",
                           "hashlib over the file given with --data")
+
+
+def data_figures(report: Report, dataset: dict, splits: Splits) -> None:
     for name in SPLITS:
         if name in dataset["outputs"]:
             report.number(SECTION, f"{SOURCE}:outputs.{name}.sha256", dataset["outputs"][name].get("sha256"),
                           splits.digest(name), "exact", "split re-drawn from the raw data and the recorded seed")
+    if dataset["split"].get("out_of_time"):
+        report.number(SECTION, f"{SOURCE}:split.cut", dataset["split"].get("cut"), splits.cut, "exact",
+                      f"the (1 - test_fraction) quantile of {dataset['split'].get('split_column')}, interpolated "
+                      "exactly from the order statistics")
     frames = {"total": splits.raw, "remediated": splits.remediated, **splits.parts}
     for part, frame in frames.items():
         if part in dataset["rows"]:

@@ -72,6 +72,8 @@ class Report:
 
     tolerances: dict[str, float] = field(default_factory=lambda: {k: v[0] for k, v in TOLERANCES.items()})
     figures: list[Figure] = field(default_factory=list)
+    # Sections the pack carries no evidence for ({section: evidence file}): nothing printed, nothing re-performed.
+    absent: dict[str, str] = field(default_factory=dict)
 
     def number(self, section: str, figure: str, printed: Any, recomputed: Any, kind: str, method: str,
                note: str = "") -> Figure:
@@ -83,6 +85,10 @@ class Report:
 
     def attested(self, section: str, figure: str, printed: Any, why: str) -> None:
         self.figures.append(Figure(section, figure, _plain(printed), None, None, ATTESTED, why))
+
+    def not_rederived(self, section: str, figure: str, why: str) -> None:
+        """Figures that could not be re-derived at all (from a data file that is not the pack's): a difference."""
+        self.figures.append(Figure(section, figure, None, None, None, DIFFERS, "not re-derived", why))
 
     def covered(self) -> set[str]:
         return {f.figure for f in self.figures}
@@ -99,8 +105,13 @@ class Report:
     def summary(self) -> str:
         c = self.counts()
         text = f"{len(self.figures)} figures: {c[MATCH]} matched, {c[DIFFERS]} differ, {c[ATTESTED]} attested only"
+        if self.absent:
+            text += "; not in the pack, so not re-performed: " + ", ".join(
+                f"{section} (no {evidence})" for section, evidence in self.absent.items())
         first = self.first_difference()
-        return text + (f"; first difference: {first.section} {first.figure}" if first else "")
+        if first:
+            text += f"; first difference: {first.section} {first.figure}" + (f" — {first.note}" if first.note else "")
+        return text
 
     def exit_code(self) -> int:
         """0 when every re-performed figure matches, 1 when one differs (attested figures do not count)."""
@@ -110,4 +121,6 @@ class Report:
         first = self.first_difference()
         return {"passed": self.exit_code() == 0, "summary": self.summary(), "counts": self.counts(),
                 "first_difference": first.to_dict() if first else None,
+                "absent_sections": [{"section": section, "evidence": evidence, "status": "not re-performed"}
+                                    for section, evidence in self.absent.items()],
                 "tolerances": dict(self.tolerances), "figures": [f.to_dict() for f in self.figures]}

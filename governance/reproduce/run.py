@@ -20,13 +20,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from governance.errors import InputError
+from governance.errors import GovernanceError, InputError
 from governance.hashing import sha256_bytes
 from governance.jsonio import loads
 from governance.reproduce.figures import DIFFERS, Report
 
 NEEDED = ("dataset.json", "training.json", "evaluation.json")
-OPTIONAL = ("fairness.json", "explain.json", "policy.json")
+OPTIONAL = {"explain.json": "explainability", "fairness.json": "fairness", "policy.json": "policy"}
+SOURCE_FIGURES = ("dataset.json:source.sha256", "dataset.json:source.content_sha256")
 
 
 def _documents(files: dict[str, bytes]) -> dict[str, dict]:
@@ -70,6 +71,27 @@ def _name_dependents(report: Report, docs: dict[str, dict]) -> None:
                            f"figures that depend on it: {', '.join(users) or 'none recorded'}")
 
 
+def _name_source_dependents(report: Report) -> None:
+    """When the data file is not the one the pack was made from, say so on its digest and name what differs with
+    it: every other figure is re-derived from that file."""
+    source = {f.figure: f for f in report.figures if f.figure in SOURCE_FIGURES}
+    outer, content = source.get(SOURCE_FIGURES[0]), source.get(SOURCE_FIGURES[1])
+    if outer is None or outer.status != DIFFERS:
+        return
+    if content is not None and content.status != DIFFERS:
+        outer.note = ("the file's compressed bytes differ but its content is the one the pack was made from: no "
+                      "figure depends on the compression")
+        return
+    dependent: dict[str, int] = {}
+    for figure in report.figures:
+        if figure.status == DIFFERS and figure.figure not in SOURCE_FIGURES and not figure.figure.startswith(
+                "dataset.json:source."):
+            dependent[figure.section] = dependent.get(figure.section, 0) + 1
+    named = ", ".join(f"{section} ({count})" for section, count in dependent.items()) or "none"
+    outer.note = (f"the data file given is not the one the pack was made from; every figure is re-derived from it, "
+                  f"and these differ with it: {named}")
+
+
 def _policy(report: Report, policy: dict | None, archive: bytes | None) -> None:
     """The archive-content checks re-run on the re-trained archive (when its digest is the pack's); every other
     finding judged file or cloud state at scan time and is attested, not re-performed."""
@@ -95,7 +117,8 @@ def reproduce(files: dict[str, bytes], data: str | os.PathLike | None, *, tolera
     """Every figure of the performance, fairness, explainability and data sections re-performed (see module doc).
 
     ``dataset.json``, ``training.json`` and ``evaluation.json`` are required (the data, the model, the
-    performance); the fairness and explainability figures are re-performed when the pack carries them. Evidence
+    performance); the fairness, explainability and policy figures are re-performed when the pack carries them, and
+    a section whose evidence is absent is named in :attr:`Report.absent` (and the summary). Evidence
     without a key this reads is bad input (``EVIDENCE_SCHEMA``), not a crash.
     """
     try:
@@ -119,8 +142,14 @@ def _reproduce(files: dict[str, bytes], data: str | os.PathLike | None, toleranc
     if data is None:
         raise InputError("DATA_REQUIRED", "give the raw data file (--data CSV): every figure is re-derived from it")
     progress("re-draw the splits")
-    splits = rebuild_splits(data, dataset["split"])
-    data_figures.data_figures(report, dataset, data, splits)
+    data_figures.source_figures(report, dataset, data)
+    try:
+        splits = rebuild_splits(data, dataset["split"])
+    except GovernanceError as err:
+        if not _not_rederived_from_other_data(report, "data", "dataset.json", err):
+            raise
+        return _finish(report, docs)
+    data_figures.data_figures(report, dataset, splits)
     progress("re-train the model")
     booster, archive = retrain(splits.imputed["train"], training["hyperparameters"])
     digest = sha256_bytes(archive)
@@ -132,13 +161,35 @@ def _reproduce(files: dict[str, bytes], data: str | os.PathLike | None, toleranc
     features, y = splits.labelled(test)
     performance_figures(report, evaluation, y.to_numpy(), default_probability(booster, features))
     shap_by_split: dict = {}
-    if "explain.json" in docs:
-        _explainability(report, splits, booster, docs["explain.json"], shap_by_split, progress)
-    if "fairness.json" in docs:
-        _fairness(report, splits, booster, docs["fairness.json"], shap_by_split, progress)
+    for name, section, action in (("explain.json", "explainability", _explainability),
+                                  ("fairness.json", "fairness", _fairness)):
+        if name in docs:
+            try:
+                action(report, splits, booster, docs[name], shap_by_split, progress)
+            except GovernanceError as err:
+                if not _not_rederived_from_other_data(report, section, name, err):
+                    raise
     _name_dependents(report, docs)
     _policy(report, docs.get("policy.json"), archive if digest == training["model_sha256"] else None)
+    return _finish(report, docs)
+
+
+def _finish(report: Report, docs: dict[str, dict]) -> Report:
+    _name_source_dependents(report)
+    report.absent.update({section: name for name, section in OPTIONAL.items() if name not in docs})
     return report
+
+
+def _not_rederived_from_other_data(report: Report, section: str, evidence: str, err: GovernanceError) -> bool:
+    """On a data file that is not the pack's, a section that cannot be re-derived from it at all (too few rows for
+    the age bands, say) is one more difference that data causes, recorded as such; on the pack's own data the
+    error stands (False)."""
+    source = next((f for f in report.figures if f.figure == SOURCE_FIGURES[0]), None)
+    if source is None or source.status != DIFFERS:
+        return False
+    report.not_rederived(section, f"{evidence}:*", f"could not be re-derived from the data given: {err.reason}: "
+                                                   f"{err.message}")
+    return True
 
 
 def _shap_for(name: str, splits, booster, cache: dict, progress: Callable[[str], None]):
