@@ -85,6 +85,19 @@ def undecided(settings) -> list[str]:
             if f["status"] not in ("PASS", "N/A")]
 
 
+def deployer_with_pipeline_role(settings, monkeypatch) -> dict:
+    """The person deploying (an admin) in the environment; returns the pipeline role's credentials for each step.
+
+    The role's credentials are obtained before moto enforces IAM, as SageMaker's service principal would obtain them:
+    the role's trust policy admits only SageMaker.
+    """
+    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name, value in admin_credentials().items():
+        monkeypatch.setenv(name, value)
+    return pipeline_role
+
+
 def definition_for(settings) -> dict:
     pytest.importorskip("sagemaker")
     from pipeline.sagemaker.definition import pipeline_definition
@@ -106,12 +119,7 @@ def test_rehearsal_registers_then_approval_and_the_nightly_scan_pass(stack, synt
     settings = settings_from(stack)
     upload_data(settings, synthetic_csv)
     definition = definition_for(settings)
-    # The person deploying may do anything; each step runs under the pipeline role (its credentials obtained
-    # before moto enforces IAM, as SageMaker's service principal would: the trust policy admits only SageMaker).
-    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    for name, value in admin_credentials().items():
-        monkeypatch.setenv(name, value)
+    pipeline_role = deployer_with_pipeline_role(settings, monkeypatch)
     events: list[str] = []
     with iam_enforced(aws):
         result = rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
@@ -315,10 +323,7 @@ def test_a_permission_the_pipeline_role_lacks_fails_the_govern_step(stack, synth
                                    PolicyDocument=json.dumps(document))
     upload_data(settings, synthetic_csv)
     definition = definition_for(settings)
-    pipeline_role = role_credentials(settings.role_arn, "sagemaker", REGION)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    for name, value in admin_credentials().items():
-        monkeypatch.setenv(name, value)
+    pipeline_role = deployer_with_pipeline_role(settings, monkeypatch)
     # The verdict itself is signed with that key: the step fails, as the SageMaker job would (exit 3, never a pass).
     with iam_enforced(aws), pytest.raises(Incomplete) as caught:
         rehearse(definition, parameters=FEW_ROUNDS, workdir=tmp_path / "rehearsal",
