@@ -90,6 +90,14 @@ def signed_pack(tmp_path_factory, pack_evidence) -> Path:
 
 
 @pytest.fixture(scope="session")
+def signed_pack_text(signed_pack) -> str:
+    """The text of ``signed_pack`` (pdftotext), extracted once for every test that reads it."""
+    from tests.pack_evidence import pdf_text
+
+    return pdf_text(signed_pack)
+
+
+@pytest.fixture(scope="session")
 def real_pack(tmp_path_factory, real_data):
     """A signed audit pack of the real data (the fast governance settings of the pack tests; integrity and the
     policy scan left out: they print no figure that is re-derived), for the re-performance test."""

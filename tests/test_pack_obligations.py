@@ -38,8 +38,8 @@ def built(pack_evidence):
 
 
 @pytest.fixture(scope="module")
-def text(signed_pack) -> str:
-    return pdf_text(signed_pack)
+def text(signed_pack_text) -> str:
+    return signed_pack_text
 
 
 def context(built, governance: Path | None) -> PackContext:

@@ -13,7 +13,6 @@ from governance.errors import InputError
 from reports import evidence_models as em
 from reports import example_path, render_pack
 from reports.evidence_folder import open_evidence
-from tests.pack_evidence import pdf_text
 
 MIN_PRINTED_POINTS = 6.0  # the smallest text a reviewer can read on an A4 print
 
@@ -24,8 +23,8 @@ def built(pack_evidence):
 
 
 @pytest.fixture(scope="module")
-def text(signed_pack) -> str:
-    return pdf_text(signed_pack)
+def text(signed_pack_text) -> str:
+    return signed_pack_text
 
 
 def test_fairness_verdicts_follow_the_one_rule(built):
